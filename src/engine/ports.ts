@@ -1,0 +1,37 @@
+import type { EventMessage, Run, Trial, TrialEpoch } from '../shared'
+
+/**
+ * What the engine needs from outside. The composition root (src/main) implements these; tests use real
+ * implementations (a SQLite file) or the small ones in src/engine where they are pure.
+ */
+
+/**
+ * The journal the scheduler writes to as things happen. Every call must be durable when it returns
+ * (main implements it with SQLite in WAL mode), so a crash loses at most the trial in flight.
+ */
+export interface RunStore {
+  insertTrial(trial: Trial): void
+  updateTrial(trial: Trial): void
+  insertEpoch(epoch: TrialEpoch): void
+  updateRun(run: Run): void
+}
+
+/** Wall-clock time, injectable so tests can control it. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number
+}
+
+/** Structured logger; `data` must be JSON-safe. */
+export interface Logger {
+  info(message: string, data?: Record<string, unknown>): void
+  warn(message: string, data?: Record<string, unknown>): void
+  error(message: string, data?: Record<string, unknown>): void
+}
+
+/** Receives every event the engine emits (main forwards them to the windows / web clients). */
+export type EventSink = (message: EventMessage) => void
+
+export const systemClock: Clock = { now: () => Date.now() }
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} }

@@ -1,0 +1,5 @@
+export * from './api'
+export * from './bridge'
+export * from './domain'
+export * from './errors'
+export * from './web-protocol'

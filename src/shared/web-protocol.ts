@@ -1,0 +1,19 @@
+/**
+ * Web mode's wire format (HTTP + WebSocket on 127.0.0.1). The server in src/main/server and the client in
+ * src/renderer/src/api both follow it:
+ * - `POST /api/<method>` with the JSON request as body; answers 200 with a `Result` envelope, 401 with an
+ *   `unauthorized` envelope when the token is missing or wrong, 400 for a body that is not JSON.
+ * - `GET /events` upgraded to a WebSocket; each message is one JSON `EventMessage`.
+ * - Every request (static files too) must carry the token: `Authorization: Bearer <token>`, the `token`
+ *   query parameter, or the `nas_token` cookie the server sets when the page is opened with `?token=`.
+ */
+export const WEB_API_PREFIX = '/api/'
+export const WEB_EVENTS_PATH = '/events'
+export const WEB_TOKEN_QUERY = 'token'
+export const WEB_TOKEN_COOKIE = 'nas_token'
+/** Largest accepted request body, in bytes. */
+export const WEB_MAX_BODY_BYTES = 1024 * 1024
+
+/** The line `nas-studio serve` prints; tests and scripts parse the URL out of it with WEB_URL_PATTERN. */
+export const webBanner = (url: string): string => `NAS Studio web mode: ${url}`
+export const WEB_URL_PATTERN = /NAS Studio web mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/
