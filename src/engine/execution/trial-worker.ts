@@ -1,0 +1,82 @@
+import { parentPort } from 'node:worker_threads'
+import { NasError, toErrorData } from '../../shared'
+import { initCompute } from '../compute/backend'
+import type { LoadedData } from '../data/bundled'
+import { loadDataset } from '../data/bundled'
+import { trainArchitecture } from '../evaluate/train'
+import type { FromWorker, ToWorker, TrialJob } from './types'
+
+/**
+ * Worker-thread entry that trains trials one at a time for worker-pool.ts. It initialises compute once, posts
+ * 'ready' with the backend, then for each 'run' posts 'epoch' messages and 'done' or 'failed'. A 'cancel' aborts
+ * the running trial between batches. Loaded datasets are cached per worker (keyed by id, hash and split).
+ */
+
+/** Seed of the train/validation split: fixed so every trial of every run scores on the same validation set. */
+const SPLIT_SEED = 0
+
+const port = parentPort
+if (port === null) throw new Error('trial-worker.ts must run in a worker thread')
+
+const post = (message: FromWorker): void => port.postMessage(message)
+const cache = new Map<string, Promise<LoadedData>>()
+const controllers = new Map<string, AbortController>()
+
+function dataFor(job: TrialJob): Promise<LoadedData> {
+  const key = `${job.dataset.id}|${job.dataset.hash}|${job.train.validationFraction}`
+  let data = cache.get(key)
+  if (data === undefined) {
+    data = loadDataset(job.dataset, { validationFraction: job.train.validationFraction, seed: SPLIT_SEED })
+    data.catch(() => cache.delete(key))
+    // keep one dataset per worker: memory matters more than reloading when a run switches data
+    cache.clear()
+    cache.set(key, data)
+  }
+  return data
+}
+
+async function runJob(job: TrialJob): Promise<void> {
+  // test hook: lets tests check that the pool survives a worker that dies mid-trial
+  if (process.env.NAS_TEST_CRASH_TRIAL !== undefined && process.env.NAS_TEST_CRASH_TRIAL === job.trialId)
+    process.exit(3)
+  const controller = new AbortController()
+  controllers.set(job.trialId, controller)
+  try {
+    const data = await dataFor(job)
+    if (controller.signal.aborted) throw new NasError('cancelled', 'Training was cancelled')
+    const result = await trainArchitecture(job.architecture, data, job.train, {
+      seed: job.seed,
+      signal: controller.signal,
+      onEpoch: (m) => post({ type: 'epoch', trialId: job.trialId, ...m }),
+    })
+    const { valAccuracy, valLoss, params, trainTimeMs } = result
+    const samplesPerSec = trainTimeMs > 0 ? (result.samplesSeen * 1000) / trainTimeMs : 0
+    post({
+      type: 'done',
+      trialId: job.trialId,
+      outcome: { valAccuracy, valLoss, params, trainTimeMs },
+      samplesPerSec,
+    })
+  } catch (err) {
+    post({ type: 'failed', trialId: job.trialId, error: toErrorData(err) })
+  } finally {
+    controllers.delete(job.trialId)
+  }
+}
+
+const ready = initCompute()
+ready.then(
+  (backend) => post({ type: 'ready', backend }),
+  (err: unknown) => post({ type: 'init-failed', error: toErrorData(err) }),
+)
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'cancel') {
+    controllers.get(message.trialId)?.abort()
+    return
+  }
+  void ready.then(
+    () => runJob(message.job),
+    (err: unknown) => post({ type: 'failed', trialId: message.job.trialId, error: toErrorData(err) }),
+  )
+})

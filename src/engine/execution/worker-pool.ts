@@ -1,0 +1,249 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { NasError } from '../../shared'
+import type { BackendInfo } from '../compute/backend'
+import type { EpochMetrics } from '../evaluate/train'
+import type { Logger } from '../ports'
+import { silentLogger } from '../ports'
+import type { FromWorker, ToWorker, TrialJob, TrialOutcome, TrialRunner } from './types'
+
+/** Options of createWorkerPool: `size` workers (one trial each at a time). */
+export interface WorkerPoolOptions {
+  size: number
+  logger?: Logger
+}
+
+interface Pending {
+  job: TrialJob
+  onEpoch: (e: EpochMetrics) => void
+  resolve: (outcome: TrialOutcome) => void
+  reject: (err: NasError) => void
+  signal?: AbortSignal
+  onAbort?: () => void
+}
+
+interface Slot {
+  worker: Worker
+  ready: boolean
+  current: Pending | null
+  /** Set when we terminate it on purpose, so its exit is not reported as a crash. */
+  retiring: boolean
+}
+
+/** Worker startups that may fail in a row before the pool gives up (protects against respawn loops). */
+const MAX_START_FAILURES = 3
+/** Grace period for a cancelled trial to stop before its worker is terminated and replaced (ms). */
+const CANCEL_GRACE_MS = 5000
+
+/**
+ * How to start trial-worker: from source (this file is .ts under vitest or tsx) through tsx's ESM loader; when
+ * bundled (electron-vite emits out/main/trial-worker.js next to index.js/cli.js, or one level above chunks/),
+ * the built file.
+ */
+function spawnWorker(): Worker {
+  const here = import.meta.url
+  // the file name sits in a variable so the bundler does not try to treat it as an asset URL
+  const tsName = 'trial-worker.ts'
+  if (here.endsWith('.ts')) {
+    const href = new URL(`./${tsName}`, here).href
+    const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(href)}) })`
+    return new Worker(boot, { eval: true })
+  }
+  const dir = path.dirname(fileURLToPath(here))
+  for (const candidate of [path.join(dir, 'trial-worker.js'), path.join(dir, '..', 'trial-worker.js')]) {
+    if (existsSync(candidate)) return new Worker(pathToFileURL(candidate))
+  }
+  throw new NasError('internal', `Cannot find trial-worker.js next to ${dir} (is the app built completely?)`)
+}
+
+/**
+ * A TrialRunner that trains trials in `size` worker threads (one trial per worker at a time; extra jobs wait in
+ * FIFO order). A crashed worker rejects its trial with NasError('internal') and is replaced; a cancelled trial
+ * rejects with NasError('cancelled') (its worker is replaced if it does not stop within 5 s).
+ */
+export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
+  const logger = opts.logger ?? silentLogger
+  const size = Math.max(1, Math.floor(opts.size))
+  const slots: Slot[] = []
+  const queue: Pending[] = []
+  let backendInfo: BackendInfo | null = null
+  let startFailures = 0
+  let closed = false
+  let fatal: NasError | null = null
+
+  const settle = (p: Pending): void => {
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort)
+  }
+
+  const failAll = (err: NasError): void => {
+    for (const p of queue.splice(0)) {
+      settle(p)
+      p.reject(err)
+    }
+  }
+
+  const send = (slot: Slot, message: ToWorker): void => slot.worker.postMessage(message)
+
+  const dispatch = (): void => {
+    for (const slot of slots) {
+      if (!slot.ready || slot.current !== null || slot.retiring) continue
+      const next = queue.shift()
+      if (next === undefined) return
+      slot.current = next
+      send(slot, { type: 'run', job: next.job })
+    }
+  }
+
+  const onMessage = (slot: Slot, message: FromWorker): void => {
+    if (message.type === 'ready') {
+      slot.ready = true
+      startFailures = 0
+      if (backendInfo === null) {
+        backendInfo = message.backend
+        logger.info(`Trial workers compute on ${message.backend.name}`, { detail: message.backend.detail })
+      }
+      dispatch()
+      return
+    }
+    if (message.type === 'init-failed') {
+      fatal = NasError.fromData(message.error)
+      logger.error('A trial worker could not start its compute backend', { error: message.error.message })
+      failAll(fatal)
+      return
+    }
+    const current = slot.current
+    if (current === null || current.job.trialId !== message.trialId) return
+    if (message.type === 'epoch') {
+      const { type: _type, trialId: _id, ...metrics } = message
+      current.onEpoch(metrics)
+      return
+    }
+    slot.current = null
+    settle(current)
+    if (message.type === 'done') {
+      logger.info('Trial trained', {
+        trialId: message.trialId,
+        samplesPerSec: Math.round(message.samplesPerSec),
+      })
+      current.resolve(message.outcome)
+    } else {
+      current.reject(NasError.fromData(message.error))
+    }
+    dispatch()
+  }
+
+  const onExit = (slot: Slot, why: string): void => {
+    const index = slots.indexOf(slot)
+    if (index < 0) return
+    slots.splice(index, 1)
+    const current = slot.current
+    slot.current = null
+    if (current !== null) {
+      settle(current)
+      current.reject(
+        slot.retiring && current.signal?.aborted
+          ? new NasError('cancelled', 'Training was cancelled')
+          : new NasError(
+              'internal',
+              `The trial worker stopped unexpectedly (${why}); the trial was not finished`,
+              {
+                trialId: current.job.trialId,
+              },
+            ),
+      )
+    }
+    if (closed) return
+    if (!slot.ready && !slot.retiring) startFailures++
+    if (startFailures >= MAX_START_FAILURES) {
+      fatal = new NasError('backend_unavailable', `Trial workers fail to start (${why})`)
+      logger.error('Trial workers keep failing to start', { why })
+      failAll(fatal)
+      return
+    }
+    if (!slot.retiring) logger.warn('A trial worker stopped; starting a new one', { why })
+    addSlot()
+  }
+
+  const addSlot = (): void => {
+    let worker: Worker
+    try {
+      worker = spawnWorker()
+    } catch (err) {
+      fatal = err instanceof NasError ? err : new NasError('internal', String(err))
+      failAll(fatal)
+      return
+    }
+    const slot: Slot = { worker, ready: false, current: null, retiring: false }
+    slots.push(slot)
+    let exited = false
+    const exit = (why: string): void => {
+      if (exited) return
+      exited = true
+      onExit(slot, why)
+    }
+    worker.on('message', (m: FromWorker) => onMessage(slot, m))
+    worker.on('error', (err) => {
+      logger.error('Trial worker error', { error: err.message })
+      exit(`error: ${err.message}`)
+      void worker.terminate()
+    })
+    worker.on('exit', (code) => exit(`exit code ${code}`))
+  }
+
+  const cancel = (p: Pending): void => {
+    const queued = queue.indexOf(p)
+    if (queued >= 0) {
+      queue.splice(queued, 1)
+      settle(p)
+      p.reject(new NasError('cancelled', 'Training was cancelled'))
+      return
+    }
+    const slot = slots.find((s) => s.current === p)
+    if (slot === undefined) return
+    send(slot, { type: 'cancel', trialId: p.job.trialId })
+    const timer = setTimeout(() => {
+      if (slot.current === p) {
+        slot.retiring = true
+        void slot.worker.terminate()
+      }
+    }, CANCEL_GRACE_MS)
+    timer.unref()
+  }
+
+  return {
+    run(job, onEpoch, signal) {
+      if (closed) return Promise.reject(new NasError('cancelled', 'The trial runner is closed'))
+      if (fatal !== null) return Promise.reject(fatal)
+      if (signal?.aborted) return Promise.reject(new NasError('cancelled', 'Training was cancelled'))
+      return new Promise<TrialOutcome>((resolve, reject) => {
+        const pending: Pending = { job, onEpoch, resolve, reject }
+        if (signal !== undefined) {
+          pending.signal = signal
+          pending.onAbort = () => cancel(pending)
+          signal.addEventListener('abort', pending.onAbort, { once: true })
+        }
+        queue.push(pending)
+        while (slots.length < size && slots.length < queue.length + slots.filter((s) => s.current).length)
+          addSlot()
+        dispatch()
+      })
+    },
+    backend: () => backendInfo,
+    async close() {
+      closed = true
+      failAll(new NasError('cancelled', 'The trial runner was closed'))
+      const all = slots.splice(0)
+      for (const slot of all) {
+        slot.retiring = true
+        if (slot.current !== null) {
+          settle(slot.current)
+          slot.current.reject(new NasError('cancelled', 'The trial runner was closed'))
+          slot.current = null
+        }
+      }
+      await Promise.all(all.map((s) => s.worker.terminate()))
+    },
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The engine's public API: what src/main (services, CLI) uses. Everything else in src/engine is internal.
+ */
+export { initCompute, detectBackend } from './compute/backend'
+export type { BackendInfo } from './compute/backend'
+export { describeBundledDataset, loadDataset } from './data/bundled'
+export type { LoadedData, DataPart } from './data/bundled'
+export { loadPresetSpaces } from './space/presets'
+export type { PresetSpace } from './space/presets'
+export { validateSpace, sampleArchitecture, archHash, countParams, spaceSize } from './space/sequential'
+export { createWorkerPool } from './execution/worker-pool'
+export type { WorkerPoolOptions } from './execution/worker-pool'
+export type { TrialRunner, TrialOutcome, TrialJob } from './execution/types'
+export { runSearch } from './execution/scheduler'
+export type { RunSearchOptions } from './execution/scheduler'
+export { RandomSearch } from './strategy/random'
+export type { SearchStrategy, TrialObservation } from './strategy/types'
+export { Rng, createRng } from './rng'
+export type { RngState } from './rng'
+export type { EpochMetrics } from './evaluate/train'
+export type { RunStore, Clock, Logger, EventSink } from './ports'
+export { systemClock, silentLogger } from './ports'

@@ -1,0 +1,115 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { bridgedKernels, initCompute, tf } from '../../../src/engine/compute/backend'
+
+/** Deterministic pseudo-random values in [-1, 1) (no tf randomness, so both backends see the same data). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n)
+  let s = seed >>> 0
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    out[i] = s / 2 ** 31 - 1
+  }
+  return out
+}
+
+/** Gradients of a conv -> maxpool -> dense -> softmax cross-entropy loss with respect to input and weights. */
+interface ConvCase {
+  stride: 1 | 2
+  pad: 'valid' | 'same'
+  channels: number
+}
+
+async function gradsOn(backend: string, x: Float32Array, c: ConvCase): Promise<Float32Array[]> {
+  await tf.setBackend(backend)
+  const convOut = c.pad === 'same' ? Math.ceil(8 / c.stride) : Math.floor((8 - 3) / c.stride) + 1
+  const pooledSize = Math.floor(convOut / 2) ** 2 * 4
+  const result = tf.tidy(() => {
+    const input = tf.tensor4d(x.slice(0, 2 * 8 * 8 * c.channels), [2, 8, 8, c.channels])
+    const kernel = tf.tensor4d(values(3 * 3 * c.channels * 4, 11), [3, 3, c.channels, 4])
+    const dense = tf.tensor2d(values(pooledSize * 5, 12), [pooledSize, 5])
+    const labels = tf.oneHot(tf.tensor1d([1, 3], 'int32'), 5)
+    const loss = (inp: tf.Tensor, k: tf.Tensor, w: tf.Tensor): tf.Scalar => {
+      const conv = tf.conv2d(inp as tf.Tensor4D, k as tf.Tensor4D, c.stride, c.pad)
+      const pooled = tf.maxPool(conv, 2, 2, 'valid')
+      const logits = tf.matMul(tf.reshape(pooled, [2, pooledSize]), w as tf.Tensor2D)
+      return tf.losses.softmaxCrossEntropy(labels, logits)
+    }
+    return tf.grads(loss)([input, kernel, dense])
+  })
+  const arrays = result.map((t) => t.dataSync() as Float32Array)
+  tf.dispose(result)
+  return arrays
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length)
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
+  return m
+}
+
+describe('compute backend', () => {
+  beforeAll(async () => {
+    delete process.env.NAS_BACKEND
+    await initCompute()
+  })
+
+  it('chooses a backend and explains why', async () => {
+    const info = await initCompute()
+    expect(info.name).toBe(tf.getBackend())
+    expect(info.detail.length).toBeGreaterThan(10)
+    // idempotent: same object
+    expect(await initCompute()).toBe(info)
+  })
+
+  it('bridges the missing wasm gradient kernels', async () => {
+    const info = await initCompute()
+    if (info.name !== 'wasm') return
+    expect(bridgedKernels()).toContain('Conv2DBackpropFilter')
+    expect(bridgedKernels()).toContain('MaxPoolGrad')
+  })
+
+  it.each<ConvCase>([
+    { stride: 1, pad: 'valid', channels: 1 },
+    { stride: 1, pad: 'same', channels: 3 },
+    { stride: 2, pad: 'same', channels: 2 },
+  ])('conv+maxpool+dense gradients on wasm match cpu within 1e-4 (%o)', async (c) => {
+    const x = values(2 * 8 * 8 * 3, 7)
+    const onWasm = await gradsOn('wasm', x, c)
+    const onCpu = await gradsOn('cpu', x, c)
+    expect(onCpu).toHaveLength(3)
+    for (let i = 0; i < onCpu.length; i++) expect(maxAbsDiff(onWasm[i]!, onCpu[i]!)).toBeLessThan(1e-4)
+    await initCompute().then((info) => tf.setBackend(info.name))
+  })
+
+  it('maxPool gradient is right when a whole window is negative', async () => {
+    const run = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend)
+      const x = tf.tensor4d(
+        [-5, -1, -3, -2, -0.5, -4, -6, -7, -8, -1.5, -2.5, -3.5, -9, -0.25, -1, -2],
+        [1, 4, 4, 1],
+      )
+      const g = tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]))),
+      )(x)
+      const out = g.dataSync() as Float32Array
+      tf.dispose([x, g])
+      return out
+    }
+    const onWasm = await run('wasm')
+    const onCpu = await run('cpu')
+    // window (0,0) holds -5,-1,-0.5,-4: only its max -0.5 (flat index 4) gets the upstream gradient 1;
+    // window (0,1) holds -3,-2,-6,-7: only -2 (flat index 3) gets 2
+    expect(Array.from(onCpu.slice(0, 8))).toEqual([0, 0, 0, 2, 1, 0, 0, 0])
+    expect(maxAbsDiff(onWasm, onCpu)).toBeLessThan(1e-6)
+    await initCompute().then((info) => tf.setBackend(info.name))
+  })
+
+  it('does not leak tensors through the bridge', async () => {
+    await tf.setBackend('wasm')
+    const before = tf.memory().numTensors
+    await gradsOn('wasm', values(384, 3), { stride: 1, pad: 'same', channels: 3 })
+    await gradsOn('wasm', values(384, 3), { stride: 2, pad: 'valid', channels: 2 })
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
