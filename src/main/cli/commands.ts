@@ -1,0 +1,298 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { searchSpaceDefSchema, webBanner, type RunConfig, type SearchSpace } from '../../shared'
+import { openAppCore, type AppCore } from '../app'
+import { openAppDb } from '../db'
+import { createConsoleLogger } from '../logger'
+import { defaultDataDir } from '../paths'
+import { dispatch } from '../services'
+import { startWebServer } from '../server'
+import { formatRunsTable, formatTrialLine } from './format'
+
+/** Where CLI output goes, and the signal that asks a long command (search, serve) to stop. */
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  /** Aborted on SIGINT/SIGTERM: search cancels its run, serve shuts down. */
+  signal: AbortSignal
+  env?: NodeJS.ProcessEnv
+}
+
+/** Exit codes: 0 ok, 1 the work failed, 2 wrong usage, 130 stopped by the user. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
+
+/** The help text. */
+export const USAGE = `Usage: nas-studio <command> [options]
+
+Commands:
+  search   Run a neural architecture search from the command line
+             --space <preset key | file.json>  search space (required), e.g. quick-mlp
+             --dataset <sample | dataset id>   data to search on (default: sample)
+             --trials N        candidates to train (default: 10)
+             --seed S          random seed; the same seed gives the same search (default: 0)
+             --epochs E        training epochs per candidate (default: 1)
+             --concurrency C   candidates trained at once (default: 1)
+             --batch-size B    training batch size (default: 64)
+             --name NAME       run name (default: "CLI search <space>")
+  runs     List the runs stored in the data folder
+  serve    Start web mode: open the printed URL in a browser
+             --port P          port on 127.0.0.1 (default: a free one)
+  help     Show this help
+
+Options for every command:
+  --data-dir D   data folder (default: $NAS_STUDIO_DATA_DIR, $XDG_DATA_HOME/nas-studio or ~/.local/share/nas-studio)
+  --verbose      log engine progress to stderr
+`
+
+class UsageError extends Error {}
+
+const common = {
+  'data-dir': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options']
+
+const OPTIONS = {
+  search: {
+    ...common,
+    space: { type: 'string' },
+    dataset: { type: 'string' },
+    trials: { type: 'string' },
+    seed: { type: 'string' },
+    epochs: { type: 'string' },
+    concurrency: { type: 'string' },
+    'batch-size': { type: 'string' },
+    name: { type: 'string' },
+  },
+  runs: { ...common },
+  serve: { ...common, port: { type: 'string' } },
+} as const satisfies Record<string, ParseArgsConfig['options']>
+
+type Command = keyof typeof OPTIONS
+
+function intOption(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${value}".`)
+  }
+  return n
+}
+
+/** Runs one CLI invocation and resolves with its exit code. Never calls process.exit itself. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.stdout(USAGE)
+    return command === undefined ? EXIT.usage : EXIT.ok
+  }
+  if (!Object.prototype.hasOwnProperty.call(OPTIONS, command)) {
+    io.stderr(`nas-studio: unknown command "${command}".\n\n${USAGE}`)
+    return EXIT.usage
+  }
+  const cmd = command as Command
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({ args: rest, options: OPTIONS[cmd], strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | undefined>
+  } catch (err) {
+    io.stderr(`nas-studio ${cmd}: ${(err as Error).message}\n\nRun "nas-studio help" for the options.\n`)
+    return EXIT.usage
+  }
+  if (values.help) {
+    io.stdout(USAGE)
+    return EXIT.ok
+  }
+  const dataDir = defaultDataDir(values['data-dir'] as string | undefined, io.env ?? process.env)
+  try {
+    if (cmd === 'runs') return listRuns(dataDir, io)
+    if (cmd === 'serve') return await serve(dataDir, values, io)
+    return await search(dataDir, values, io)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`nas-studio ${cmd}: ${err.message}\n`)
+      return EXIT.usage
+    }
+    io.stderr(`nas-studio ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`)
+    return EXIT.failed
+  }
+}
+
+function listRuns(dataDir: string, io: CliIo): number {
+  const db = openAppDb(dataDir)
+  try {
+    const runs = db.runs.list()
+    if (runs.length === 0)
+      io.stdout(`No runs yet in ${dataDir}. Start one with: nas-studio search --space quick-mlp --trials 5\n`)
+    else io.stdout(`${formatRunsTable(runs)}\n`)
+    return EXIT.ok
+  } finally {
+    db.close()
+  }
+}
+
+function resolveSpace(core: AppCore, spec: string): SearchSpace {
+  const preset = core.db.spaces.getByPresetKey(spec)
+  if (preset) return preset
+  if (!existsSync(spec)) {
+    const keys = core.db.spaces
+      .list()
+      .filter((s) => s.preset)
+      .map((s) => s.id.replace(/^preset-/, ''))
+    throw new UsageError(
+      `--space "${spec}" is neither a preset (${keys.join(', ') || 'none installed'}) nor a JSON file.`,
+    )
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(spec, 'utf8'))
+  } catch (err) {
+    throw new UsageError(`--space ${spec} is not valid JSON: ${(err as Error).message}`)
+  }
+  const wrapped = json as { def?: unknown; name?: unknown; description?: unknown }
+  const candidate = wrapped && typeof wrapped === 'object' && 'def' in wrapped ? wrapped.def : json
+  const parsed = searchSpaceDefSchema.safeParse(candidate)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new UsageError(
+      `--space ${spec} is not a search space: ${issue?.path.join('.') || '(file)'}: ${issue?.message}`,
+    )
+  }
+  const space: SearchSpace = {
+    id: randomUUID(),
+    name: typeof wrapped.name === 'string' ? wrapped.name : basename(spec, '.json'),
+    description: typeof wrapped.description === 'string' ? wrapped.description : `Imported from ${spec}`,
+    preset: false,
+    def: parsed.data,
+    createdAt: new Date().toISOString(),
+  }
+  core.db.spaces.insert(space)
+  return space
+}
+
+async function search(
+  dataDir: string,
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<number> {
+  const spaceSpec = values.space as string | undefined
+  if (!spaceSpec)
+    throw new UsageError('--space is required (a preset key such as quick-mlp, or a JSON file).')
+  const maxTrials = intOption(values.trials as string | undefined, 'trials', 10, 1, 100000)
+  const seed = intOption(values.seed as string | undefined, 'seed', 0, 0, 2 ** 31 - 1)
+  const epochs = intOption(values.epochs as string | undefined, 'epochs', 1, 1, 1000)
+  const concurrency = intOption(values.concurrency as string | undefined, 'concurrency', 1, 1, 64)
+  const batchSize = intOption(values['batch-size'] as string | undefined, 'batch-size', 64, 1, 4096)
+  const logger = createConsoleLogger(values.verbose ? 'info' : 'warn', io.stderr)
+  const core = await openAppCore({
+    dataDir,
+    mode: 'web',
+    modeReason: 'Command line (nas-studio search)',
+    logger,
+    poolSize: concurrency,
+  })
+  try {
+    const space = resolveSpace(core, spaceSpec)
+    const datasetSpec = (values.dataset as string | undefined) ?? 'sample'
+    const dataset =
+      datasetSpec === 'sample'
+        ? core.db.datasets.list().find((d) => d.source === 'bundled')
+        : core.db.datasets.get(datasetSpec)
+    if (!dataset) {
+      throw new UsageError(
+        datasetSpec === 'sample'
+          ? 'The bundled sample dataset is not installed (resources/sample is missing).'
+          : `No dataset with id "${datasetSpec}".`,
+      )
+    }
+    const config: RunConfig = {
+      name: (values.name as string | undefined) ?? `CLI search ${space.name}`,
+      datasetId: dataset.id,
+      spaceId: space.id,
+      strategy: 'random',
+      maxTrials,
+      concurrency,
+      seed,
+      train: { epochs, batchSize, learningRate: 0.001, validationFraction: 0.1 },
+    }
+    const started = await dispatch(core.services.handlers, 'runs.start', config)
+    if (!started.ok) throw new Error(started.error.message)
+    const run = started.data as { id: string }
+    io.stdout(`Run ${run.id}: ${maxTrials} trial(s) of "${space.name}" on ${dataset.name}, seed ${seed}\n`)
+    const stop = core.services.events((msg) => {
+      if (
+        msg.event === 'trial.updated' &&
+        msg.payload.runId === run.id &&
+        ['completed', 'failed', 'cancelled'].includes(msg.payload.status)
+      ) {
+        io.stdout(`${formatTrialLine(msg.payload, maxTrials)}\n`)
+      }
+    })
+    const onAbort = (): void => {
+      io.stderr('Stopping: cancelling the run after the trial in flight...\n')
+      void core.services.handlers['runs.cancel']({ runId: run.id }).catch(() => undefined)
+    }
+    io.signal.addEventListener('abort', onAbort, { once: true })
+    const final = await core.services.whenFinished(run.id)
+    io.signal.removeEventListener('abort', onAbort)
+    stop()
+    const best = final.bestTrialId ? core.db.trials.get(final.bestTrialId) : null
+    io.stdout(
+      best
+        ? `Best: trial ${best.index + 1}, val accuracy ${best.valAccuracy?.toFixed(4)}, ${best.params.toLocaleString('en-US')} params (run ${final.status}: ${final.trialsCompleted} completed, ${final.trialsFailed} failed)\n`
+        : `No trial completed (run ${final.status}${final.error ? `: ${final.error}` : ''})\n`,
+    )
+    io.stdout(`Stored in ${core.db.file}\n`)
+    if (final.status === 'completed') return EXIT.ok
+    return final.status === 'cancelled' ? EXIT.interrupted : EXIT.failed
+  } finally {
+    await core.close()
+  }
+}
+
+async function serve(
+  dataDir: string,
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<number> {
+  const port = intOption(values.port as string | undefined, 'port', 0, 0, 65535)
+  const env = io.env ?? process.env
+  const logger = createConsoleLogger(values.verbose ? 'info' : 'warn', io.stderr)
+  const modeReason = env.NAS_STUDIO_MODE_REASON || 'Web mode (started with nas-studio serve)'
+  const core = await openAppCore({ dataDir, mode: 'web', modeReason, logger })
+  let server: Awaited<ReturnType<typeof startWebServer>>
+  try {
+    server = await startWebServer({
+      handlers: core.services.handlers,
+      events: core.services.events,
+      port,
+      rendererDir: core.paths.rendererDir,
+    })
+  } catch (err) {
+    await core.close()
+    throw err
+  }
+  io.stdout(`${webBanner(server.url)}\n`)
+  io.stdout(`Data dir: ${dataDir}\n`)
+  const info = await core.services.handlers['app.info']({})
+  io.stdout(`Compute backend: ${info.backend.name} (${info.backend.detail})\n`)
+  if (!existsSync(core.paths.rendererDir))
+    io.stderr('The UI is not built yet: run "npm run build:app" and restart to see it.\n')
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve()
+    else io.signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+  io.stdout('Shutting down...\n')
+  await server.close()
+  await core.close()
+  io.stdout('Stopped.\n')
+  return EXIT.ok
+}

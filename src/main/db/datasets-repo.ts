@@ -1,0 +1,82 @@
+import { datasetSchema, type Dataset } from '../../shared'
+import type { Db } from './connection'
+import { jsonColumn, notFound, validateRow } from './row'
+
+interface DatasetRow {
+  id: string
+  name: string
+  source: string
+  path: string
+  hash: string
+  inputShape: string
+  classNames: string
+  numTrain: number
+  numTest: number
+  createdAt: string
+}
+
+const SELECT = `SELECT id, name, source, path, hash, input_shape AS inputShape, class_names AS classNames,
+  num_train AS numTrain, num_test AS numTest, created_at AS createdAt FROM datasets`
+
+function fromRow(row: DatasetRow): Dataset {
+  const where = `Dataset ${row.id}`
+  return validateRow(
+    datasetSchema,
+    {
+      ...row,
+      inputShape: jsonColumn(row.inputShape, `${where} input_shape`),
+      classNames: jsonColumn(row.classNames, `${where} class_names`),
+    },
+    where,
+  )
+}
+
+/** Datasets table: one row per registered dataset, unique by content hash. */
+export class DatasetsRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts a dataset; throws on a duplicate id or hash. */
+  insert(d: Dataset): void {
+    this.db
+      .prepare(
+        `INSERT INTO datasets (id, name, source, path, hash, input_shape, class_names, num_train, num_test, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        d.id,
+        d.name,
+        d.source,
+        d.path,
+        d.hash,
+        JSON.stringify(d.inputShape),
+        JSON.stringify(d.classNames),
+        d.numTrain,
+        d.numTest,
+        d.createdAt,
+      )
+  }
+
+  /** The dataset with this id, or null. */
+  get(id: string): Dataset | null {
+    const row = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as DatasetRow | undefined
+    return row ? fromRow(row) : null
+  }
+
+  /** The dataset with this id; NasError('not_found') otherwise. */
+  require(id: string): Dataset {
+    const d = this.get(id)
+    if (!d) throw notFound('dataset', id)
+    return d
+  }
+
+  /** The dataset with this content hash, or null. */
+  getByHash(hash: string): Dataset | null {
+    const row = this.db.prepare(`${SELECT} WHERE hash = ?`).get(hash) as DatasetRow | undefined
+    return row ? fromRow(row) : null
+  }
+
+  /** All datasets, oldest first. */
+  list(): Dataset[] {
+    return (this.db.prepare(`${SELECT} ORDER BY created_at, id`).all() as DatasetRow[]).map(fromRow)
+  }
+}

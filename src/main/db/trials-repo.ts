@@ -1,0 +1,122 @@
+import { trialEpochSchema, trialSchema, type Trial, type TrialEpoch } from '../../shared'
+import type { Db } from './connection'
+import { jsonColumn, notFound, validateRow } from './row'
+
+interface TrialRow {
+  id: string
+  runId: string
+  index: number
+  status: string
+  architecture: string
+  archHash: string
+  params: number
+  valAccuracy: number | null
+  valLoss: number | null
+  trainTimeMs: number | null
+  error: string | null
+  startedAt: string | null
+  finishedAt: string | null
+}
+
+const SELECT = `SELECT id, run_id AS runId, idx AS "index", status, architecture, arch_hash AS archHash, params,
+  val_accuracy AS valAccuracy, val_loss AS valLoss, train_time_ms AS trainTimeMs, error,
+  started_at AS startedAt, finished_at AS finishedAt FROM trials`
+
+const SELECT_EPOCH = `SELECT trial_id AS trialId, run_id AS runId, epoch, loss, accuracy, val_loss AS valLoss,
+  val_accuracy AS valAccuracy, time_ms AS timeMs FROM trial_epochs`
+
+function fromRow(row: TrialRow): Trial {
+  const where = `Trial ${row.id}`
+  return validateRow(
+    trialSchema,
+    { ...row, architecture: jsonColumn(row.architecture, `${where} architecture`) },
+    where,
+  )
+}
+
+/** Trials and their per-epoch metrics (trial_epochs). */
+export class TrialsRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts a trial of an existing run. */
+  insert(t: Trial): void {
+    this.db
+      .prepare(
+        `INSERT INTO trials (id, run_id, idx, status, architecture, arch_hash, params, val_accuracy, val_loss,
+           train_time_ms, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        t.id,
+        t.runId,
+        t.index,
+        t.status,
+        JSON.stringify(t.architecture),
+        t.archHash,
+        t.params,
+        t.valAccuracy,
+        t.valLoss,
+        t.trainTimeMs,
+        t.error,
+        t.startedAt,
+        t.finishedAt,
+      )
+  }
+
+  /** Writes the mutable fields of an existing trial; NasError('not_found') if there is no such trial. */
+  update(t: Trial): void {
+    const info = this.db
+      .prepare(
+        `UPDATE trials SET status = ?, architecture = ?, arch_hash = ?, params = ?, val_accuracy = ?, val_loss = ?,
+           train_time_ms = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`,
+      )
+      .run(
+        t.status,
+        JSON.stringify(t.architecture),
+        t.archHash,
+        t.params,
+        t.valAccuracy,
+        t.valLoss,
+        t.trainTimeMs,
+        t.error,
+        t.startedAt,
+        t.finishedAt,
+        t.id,
+      )
+    if (info.changes === 0) throw notFound('trial', t.id)
+  }
+
+  /** The trial with this id, or null. */
+  get(id: string): Trial | null {
+    const row = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as TrialRow | undefined
+    return row ? fromRow(row) : null
+  }
+
+  /** The trial with this id; NasError('not_found') otherwise. */
+  require(id: string): Trial {
+    const t = this.get(id)
+    if (!t) throw notFound('trial', id)
+    return t
+  }
+
+  /** A run's trials in proposal order. */
+  listByRun(runId: string): Trial[] {
+    return (this.db.prepare(`${SELECT} WHERE run_id = ? ORDER BY idx`).all(runId) as TrialRow[]).map(fromRow)
+  }
+
+  /** Records one epoch's metrics; writing the same (trial, epoch) again replaces it. */
+  insertEpoch(e: TrialEpoch): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO trial_epochs (trial_id, run_id, epoch, loss, accuracy, val_loss, val_accuracy, time_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.trialId, e.runId, e.epoch, e.loss, e.accuracy, e.valLoss, e.valAccuracy, e.timeMs)
+  }
+
+  /** A trial's epochs in order. */
+  listEpochs(trialId: string): TrialEpoch[] {
+    return (
+      this.db.prepare(`${SELECT_EPOCH} WHERE trial_id = ? ORDER BY epoch`).all(trialId) as unknown[]
+    ).map((row) => validateRow(trialEpochSchema, row, `Epoch of trial ${trialId}`))
+  }
+}

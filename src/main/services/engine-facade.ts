@@ -1,0 +1,47 @@
+import type { Clock, EventSink, Logger, RunStore } from '../../engine/ports'
+import type { Dataset, Run, SearchSpaceDef } from '../../shared'
+
+/** A compute backend as the engine reports it. */
+export interface BackendInfo {
+  name: string
+  detail: string
+}
+
+/** What services need of the engine's trial runner (a worker pool); the engine's TrialRunner fits it. */
+export interface TrialRunnerLike {
+  backend(): BackendInfo | null
+  close(): Promise<void>
+}
+
+/** A preset search space read from resources/presets. */
+export interface PresetSpace {
+  key: string
+  name: string
+  description: string
+  def: SearchSpaceDef
+}
+
+/**
+ * The slice of src/engine's public API the services use. The composition roots pass the engine module
+ * itself (`import * as engine from '../engine'`); declaring it here keeps services testable and makes a
+ * signature drift in the engine a compile error at the one place they meet. Methods (not function
+ * properties) so the engine's richer TrialRunner type is accepted.
+ */
+export interface EngineApi {
+  detectBackend(): Promise<BackendInfo>
+  describeBundledDataset(resourcesDir: string): Promise<Omit<Dataset, 'id' | 'createdAt'>>
+  loadPresetSpaces(presetsDir: string): PresetSpace[]
+  validateSpace(def: SearchSpaceDef): void
+  createWorkerPool(opts: { size: number; logger?: Logger }): TrialRunnerLike
+  runSearch(opts: {
+    run: Run
+    space: SearchSpaceDef
+    dataset: Dataset
+    store: RunStore
+    runner: TrialRunnerLike
+    emit: EventSink
+    clock?: Clock
+    logger?: Logger
+    signal?: AbortSignal
+  }): Promise<Run>
+}

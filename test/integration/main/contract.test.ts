@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as engine from '../../../src/engine'
+import { registerIpc } from '../../../src/main/ipc'
+import { startWebServer, type WebServer } from '../../../src/main/server'
+import { presetSpaceId } from '../../../src/main/services'
+import {
+  IPC_INVOKE_CHANNEL,
+  METHODS,
+  api,
+  type Method,
+  type Result,
+  type RunConfig,
+} from '../../../src/shared'
+import { FakeIpcMain } from '../../helpers/fake-ipc'
+import { postApi } from '../../helpers/http'
+import { makeServices } from '../../helpers/services'
+
+/**
+ * THE CONTRACT TEST: every method of the contract is served by both transports over the real services
+ * (real engine, real SQLite), and both answer with the same envelope.
+ */
+let ctx: Awaited<ReturnType<typeof makeServices>>
+let server: WebServer
+const ipc = new FakeIpcMain()
+const APP_URL = 'file:///app/out/renderer/index.html'
+
+const viaIpc = (method: string, request: unknown) =>
+  ipc.invoke(IPC_INVOKE_CHANNEL, APP_URL, method, request) as Promise<Result<unknown>>
+const viaHttp = async (method: string, request: unknown) =>
+  (await postApi(server.port, server.token, method, request)).json as Result<unknown>
+
+/** The same envelope: same ok, same error code, and for data the same kind of value with the same keys. */
+function shapeOf(res: Result<unknown>): unknown {
+  if (!res.ok) return { ok: false, code: res.error.code }
+  const d = res.data
+  const keys = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v).sort() : typeof v)
+  return { ok: true, data: Array.isArray(d) ? { array: d.length > 0 ? keys(d[0]) : 'empty' } : keys(d) }
+}
+
+async function both(method: string, request: unknown): Promise<[Result<unknown>, Result<unknown>]> {
+  const a = await viaIpc(method, request)
+  const b = await viaHttp(method, request)
+  expect(shapeOf(b), `${method} answers differently over HTTP than over IPC`).toEqual(shapeOf(a))
+  return [a, b]
+}
+
+let config: RunConfig
+let runA = ''
+let runB = ''
+let trialId = ''
+
+beforeAll(async () => {
+  ctx = await makeServices(engine)
+  registerIpc(ipc, ctx.services.handlers, { isTrustedSender: (e) => e.senderFrame?.url === APP_URL })
+  server = await startWebServer({
+    handlers: ctx.services.handlers,
+    events: ctx.services.events,
+    port: 0,
+    rendererDir: '/nonexistent',
+  })
+  const dataset = ctx.db.datasets.list().find((d) => d.source === 'bundled')
+  if (!dataset) throw new Error('The bundled dataset was not registered')
+  config = {
+    name: 'contract',
+    datasetId: dataset.id,
+    spaceId: presetSpaceId('quick-mlp'),
+    strategy: 'random',
+    maxTrials: 1,
+    concurrency: 1,
+    seed: 3,
+    train: { epochs: 1, batchSize: 64, learningRate: 0.01, validationFraction: 0.1 },
+  }
+})
+afterAll(async () => {
+  await server?.close()
+  await ctx?.dispose()
+})
+
+/** One valid request per method (runs and trials refer to real started runs), so a new method fails here. */
+const validRequests: Record<Method, () => unknown> = {
+  'app.info': () => ({}),
+  'datasets.list': () => ({}),
+  'spaces.list': () => ({}),
+  'runs.list': () => ({}),
+  'runs.get': () => ({ runId: runA }),
+  'runs.start': () => config,
+  'runs.cancel': () => ({ runId: runB }),
+  'trials.list': () => ({ runId: runA }),
+  'trials.epochs': () => ({ trialId }),
+}
+
+describe('contract: IPC and HTTP serve every method alike', () => {
+  it('covers exactly the methods of the contract', () => {
+    expect(Object.keys(validRequests).sort()).toEqual([...METHODS].sort())
+    expect(METHODS).toEqual(Object.keys(api))
+  })
+
+  it('starts real runs through both transports and cancels one', async () => {
+    const [a, b] = await both('runs.start', validRequests['runs.start']())
+    expect(a.ok && b.ok).toBe(true)
+    runA = (a as { data: { id: string } }).data.id
+    runB = (b as { data: { id: string } }).data.id
+    const [c1, c2] = await both('runs.cancel', validRequests['runs.cancel']())
+    expect(c1.ok && c2.ok).toBe(true)
+    const finalA = await ctx.services.whenFinished(runA)
+    const finalB = await ctx.services.whenFinished(runB)
+    expect(finalA.status).toBe('completed')
+    expect(finalB.status).toBe('cancelled')
+    trialId = ctx.db.trials.listByRun(runA)[0]!.id
+  })
+
+  it.each(METHODS.filter((m) => m !== 'runs.start' && m !== 'runs.cancel'))(
+    '%s answers ok and the same on both',
+    async (method) => {
+      const [a, b] = await both(method, validRequests[method]())
+      expect(a.ok, JSON.stringify(a)).toBe(true)
+      // Finished runs no longer change, so both transports must return identical data.
+      expect(b).toEqual(a)
+    },
+  )
+
+  it.each([
+    ['runs.get', { runId: 'no-such-run' }],
+    ['runs.cancel', { runId: 'no-such-run' }],
+    ['trials.list', { runId: 'no-such-run' }],
+    ['trials.epochs', { trialId: 'no-such-trial' }],
+  ] as const)('%s of an unknown id is not_found on both', async (method, request) => {
+    const [a, b] = await both(method, request)
+    expect(a).toEqual({ ok: false, error: expect.objectContaining({ code: 'not_found' }) })
+    expect(b).toEqual(a)
+  })
+
+  it.each(METHODS)('%s rejects a malformed payload with bad_request on both', async (method) => {
+    const [a] = await both(method, { definitelyNotAField: 1 })
+    expect(a).toEqual({ ok: false, error: expect.objectContaining({ code: 'bad_request' }) })
+  })
+})

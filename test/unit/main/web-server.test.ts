@@ -1,0 +1,210 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { startWebServer, type WebServer } from '../../../src/main/server'
+import { resolveStaticFile } from '../../../src/main/server/static'
+import { tokenMatches } from '../../../src/main/server/auth'
+import {
+  WEB_MAX_BODY_BYTES,
+  WEB_TOKEN_COOKIE,
+  WEB_URL_PATTERN,
+  webBanner,
+  type EventMessage,
+} from '../../../src/shared'
+import { createEventHub } from '../../../src/main/services/event-hub'
+import { createFakeEngine } from '../../helpers/fake-engine'
+import { httpRequest, postApi } from '../../helpers/http'
+import { makeServices } from '../../helpers/services'
+import { makeTempDir } from '../../helpers/temp-dir'
+
+let ctx: Awaited<ReturnType<typeof makeServices>>
+let server: WebServer
+const hub = createEventHub()
+const base = makeTempDir('nas-studio-ui-')
+const ui = { dir: join(base.dir, 'renderer') }
+
+beforeAll(async () => {
+  mkdirSync(join(ui.dir, 'assets'), { recursive: true })
+  writeFileSync(join(ui.dir, 'index.html'), '<!doctype html><title>NAS Studio</title>')
+  writeFileSync(join(ui.dir, 'assets', 'app.js'), 'console.log(1)')
+  writeFileSync(join(ui.dir, '..', 'secret.txt'), 'secret')
+  ctx = await makeServices(createFakeEngine())
+  server = await startWebServer({
+    handlers: ctx.services.handlers,
+    events: hub.subscribe,
+    port: 0,
+    rendererDir: ui.dir,
+  })
+})
+afterAll(async () => {
+  await server.close()
+  await ctx.dispose()
+  base.cleanup()
+})
+
+const auth = () => ({ Authorization: `Bearer ${server.token}` })
+
+describe('web server', () => {
+  it('listens on 127.0.0.1 with a URL the banner pattern recognises', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`)
+    expect(WEB_URL_PATTERN.exec(webBanner(server.url))?.[1]).toBe(server.url)
+    expect(server.token.length).toBeGreaterThanOrEqual(43)
+  })
+
+  it('answers 401 without a token and with a wrong token', async () => {
+    const none = await httpRequest(server.port, { method: 'POST', path: '/api/runs.list', body: '{}' })
+    expect(none.status).toBe(401)
+    expect(JSON.parse(none.body)).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'unauthorized' }),
+    })
+    const wrong = await postApi(server.port, `${server.token}x`, 'runs.list', {})
+    expect(wrong.status).toBe(401)
+    expect((await httpRequest(server.port, { path: '/' })).status).toBe(401)
+    expect((await httpRequest(server.port, { path: '/?token=nope' })).status).toBe(401)
+    expect(tokenMatches('abc', 'abd')).toBe(false)
+    expect(tokenMatches('abc', '')).toBe(false)
+  })
+
+  it('answers a Result for a good token, through header, query and cookie', async () => {
+    const viaHeader = await postApi(server.port, server.token, 'spaces.list', {})
+    expect(viaHeader.status).toBe(200)
+    expect(viaHeader.json).toEqual({ ok: true, data: expect.any(Array) })
+    const viaQuery = await httpRequest(server.port, {
+      method: 'POST',
+      path: `/api/runs.list?token=${server.token}`,
+      body: '',
+    })
+    expect(JSON.parse(viaQuery.body)).toEqual({ ok: true, data: [] })
+    const viaCookie = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: { Cookie: `${WEB_TOKEN_COOKIE}=${server.token}` },
+      body: '{}',
+    })
+    expect(viaCookie.status).toBe(200)
+  })
+
+  it('validates payloads and methods', async () => {
+    const bad = await postApi(server.port, server.token, 'runs.get', { runId: 1 })
+    expect(bad.status).toBe(200)
+    expect(bad.json).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('runId') }),
+    })
+    const unknown = await postApi(server.port, server.token, 'nope', {})
+    expect(unknown.status).toBe(404)
+    const notJson = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: auth(),
+      body: '{',
+    })
+    expect(notJson.status).toBe(400)
+    const get = await httpRequest(server.port, { path: '/api/runs.list', headers: auth() })
+    expect(get.status).toBe(405)
+  })
+
+  it('answers 403 for a foreign Host or Origin (DNS rebinding)', async () => {
+    const host = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: { ...auth(), Host: `evil.example:${server.port}` },
+      body: '{}',
+    })
+    expect(host.status).toBe(403)
+    const origin = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: { ...auth(), Origin: 'http://evil.example' },
+      body: '{}',
+    })
+    expect(origin.status).toBe(403)
+    const localhost = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: { ...auth(), Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` },
+      body: '{}',
+    })
+    expect(localhost.status).toBe(200)
+  })
+
+  it('answers 413 for a body over the limit', async () => {
+    const big = 'x'.repeat(WEB_MAX_BODY_BYTES + 10)
+    const res = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: auth(),
+      body: JSON.stringify({ big }),
+    })
+    expect(res.status).toBe(413)
+    const chunked = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: { ...auth(), 'Transfer-Encoding': 'chunked' },
+      body: JSON.stringify({ big }),
+    })
+    expect(chunked.status).toBe(413)
+  })
+
+  it('refuses a WebSocket without a token and broadcasts events to one with it', async () => {
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`)
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+      ws.on('open', () => resolve(101))
+      ws.on('error', () => undefined)
+    })
+    expect(refused).toBe(401)
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    const received = new Promise<EventMessage>((resolve) =>
+      ws.once('message', (data) => resolve(JSON.parse(String(data)) as EventMessage)),
+    )
+    const msg: EventMessage = {
+      event: 'trial.epoch',
+      payload: {
+        trialId: 't',
+        runId: 'r',
+        epoch: 1,
+        loss: 1,
+        accuracy: 0.5,
+        valLoss: 1,
+        valAccuracy: 0.5,
+        timeMs: 3,
+      },
+    }
+    hub.publish(msg)
+    expect(await received).toEqual(msg)
+    ws.close()
+  })
+
+  it('serves the UI with content types, sets the cookie from ?token=, falls back to index.html, and blocks traversal', async () => {
+    const page = await httpRequest(server.port, { path: `/?token=${server.token}` })
+    expect(page.status).toBe(200)
+    expect(page.headers['content-type']).toMatch(/text\/html/)
+    expect(String(page.headers['set-cookie'])).toMatch(
+      new RegExp(`${WEB_TOKEN_COOKIE}=.+HttpOnly; SameSite=Strict`),
+    )
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'")
+    const js = await httpRequest(server.port, { path: '/assets/app.js', headers: auth() })
+    expect(js.headers['content-type']).toMatch(/javascript/)
+    expect(js.body).toBe('console.log(1)')
+    const route = await httpRequest(server.port, { path: '/history/123', headers: auth() })
+    expect(route.body).toContain('<title>NAS Studio</title>')
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e%5csecret.txt',
+    ]) {
+      const res = await httpRequest(server.port, { path, headers: auth() })
+      expect(res.body).not.toContain('secret')
+    }
+    expect(resolveStaticFile(ui.dir, '/../secret.txt')).toBeNull()
+    expect(resolveStaticFile(ui.dir, '/%00')).toBeNull()
+  })
+})
