@@ -1,0 +1,130 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { Trial, TrialEpoch } from '@shared/domain'
+import { errorMessage, useApi } from '@renderer/api'
+
+/** One point of the best-so-far curve: after trial `index` finished, the best validation accuracy seen. */
+export interface BestSoFarPoint {
+  index: number
+  best: number | null
+}
+
+/** The best completed trial (highest validation accuracy; earliest wins ties), or null. */
+export function bestTrialOf(trials: readonly Trial[]): Trial | null {
+  let best: Trial | null = null
+  for (const t of trials) {
+    if (t.status !== 'completed' || t.valAccuracy === null) continue
+    if (!best || t.valAccuracy > (best.valAccuracy ?? -Infinity)) best = t
+  }
+  return best
+}
+
+/** The best-so-far curve over trial index, for every trial that has finished (completed or failed). */
+export function bestSoFar(trials: readonly Trial[]): BestSoFarPoint[] {
+  const points: BestSoFarPoint[] = []
+  let best: number | null = null
+  for (const t of [...trials].sort((a, b) => a.index - b.index)) {
+    if (t.status === 'queued' || t.status === 'running') continue
+    if (t.status === 'completed' && t.valAccuracy !== null) best = Math.max(best ?? -Infinity, t.valAccuracy)
+    points.push({ index: t.index, best })
+  }
+  return points
+}
+
+/**
+ * Trials of the run on screen, kept live by 'trial.updated' (status, scores) and 'trial.epoch' (the latest
+ * epoch of each trial, for progress while it trains). Events for other runs are ignored.
+ */
+export const useTrialsStore = defineStore('trials', () => {
+  const runId = ref<string | null>(null)
+  const trials = ref<Trial[]>([])
+  const latestEpochs = ref<Record<string, TrialEpoch>>({})
+  const selectedTrialId = ref<string | null>(null)
+  const loading = ref(false)
+  const error = ref<string | null>(null)
+  /** Events that arrived while the list was loading; re-applied on top of it so none is lost. */
+  let pending: Trial[] = []
+
+  const best = computed(() => bestTrialOf(trials.value))
+  const curve = computed(() => bestSoFar(trials.value))
+  /** The trial whose architecture is drawn: the one clicked, else the best, else the newest. */
+  const selected = computed<Trial | null>(() => {
+    const chosen = trials.value.find((t) => t.id === selectedTrialId.value)
+    return chosen ?? best.value ?? trials.value[trials.value.length - 1] ?? null
+  })
+
+  /** Inserts or replaces one trial of the current run, keeping index order. */
+  function applyTrial(trial: Trial): void {
+    if (trial.runId !== runId.value) return
+    if (loading.value) pending.push(trial)
+    const i = trials.value.findIndex((t) => t.id === trial.id)
+    if (i === -1) {
+      trials.value.push(trial)
+      trials.value.sort((a, b) => a.index - b.index)
+    } else trials.value[i] = trial
+  }
+
+  /** Records the newest epoch of a trial of the current run. */
+  function applyEpoch(epoch: TrialEpoch): void {
+    if (epoch.runId !== runId.value) return
+    const previous = latestEpochs.value[epoch.trialId]
+    if (!previous || previous.epoch <= epoch.epoch) latestEpochs.value[epoch.trialId] = epoch
+  }
+
+  /** Switches to `id`'s trials (`trials.list`); errors end up in `error`. */
+  async function load(id: string): Promise<void> {
+    if (runId.value !== id) {
+      trials.value = []
+      latestEpochs.value = {}
+      selectedTrialId.value = null
+    }
+    runId.value = id
+    loading.value = true
+    pending = []
+    try {
+      const list = await useApi().call('trials.list', { runId: id })
+      if (runId.value !== id) return
+      trials.value = [...list].sort((a, b) => a.index - b.index)
+      error.value = null
+    } catch (err) {
+      error.value = errorMessage(err)
+    } finally {
+      loading.value = false
+      for (const t of pending) applyTrial(t)
+      pending = []
+    }
+  }
+
+  /** Chooses which trial's architecture is shown. */
+  function select(trialId: string | null): void {
+    selectedTrialId.value = trialId
+  }
+
+  /** Applies trial events from now on; returns the unsubscribe function. */
+  function listen(): () => void {
+    const api = useApi()
+    const offTrial = api.onEvent('trial.updated', applyTrial)
+    const offEpoch = api.onEvent('trial.epoch', applyEpoch)
+    return () => {
+      offTrial()
+      offEpoch()
+    }
+  }
+
+  return {
+    runId,
+    trials,
+    latestEpochs,
+    selectedTrialId,
+    loading,
+    error,
+    best,
+    curve,
+    selected,
+    applyTrial,
+    applyEpoch,
+    load,
+    select,
+    listen,
+  }
+})
