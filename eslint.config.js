@@ -18,13 +18,22 @@ const rendererBoundary = {
   patterns: [
     { group: ['**/main/**', '**/main'], message: 'The renderer reaches main only through renderer/src/api.' },
     { group: ['**/engine/**', '**/engine'], message: 'The renderer must not import the engine.' },
-    { group: ['electron', 'electron/*', 'better-sqlite3', 'node:*'], message: 'No Node or Electron in the renderer.' },
+    {
+      group: ['electron', 'electron/*', 'better-sqlite3', 'node:*'],
+      message: 'No Node or Electron in the renderer.',
+    },
   ],
 }
 const sharedBoundary = {
   patterns: [
-    { group: ['**/main/**', '**/engine/**', '**/renderer/**', '**/preload/**'], message: 'src/shared imports nothing outside itself.' },
-    { group: ['electron', 'better-sqlite3', 'node:*', 'vue', 'pinia'], message: 'src/shared imports nothing but zod.' },
+    {
+      group: ['**/main/**', '**/engine/**', '**/renderer/**', '**/preload/**'],
+      message: 'src/shared imports nothing outside itself.',
+    },
+    {
+      group: ['electron', 'better-sqlite3', 'node:*', 'vue', 'pinia'],
+      message: 'src/shared imports nothing but zod.',
+    },
   ],
 }
 

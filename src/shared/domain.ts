@@ -159,7 +159,11 @@ export const runConfigSchema = z.object({
   maxTrials: z.number().int().min(1).max(100000),
   /** Trials trained at once (worker threads). */
   concurrency: z.number().int().min(1).max(64),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   train: trainSettingsSchema,
 })
 export type RunConfig = z.infer<typeof runConfigSchema>
