@@ -5,9 +5,32 @@ export { initCompute, detectBackend } from './compute/backend'
 export type { BackendInfo } from './compute/backend'
 export { describeBundledDataset, loadDataset } from './data/bundled'
 export type { LoadedData, DataPart } from './data/bundled'
+export { importDataset, detectKind, resolveImportOptions } from './data/import'
+export type { ImportedDataset, ImportDatasetOptions } from './data/import'
+export { previewDataset } from './data/preview'
+export { cacheDirFor } from './data/cache'
 export { loadPresetSpaces } from './space/presets'
 export type { PresetSpace } from './space/presets'
-export { validateSpace, sampleArchitecture, archHash, countParams, spaceSize } from './space/sequential'
+export {
+  validateSpace,
+  sampleArchitecture,
+  mutateArchitecture,
+  encodeArchitecture,
+  encodingLength,
+  archHash,
+  countParams,
+  countFlops,
+  activationMemory,
+  inferShapes,
+  validateArchitecture,
+  spaceSize,
+  spaceSizeInfo,
+  nb201ToString,
+  nb201FromString,
+  nb201CanonicalForm,
+  buildNb201,
+} from './space'
+export type { SpaceFamily, SpaceSize } from './space'
 export { createWorkerPool } from './execution/worker-pool'
 export type { WorkerPoolOptions } from './execution/worker-pool'
 export type { TrialRunner, TrialOutcome, TrialJob } from './execution/types'

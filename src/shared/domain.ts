@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { datasetCheckSchema, datasetImportOptionsSchema } from './datasets'
 
 /**
  * Domain types and their zod schemas. Everything here is JSON-safe (no Dates, Maps or class instances):
@@ -29,13 +30,25 @@ export const datasetSchema = z.object({
   source: z.enum(['bundled', 'idx', 'image-folder', 'csv']),
   /** Source path on disk (folder or file) the dataset was read from. */
   path: z.string(),
-  /** Content hash (sha256 hex) of the decoded samples and labels. */
+  /**
+   * Content hash (sha256 hex): of the decoded samples and labels (bundled), or of the source files' bytes plus
+   * the import options (imports); it names the decoded cache, <dataDir>/cache/<hash>/.
+   */
   hash: z.string(),
   /** Input shape of one sample, [height, width, channels] for images or [features] for tables. */
   inputShape: z.array(z.number().int().positive()).min(1),
   classNames: z.array(z.string()).min(2),
   numTrain: z.number().int().nonnegative(),
   numTest: z.number().int().nonnegative(),
+  /** Samples of a validation split the data came with; 0 (or absent) = carved from train per run. */
+  numValidation: z.number().int().nonnegative().optional(),
+  /** 'fixed' = the split the data came with; 'stratified' = made at import with the seed. */
+  split: z.enum(['fixed', 'stratified']).optional(),
+  /** The dataset check made at import (class counts, skipped files, findings). */
+  check: datasetCheckSchema.optional(),
+  importOptions: datasetImportOptionsSchema.optional(),
+  /** Folder of the decoded cache; set by main when handing the dataset to the engine, never stored. */
+  cacheDir: z.string().optional(),
   createdAt: isoTime,
 })
 export type Dataset = z.infer<typeof datasetSchema>
@@ -44,6 +57,8 @@ export type Dataset = z.infer<typeof datasetSchema>
 
 /** A choice point: the search picks one of `values`. */
 const choice = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1)
+
+const strideChoice = choice(z.number().int().min(1).max(4))
 
 export const opChoiceSchema = z.discriminatedUnion('op', [
   z.object({
@@ -56,8 +71,19 @@ export const opChoiceSchema = z.discriminatedUnion('op', [
     filters: choice(z.number().int().positive().max(4096)),
     kernelSize: choice(z.number().int().positive().max(15)),
     activation: choice(activationSchema),
+    /** Stride choices ('same' padding: the map shrinks to ceil(size / stride)); default [1]. */
+    strides: strideChoice.optional(),
+  }),
+  z.object({
+    op: z.literal('sepConv2d'),
+    filters: choice(z.number().int().positive().max(4096)),
+    kernelSize: choice(z.number().int().positive().max(15)),
+    activation: choice(activationSchema),
+    strides: strideChoice.optional(),
   }),
   z.object({ op: z.literal('maxPool2d'), poolSize: choice(z.number().int().min(2).max(8)) }),
+  z.object({ op: z.literal('avgPool2d'), poolSize: choice(z.number().int().min(2).max(8)) }),
+  z.object({ op: z.literal('globalAvgPool') }),
   z.object({ op: z.literal('dropout'), rate: choice(z.number().min(0).max(0.95)) }),
   z.object({ op: z.literal('batchNorm') }),
 ])
@@ -82,9 +108,139 @@ export const sequentialSpaceSchema = z
   })
 export type SequentialSpace = z.infer<typeof sequentialSpaceSchema>
 
-/** Any search space definition. Issue-driven families (chain, cell, NAS-Bench-201, MLP) extend this union. */
-export const searchSpaceDefSchema = sequentialSpaceSchema
+/** One branch op of a chain block; convs output the block's filters, pools and identity keep the channels. */
+export const chainOpChoiceSchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('conv2d'),
+    kernelSize: choice(z.number().int().positive().max(15)),
+    activation: choice(activationSchema),
+  }),
+  z.object({
+    op: z.literal('sepConv2d'),
+    kernelSize: choice(z.number().int().positive().max(15)),
+    activation: choice(activationSchema),
+  }),
+  z.object({ op: z.literal('maxPool2d'), poolSize: choice(z.number().int().min(1).max(8)) }),
+  z.object({ op: z.literal('avgPool2d'), poolSize: choice(z.number().int().min(1).max(8)) }),
+  z.object({ op: z.literal('identity') }),
+])
+export type ChainOpChoice = z.infer<typeof chainOpChoiceSchema>
+
+export const MERGE_KINDS = ['add', 'concat'] as const
+export const SKIP_KINDS = ['none', 'add', 'concat'] as const
+
+/**
+ * Chain-structured space: a conv stem, then [minBlocks, maxBlocks] blocks. Each block picks filters, a stride,
+ * a number of parallel branches (each one op of `ops`, merged by add or concat), optional batch norm, and a
+ * skip connection from the block input (none, add or concat; shapes are aligned automatically with a 1x1
+ * projection or pooling). Head: global average pooling and a softmax classifier.
+ */
+export const chainSpaceSchema = z
+  .object({
+    family: z.literal('chain'),
+    version: z.literal(1),
+    stemFilters: choice(z.number().int().positive().max(4096)),
+    minBlocks: z.number().int().min(1).max(64),
+    maxBlocks: z.number().int().min(1).max(64),
+    filters: choice(z.number().int().positive().max(4096)),
+    strides: strideChoice,
+    branches: choice(z.number().int().min(1).max(4)),
+    merge: choice(z.enum(MERGE_KINDS)),
+    skip: choice(z.enum(SKIP_KINDS)),
+    batchNorm: choice(z.boolean()),
+    ops: z.array(chainOpChoiceSchema).min(1),
+  })
+  .refine((s) => s.minBlocks <= s.maxBlocks, {
+    message: 'minBlocks must not exceed maxBlocks',
+    path: ['maxBlocks'],
+  })
+export type ChainSpace = z.infer<typeof chainSpaceSchema>
+
+/** Cell ops: the DARTS set plus NASNet extras. ReLU-conv-BN composites are expanded into primitive nodes. */
+export const CELL_OPS = [
+  'none',
+  'skip_connect',
+  'sep_conv_3x3',
+  'sep_conv_5x5',
+  'sep_conv_7x7',
+  'dil_conv_3x3',
+  'dil_conv_5x5',
+  'max_pool_3x3',
+  'avg_pool_3x3',
+  'conv_1x1',
+  'conv_3x3',
+] as const
+export type CellOp = (typeof CELL_OPS)[number]
+
+/**
+ * Cell-based space (NASNet / DARTS): a normal and a reduction cell, each a DAG with 2 inputs (the outputs of
+ * the two previous cells) and `nodes` intermediate nodes; each node picks 2 inputs and 2 ops of `ops` and sums
+ * them. `stages` stages of N normal cells (N from `cellsPerStage`), a reduction cell (stride 2, channels x2)
+ * between stages; initial channels from `initChannels`. The cell output concatenates all intermediate nodes
+ * (DARTS) or only those no other node uses (NASNet).
+ */
+export const cellSpaceSchema = z.object({
+  family: z.literal('cell'),
+  version: z.literal(1),
+  nodes: z.number().int().min(1).max(8),
+  ops: z.array(z.enum(CELL_OPS)).min(1),
+  initChannels: choice(z.number().int().positive().max(1024)),
+  cellsPerStage: choice(z.number().int().min(1).max(20)),
+  stages: z.number().int().min(1).max(5),
+  /** Stem channels = stemMultiplier x initial channels (DARTS uses 3). */
+  stemMultiplier: z.number().int().min(1).max(8),
+  concat: z.enum(['all', 'unused']),
+})
+export type CellSpace = z.infer<typeof cellSpaceSchema>
+
+export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const
+export type Nb201Op = (typeof NB201_OPS)[number]
+
+/**
+ * NAS-Bench-201 cell space: 4 nodes, 6 edges (j <- i for i < j), each edge one of `ops`. Macro skeleton as in
+ * the benchmark: conv stem, 3 stages of N cells with C, 2C, 4C channels joined by residual reduction blocks,
+ * then BN-ReLU, global average pooling and a classifier. The benchmark itself is ops = all 5, C = 16, N = 5.
+ */
+export const nb201SpaceSchema = z.object({
+  family: z.literal('nb201'),
+  version: z.literal(1),
+  ops: z.array(z.enum(NB201_OPS)).min(1),
+  channels: choice(z.number().int().positive().max(1024)),
+  cellsPerStage: choice(z.number().int().min(1).max(20)),
+})
+export type Nb201Space = z.infer<typeof nb201SpaceSchema>
+
+/**
+ * MLP space for tables: [minBlocks, maxBlocks] dense blocks, each dense(units, activation), optional batch
+ * norm, then dropout (a rate of 0 means none); input flattened first; softmax head.
+ */
+export const mlpSpaceSchema = z
+  .object({
+    family: z.literal('mlp'),
+    version: z.literal(1),
+    minBlocks: z.number().int().min(1).max(64),
+    maxBlocks: z.number().int().min(1).max(64),
+    units: choice(z.number().int().positive().max(65536)),
+    activation: choice(activationSchema),
+    dropout: choice(z.number().min(0).max(0.95)),
+    batchNorm: choice(z.boolean()),
+  })
+  .refine((s) => s.minBlocks <= s.maxBlocks, {
+    message: 'minBlocks must not exceed maxBlocks',
+    path: ['maxBlocks'],
+  })
+export type MlpSpace = z.infer<typeof mlpSpaceSchema>
+
+/** Any search space definition, by `family`. Each keeps its own `version` so files can evolve per family. */
+export const searchSpaceDefSchema = z.discriminatedUnion('family', [
+  sequentialSpaceSchema,
+  chainSpaceSchema,
+  cellSpaceSchema,
+  nb201SpaceSchema,
+  mlpSpaceSchema,
+])
 export type SearchSpaceDef = z.infer<typeof searchSpaceDefSchema>
+export type SpaceFamilyName = SearchSpaceDef['family']
 
 export const searchSpaceSchema = z.object({
   id: idSchema,
@@ -99,39 +255,162 @@ export type SearchSpace = z.infer<typeof searchSpaceSchema>
 
 // ---------------------------------------------------------------- architectures
 
-/** One concrete op in an architecture graph. `params` holds the chosen hyperparameters. */
+const nodeBase = {
+  id: z.string().min(1),
+  /** Optional group (e.g. a cell) this node belongs to, so a viewer can collapse it; see Architecture.groups. */
+  group: z.string().optional(),
+}
+const kernel = z.number().int().positive()
+const stride = z.number().int().positive().optional()
+
+/**
+ * One concrete op in an architecture graph. Spatial ops use 'same' padding (the map becomes ceil(size / stride))
+ * except maxPool2d/avgPool2d, whose default is 'valid' padding with stride = poolSize (floor(size / poolSize)).
+ * `strides`/`dilation` default to 1 and `useBias` to true. add/concat merge several inputs (concat on channels);
+ * zero outputs zeros (a pruned 'none' edge), shaped like its input with optional stride.
+ */
 export const archNodeSchema = z.discriminatedUnion('op', [
-  z.object({ id: z.string(), op: z.literal('input') }),
-  z.object({ id: z.string(), op: z.literal('flatten') }),
+  z.object({ ...nodeBase, op: z.literal('input') }),
+  z.object({ ...nodeBase, op: z.literal('flatten') }),
   z.object({
-    id: z.string(),
+    ...nodeBase,
     op: z.literal('dense'),
     units: z.number().int().positive(),
     activation: z.union([activationSchema, z.literal('softmax')]),
   }),
   z.object({
-    id: z.string(),
+    ...nodeBase,
     op: z.literal('conv2d'),
     filters: z.number().int().positive(),
-    kernelSize: z.number().int().positive(),
+    kernelSize: kernel,
     activation: activationSchema,
+    strides: stride,
+    useBias: z.boolean().optional(),
   }),
-  z.object({ id: z.string(), op: z.literal('maxPool2d'), poolSize: z.number().int().min(2) }),
-  z.object({ id: z.string(), op: z.literal('dropout'), rate: z.number().min(0).max(0.95) }),
-  z.object({ id: z.string(), op: z.literal('batchNorm') }),
+  z.object({
+    ...nodeBase,
+    op: z.literal('sepConv2d'),
+    filters: z.number().int().positive(),
+    kernelSize: kernel,
+    activation: activationSchema,
+    strides: stride,
+    useBias: z.boolean().optional(),
+  }),
+  z.object({
+    ...nodeBase,
+    op: z.literal('depthwiseConv2d'),
+    kernelSize: kernel,
+    activation: activationSchema,
+    strides: stride,
+    /** Dilation rate (atrous convolution); built as a sum of shifted taps so it also trains on TF.js. */
+    dilation: z.number().int().positive().optional(),
+    useBias: z.boolean().optional(),
+  }),
+  z.object({
+    ...nodeBase,
+    op: z.literal('maxPool2d'),
+    poolSize: z.number().int().min(1),
+    strides: stride,
+    padding: z.enum(['valid', 'same']).optional(),
+  }),
+  z.object({
+    ...nodeBase,
+    op: z.literal('avgPool2d'),
+    poolSize: z.number().int().min(1),
+    strides: stride,
+    padding: z.enum(['valid', 'same']).optional(),
+  }),
+  z.object({ ...nodeBase, op: z.literal('globalAvgPool') }),
+  z.object({ ...nodeBase, op: z.literal('dropout'), rate: z.number().min(0).max(0.95) }),
+  z.object({ ...nodeBase, op: z.literal('batchNorm') }),
+  z.object({ ...nodeBase, op: z.literal('activation'), activation: activationSchema }),
+  z.object({ ...nodeBase, op: z.literal('identity') }),
+  z.object({ ...nodeBase, op: z.literal('zero'), strides: stride }),
+  z.object({ ...nodeBase, op: z.literal('add') }),
+  z.object({ ...nodeBase, op: z.literal('concat') }),
 ])
 export type ArchNode = z.infer<typeof archNodeSchema>
 export type ArchOp = ArchNode['op']
 
+/** A named group of nodes (a cell, a block, the stem) that a viewer may draw as one collapsible box. */
+export const archGroupSchema = z.object({
+  id: z.string().min(1),
+  label: z.string(),
+  kind: z.enum(['stem', 'block', 'normal', 'reduction', 'cell', 'head']),
+})
+export type ArchGroup = z.infer<typeof archGroupSchema>
+
+const cellNodeGeneSchema = z.object({
+  /** Input of each of the 2 edges: 0 = cell k-2, 1 = cell k-1, 2 + m = intermediate node m. */
+  inputs: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  ops: z.tuple([z.enum(CELL_OPS), z.enum(CELL_OPS)]),
+})
+const chainBranchGeneSchema = z.object({
+  op: z.enum(['conv2d', 'sepConv2d', 'maxPool2d', 'avgPool2d', 'identity']),
+  kernelSize: z.number().int().positive().optional(),
+  poolSize: z.number().int().positive().optional(),
+  activation: activationSchema.optional(),
+})
+
 /**
- * A concrete network: a DAG of ops. `edges` are [from, to] node ids; the node with op `input` is the
- * single source and `output` names the sink (the classifier).
+ * The choices an architecture was built from, per family (the sequential family needs none: its nodes are the
+ * choices). Strategies mutate and encode this; the graph is always rebuilt from it.
+ */
+export const genotypeSchema = z.discriminatedUnion('family', [
+  z.object({
+    family: z.literal('chain'),
+    stemFilters: z.number().int().positive(),
+    blocks: z.array(
+      z.object({
+        filters: z.number().int().positive(),
+        strides: z.number().int().positive(),
+        merge: z.enum(MERGE_KINDS),
+        skip: z.enum(SKIP_KINDS),
+        batchNorm: z.boolean(),
+        branches: z.array(chainBranchGeneSchema).min(1),
+      }),
+    ),
+  }),
+  z.object({
+    family: z.literal('cell'),
+    channels: z.number().int().positive(),
+    cellsPerStage: z.number().int().positive(),
+    normal: z.array(cellNodeGeneSchema).min(1),
+    reduce: z.array(cellNodeGeneSchema).min(1),
+  }),
+  z.object({
+    family: z.literal('nb201'),
+    /** The benchmark's canonical cell string, e.g. |nor_conv_3x3~0|+|none~0|skip_connect~1|+|...~2|. */
+    cell: z.string(),
+    channels: z.number().int().positive(),
+    cellsPerStage: z.number().int().positive(),
+  }),
+  z.object({
+    family: z.literal('mlp'),
+    blocks: z.array(
+      z.object({
+        units: z.number().int().positive(),
+        activation: activationSchema,
+        dropout: z.number().min(0).max(0.95),
+        batchNorm: z.boolean(),
+      }),
+    ),
+  }),
+])
+export type Genotype = z.infer<typeof genotypeSchema>
+
+/**
+ * A concrete network: a DAG of ops. `edges` are [from, to] node ids (a merge node's inputs in edge order); the
+ * node with op `input` is the single source and `output` names the sink (the classifier). `groups` lists the
+ * cells/blocks that nodes' `group` fields refer to; `genotype` records the choices it was built from.
  */
 export const architectureSchema = z.object({
   version: z.literal(1),
   nodes: z.array(archNodeSchema).min(2),
   edges: z.array(z.tuple([z.string(), z.string()])),
   output: z.string(),
+  groups: z.array(archGroupSchema).optional(),
+  genotype: genotypeSchema.optional(),
 })
 export type Architecture = z.infer<typeof architectureSchema>
 
@@ -224,7 +503,8 @@ export const appInfoSchema = z.object({
   mode: z.enum(['electron', 'web']),
   /** Why this mode (e.g. "Electron binary not installed: serving web mode"). */
   modeReason: z.string(),
-  backend: z.object({ name: z.string(), detail: z.string() }),
+  /** Compute backend: tfjs name, why it was chosen, and the device (GPU name or CPU model + threads). */
+  backend: z.object({ name: z.string(), detail: z.string(), device: z.string() }),
   dataDir: z.string(),
 })
 export type AppInfo = z.infer<typeof appInfoSchema>

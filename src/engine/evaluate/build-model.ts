@@ -2,16 +2,20 @@ import type { ArchNode, Architecture } from '../../shared'
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
 import { Rng } from '../rng'
-import { inputsOf, topoOrder } from '../space/shapes'
+import { inferShapes, inputsByNode, topoOrder } from '../space/shapes'
+import { DilatedDepthwiseConv2D, ZeroLayer } from './custom-layers'
 
 /**
- * Builds the tf.js model of an architecture with the functional API, visiting nodes in topological order.
- * Layer conventions match space/shapes.ts (conv2d 'same' padding stride 1, maxPool2d stride = pool size).
- * Every kernel uses Glorot-uniform init and every dropout a seed, all derived from `seed`, so the same
- * architecture and seed give the same initial weights.
+ * Builds the tf.js model of an architecture with the functional API, visiting nodes in topological order
+ * (add / concat nodes merge their inputs; reduction is by stride). Layer conventions match space/shapes.ts,
+ * which validates the graph first, so countParams(arch) equals model.countParams(). Every kernel uses
+ * Glorot-uniform init and every dropout a seed, all derived from `seed`, so the same architecture and seed give
+ * the same initial weights. Layer names are the node ids.
  */
 export function buildModel(arch: Architecture, inputShape: number[], seed: number): tf.LayersModel {
+  inferShapes(arch, inputShape)
   const rng = new Rng(seed)
+  const ins = inputsByNode(arch)
   const outputs = new Map<string, tf.SymbolicTensor>()
   let input: tf.SymbolicTensor | null = null
   for (const node of topoOrder(arch)) {
@@ -20,14 +24,9 @@ export function buildModel(arch: Architecture, inputShape: number[], seed: numbe
       outputs.set(node.id, input)
       continue
     }
-    const sources = inputsOf(arch, node.id).map((id) => outputs.get(id)!)
-    if (sources.length !== 1) {
-      throw new NasError(
-        'invalid_space',
-        `${node.op} (${node.id}) has ${sources.length} inputs; exactly 1 is supported`,
-      )
-    }
-    const out = makeLayer(node, rng).apply(sources[0]!) as tf.SymbolicTensor
+    const sources = ins.get(node.id)!.map((id) => outputs.get(id)!)
+    const layer = makeLayer(node, rng)
+    const out = layer.apply(sources.length === 1 ? sources[0]! : sources) as tf.SymbolicTensor
     outputs.set(node.id, out)
   }
   const output = outputs.get(arch.output)
@@ -43,35 +42,91 @@ export function buildModel(arch: Architecture, inputShape: number[], seed: numbe
 function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): tf.layers.Layer {
   const init = (): ReturnType<typeof tf.initializers.glorotUniform> =>
     tf.initializers.glorotUniform({ seed: rng.seed() })
+  const name = node.id
   switch (node.op) {
     case 'flatten':
-      return tf.layers.flatten({ name: node.id })
+      return tf.layers.flatten({ name })
     case 'dense':
       return tf.layers.dense({
-        name: node.id,
+        name,
         units: node.units,
         activation: node.activation,
         kernelInitializer: init(),
       })
     case 'conv2d':
       return tf.layers.conv2d({
-        name: node.id,
+        name,
         filters: node.filters,
         kernelSize: node.kernelSize,
+        strides: node.strides ?? 1,
         padding: 'same',
         activation: node.activation,
+        useBias: node.useBias ?? true,
         kernelInitializer: init(),
+      })
+    case 'sepConv2d':
+      return tf.layers.separableConv2d({
+        name,
+        filters: node.filters,
+        kernelSize: node.kernelSize,
+        strides: node.strides ?? 1,
+        padding: 'same',
+        activation: node.activation,
+        useBias: node.useBias ?? true,
+        depthwiseInitializer: init(),
+        pointwiseInitializer: init(),
+      })
+    case 'depthwiseConv2d':
+      if ((node.dilation ?? 1) > 1) {
+        return new DilatedDepthwiseConv2D({
+          name,
+          kernelSize: node.kernelSize,
+          dilation: node.dilation!,
+          strides: node.strides ?? 1,
+          useBias: node.useBias ?? true,
+          activation: node.activation,
+          seed: rng.seed(),
+        })
+      }
+      return tf.layers.depthwiseConv2d({
+        name,
+        kernelSize: node.kernelSize,
+        strides: node.strides ?? 1,
+        padding: 'same',
+        depthMultiplier: 1,
+        activation: node.activation,
+        useBias: node.useBias ?? true,
+        depthwiseInitializer: init(),
       })
     case 'maxPool2d':
       return tf.layers.maxPooling2d({
-        name: node.id,
+        name,
         poolSize: node.poolSize,
-        strides: node.poolSize,
-        padding: 'valid',
+        strides: node.strides ?? node.poolSize,
+        padding: node.padding ?? 'valid',
       })
+    case 'avgPool2d':
+      return tf.layers.averagePooling2d({
+        name,
+        poolSize: node.poolSize,
+        strides: node.strides ?? node.poolSize,
+        padding: node.padding ?? 'valid',
+      })
+    case 'globalAvgPool':
+      return tf.layers.globalAveragePooling2d({ name })
     case 'dropout':
-      return tf.layers.dropout({ name: node.id, rate: node.rate, seed: rng.seed() })
+      return tf.layers.dropout({ name, rate: node.rate, seed: rng.seed() })
     case 'batchNorm':
-      return tf.layers.batchNormalization({ name: node.id })
+      return tf.layers.batchNormalization({ name })
+    case 'activation':
+      return tf.layers.activation({ name, activation: node.activation })
+    case 'identity':
+      return tf.layers.activation({ name, activation: 'linear' })
+    case 'zero':
+      return new ZeroLayer({ name, strides: node.strides ?? 1 })
+    case 'add':
+      return tf.layers.add({ name })
+    case 'concat':
+      return tf.layers.concatenate({ name, axis: -1 })
   }
 }

@@ -3,7 +3,7 @@ import { NasError, toErrorData } from '../../shared'
 import type { Clock, EventSink, Logger, RunStore } from '../ports'
 import { silentLogger, systemClock } from '../ports'
 import { Rng } from '../rng'
-import { archHash, countParams, validateSpace } from '../space/sequential'
+import { archHash, countParams, validateSpace } from '../space'
 import { RandomSearch } from '../strategy/random'
 import type { TrialRunner } from './types'
 

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import type { SearchSpaceDef } from '../../shared'
 import { NasError, searchSpaceDefSchema } from '../../shared'
-import { validateSpace } from './sequential'
+import { validateSpace } from './index'
 
 /** One search-space preset shipped with the app; `key` is the file name without `.json` (stable id). */
 export interface PresetSpace {

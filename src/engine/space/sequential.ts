@@ -1,53 +1,80 @@
-import { createHash } from 'node:crypto'
-import type { ArchNode, Architecture, OpChoice, SearchSpaceDef } from '../../shared'
-import { NasError, searchSpaceDefSchema } from '../../shared'
+import type { ArchNode, Architecture, OpChoice, SequentialSpace } from '../../shared'
+import { NasError } from '../../shared'
 import type { Rng } from '../rng'
-import { inferShapes, inputsOf, nodeParams, topoOrder } from './shapes'
+import type { SpaceFamily } from './family'
+import { log10GeometricSum, oneHot, pickOther, scaled, sizeOf } from './family'
 
 /**
- * The sequential layer-wise search space: a chain input -> layers -> dense softmax classifier. Conventions:
- * conv2d keeps height/width ('same' padding), maxPool2d divides them by poolSize; a flatten is inserted before
- * the first dense that follows spatial ops and before the classifier when needed; once flattened, spatial ops
- * (conv2d, maxPool2d) are no longer eligible, and pool sizes that would shrink the map below 1x1 are skipped.
+ * The sequential layer-wise family: a chain input -> layers -> dense softmax classifier. Conventions:
+ * conv2d/sepConv2d use 'same' padding (size -> ceil(size / stride)), maxPool2d/avgPool2d divide the size by
+ * poolSize ('valid'); globalAvgPool flattens to the channels; a flatten is inserted before the first dense that
+ * follows spatial ops and before the classifier when needed; once flat, spatial ops are no longer eligible,
+ * and pool sizes that would shrink the map below 1x1 are skipped.
  */
 
-const SPATIAL: ReadonlySet<string> = new Set(['conv2d', 'maxPool2d'])
+type Layer = Exclude<ArchNode, { op: 'input' | 'flatten' }>
 
-/**
- * Checks a search space definition, throwing NasError('invalid_space') with a precise message: the zod schema
- * (layer bounds, non-empty ops and choice lists), then meaning: a space of only maxPool2d layers, or, when
- * `inputShape` is given, spatial ops on non-image input or pools that can never fit the image.
- */
-export function validateSpace(def: SearchSpaceDef, inputShape?: number[]): void {
-  const parsed = searchSpaceDefSchema.safeParse(def)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const where = issue.path.length > 0 ? issue.path.join('.') : 'space'
-    throw new NasError('invalid_space', `Search space is invalid at ${where}: ${issue.message}`)
+const SPATIAL: ReadonlySet<string> = new Set([
+  'conv2d',
+  'sepConv2d',
+  'maxPool2d',
+  'avgPool2d',
+  'globalAvgPool',
+])
+const POOLS: ReadonlySet<string> = new Set(['maxPool2d', 'avgPool2d'])
+
+function invalid(message: string): NasError {
+  return new NasError('invalid_space', message)
+}
+
+/** The hyperparameters of an op choice, as [name, values] pairs (fixed order, used by encode and mutate). */
+function params(c: OpChoice): Array<[string, readonly unknown[]]> {
+  switch (c.op) {
+    case 'dense':
+      return [
+        ['units', c.units],
+        ['activation', c.activation],
+      ]
+    case 'conv2d':
+    case 'sepConv2d':
+      return [
+        ['filters', c.filters],
+        ['kernelSize', c.kernelSize],
+        ['activation', c.activation],
+        ['strides', c.strides ?? [1]],
+      ]
+    case 'maxPool2d':
+    case 'avgPool2d':
+      return [['poolSize', c.poolSize]]
+    case 'dropout':
+      return [['rate', c.rate]]
+    case 'globalAvgPool':
+    case 'batchNorm':
+      return []
   }
-  if (def.ops.every((o) => o.op === 'maxPool2d')) {
-    throw new NasError('invalid_space', 'Search space has only maxPool2d layers: add a dense or conv2d op')
+}
+
+function validate(def: SequentialSpace, inputShape?: number[]): void {
+  if (def.ops.every((o) => POOLS.has(o.op))) {
+    throw invalid('Search space has only maxPool2d/avgPool2d layers: add a dense or conv2d op')
   }
   const seen = new Set<string>()
   for (const op of def.ops) {
-    if (seen.has(op.op))
-      throw new NasError('invalid_space', `Search space lists op '${op.op}' twice: merge them`)
+    if (seen.has(op.op)) throw invalid(`Search space lists op '${op.op}' twice: merge them`)
     seen.add(op.op)
   }
   if (inputShape !== undefined) {
     if (inputShape.length !== 3 && def.ops.every((o) => SPATIAL.has(o.op))) {
-      throw new NasError(
-        'invalid_space',
-        `Search space uses only image ops (conv2d, maxPool2d) but the data has shape [${inputShape}]`,
+      throw invalid(
+        `Search space uses only image ops (${def.ops.map((o) => o.op).join(', ')}) but the data has shape [${inputShape}]`,
       )
     }
     for (const op of def.ops) {
-      if (op.op === 'maxPool2d' && inputShape.length === 3) {
+      if (POOLS.has(op.op) && inputShape.length === 3 && 'poolSize' in op) {
         const smallest = Math.min(...op.poolSize)
         if (smallest > Math.min(inputShape[0]!, inputShape[1]!)) {
-          throw new NasError(
-            'invalid_space',
-            `maxPool2d pool sizes ${op.poolSize.join(', ')} are all larger than the ${inputShape[0]}x${inputShape[1]} input`,
+          throw invalid(
+            `${op.op} pool sizes ${op.poolSize.join(', ')} are all larger than the ${inputShape[0]}x${inputShape[1]} input`,
           )
         }
       }
@@ -55,25 +82,36 @@ export function validateSpace(def: SearchSpaceDef, inputShape?: number[]): void 
   }
 }
 
-/** Which concrete layer op choice `c` can be at this point of the chain (null when none fits). */
-function concretise(c: OpChoice, rng: Rng, spatial: number[] | null, id: string): ArchNode | null {
+/** Whether choice `c` can be a layer at a point whose spatial size is `spatial` (null once flat). */
+function eligible(c: OpChoice, spatial: number[] | null): boolean {
+  if (!SPATIAL.has(c.op)) return true
+  if (spatial === null) return false
+  return !('poolSize' in c) || c.poolSize.some((p) => p <= Math.min(spatial[0]!, spatial[1]!))
+}
+
+/** A concrete layer for choice `c` with every hyperparameter drawn uniformly (pool sizes that fit only). */
+function concretise(c: OpChoice, rng: Rng, spatial: number[] | null, id: string): Layer {
   switch (c.op) {
     case 'dense':
       return { id, op: 'dense', units: rng.pick(c.units), activation: rng.pick(c.activation) }
     case 'conv2d':
-      if (spatial === null) return null
-      return {
+    case 'sepConv2d': {
+      const layer = {
         id,
-        op: 'conv2d',
+        op: c.op,
         filters: rng.pick(c.filters),
         kernelSize: rng.pick(c.kernelSize),
         activation: rng.pick(c.activation),
       }
-    case 'maxPool2d': {
-      if (spatial === null) return null
-      const fits = c.poolSize.filter((p) => p <= Math.min(spatial[0]!, spatial[1]!))
-      return fits.length === 0 ? null : { id, op: 'maxPool2d', poolSize: rng.pick(fits) }
+      return (c.strides ? { ...layer, strides: rng.pick(c.strides) } : layer) as Layer
     }
+    case 'maxPool2d':
+    case 'avgPool2d': {
+      const fits = c.poolSize.filter((p) => spatial !== null && p <= Math.min(spatial[0]!, spatial[1]!))
+      return { id, op: c.op, poolSize: rng.pick(fits) }
+    }
+    case 'globalAvgPool':
+      return { id, op: 'globalAvgPool' }
     case 'dropout':
       return { id, op: 'dropout', rate: rng.pick(c.rate) }
     case 'batchNorm':
@@ -81,10 +119,54 @@ function concretise(c: OpChoice, rng: Rng, spatial: number[] | null, id: string)
   }
 }
 
-function eligible(c: OpChoice, spatial: number[] | null): boolean {
-  if (!SPATIAL.has(c.op)) return true
-  if (spatial === null) return false
-  return c.op !== 'maxPool2d' || c.poolSize.some((p) => p <= Math.min(spatial[0]!, spatial[1]!))
+/** Spatial size after `layer` (null once flat). */
+function after(layer: Layer, spatial: number[] | null): number[] | null {
+  if (spatial === null) return null
+  switch (layer.op) {
+    case 'conv2d':
+    case 'sepConv2d': {
+      const s = layer.strides ?? 1
+      return [Math.ceil(spatial[0]! / s), Math.ceil(spatial[1]! / s)]
+    }
+    case 'maxPool2d':
+    case 'avgPool2d':
+      return [Math.floor(spatial[0]! / layer.poolSize), Math.floor(spatial[1]! / layer.poolSize)]
+    case 'globalAvgPool':
+    case 'dense':
+      return null
+    default:
+      return spatial
+  }
+}
+
+/**
+ * The chain for `layers`: flatten inserted before the first dense on spatial data and before the head, ids
+ * renumbered n0, n1, ...; null when a layer does not fit where it stands (spatial op after flattening, pool
+ * larger than the map).
+ */
+function assemble(layers: Layer[], inputShape: number[], numClasses: number): Architecture | null {
+  const nodes: ArchNode[] = [{ id: 'n0', op: 'input' }]
+  let spatial: number[] | null = inputShape.length === 3 ? [inputShape[0]!, inputShape[1]!] : null
+  let flat = inputShape.length === 1
+  for (const layer of layers) {
+    if (SPATIAL.has(layer.op)) {
+      if (spatial === null) return null
+      if ('poolSize' in layer && layer.poolSize > Math.min(spatial[0]!, spatial[1]!)) return null
+    }
+    if (layer.op === 'dense' && !flat) {
+      nodes.push({ id: `n${nodes.length}`, op: 'flatten' })
+      spatial = null
+      flat = true
+    }
+    nodes.push({ ...layer, id: `n${nodes.length}` })
+    spatial = after(layer, spatial)
+    if (layer.op === 'globalAvgPool') flat = true
+  }
+  if (!flat) nodes.push({ id: `n${nodes.length}`, op: 'flatten' })
+  nodes.push({ id: `n${nodes.length}`, op: 'dense', units: numClasses, activation: 'softmax' })
+  const edges: Array<[string, string]> = []
+  for (let i = 1; i < nodes.length; i++) edges.push([nodes[i - 1]!.id, nodes[i]!.id])
+  return { version: 1, nodes, edges, output: nodes[nodes.length - 1]!.id }
 }
 
 /**
@@ -92,108 +174,119 @@ function eligible(c: OpChoice, spatial: number[] | null): boolean {
  * fit at that point, each hyperparameter uniform among its values, then a dense softmax head of `numClasses`
  * units. Node ids are 'n0' (input), 'n1', ... in chain order. Deterministic given the rng state.
  */
-export function sampleArchitecture(
-  def: SearchSpaceDef,
-  rng: Rng,
-  inputShape: number[],
-  numClasses = 10,
-): Architecture {
-  validateSpace(def, inputShape)
-  const nodes: ArchNode[] = [{ id: 'n0', op: 'input' }]
-  const add = (make: (id: string) => ArchNode): void => {
-    nodes.push(make(`n${nodes.length}`))
-  }
-  let spatial: number[] | null = inputShape.length === 3 ? [...inputShape] : null
-  let flat = inputShape.length === 1
+function sample(def: SequentialSpace, rng: Rng, inputShape: number[], numClasses: number): Architecture {
+  validate(def, inputShape)
+  const layers: Layer[] = []
+  let spatial: number[] | null = inputShape.length === 3 ? [inputShape[0]!, inputShape[1]!] : null
   const depth = rng.int(def.minLayers, def.maxLayers)
   for (let layer = 0; layer < depth; layer++) {
     const options = def.ops.filter((c) => eligible(c, spatial))
     if (options.length === 0) {
-      throw new NasError(
-        'invalid_space',
-        `No op of this search space fits at layer ${layer + 1} for input [${inputShape}]`,
-      )
+      throw invalid(`No op of this search space fits at layer ${layer + 1} for input [${inputShape}]`)
     }
-    const choice = rng.pick(options)
-    if (choice.op === 'dense' && !flat) {
-      add((id) => ({ id, op: 'flatten' }))
-      spatial = null
-      flat = true
-    }
-    const node = concretise(choice, rng, spatial, `n${nodes.length}`)!
-    nodes.push(node)
-    if (node.op === 'maxPool2d' && spatial !== null) {
-      spatial = [
-        Math.floor(spatial[0]! / node.poolSize),
-        Math.floor(spatial[1]! / node.poolSize),
-        spatial[2]!,
-      ]
-    }
+    const made = concretise(rng.pick(options), rng, spatial, '')
+    layers.push(made)
+    spatial = after(made, spatial)
   }
-  if (!flat) add((id) => ({ id, op: 'flatten' }))
-  add((id) => ({ id, op: 'dense', units: numClasses, activation: 'softmax' }))
-  const edges: Array<[string, string]> = []
-  for (let i = 1; i < nodes.length; i++) edges.push([nodes[i - 1]!.id, nodes[i]!.id])
-  return { version: 1, nodes, edges, output: nodes[nodes.length - 1]!.id }
+  return assemble(layers, inputShape, numClasses)!
 }
 
-/** JSON with object keys sorted, so equal values always serialise to the same text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
-
-/** Stable identity of an architecture: sha256 hex of its canonical JSON (key order does not matter). */
-export function archHash(arch: Architecture): string {
-  return createHash('sha256').update(canonicalJson(arch)).digest('hex')
+/** The layers of a sequential architecture (input, flatten and the head removed), in chain order. */
+function layersOf(arch: Architecture): Layer[] {
+  const body = arch.nodes.filter((n) => n.id !== arch.output && n.op !== 'input' && n.op !== 'flatten')
+  return body as Layer[]
 }
 
 /**
- * Number of weights of the network built from `arch` for inputs of `inputShape` (trainable and non-trainable,
- * as tf's model.countParams()). When `numClasses` is given, the classifier head is counted with that many units.
+ * One choice changed: a hyperparameter of one layer, the op of one layer (its hyperparameters drawn anew),
+ * one layer more or one fewer (depth stays in range). Draws until the result fits the input (at most 50 tries;
+ * returns a copy of `arch` when nothing else fits).
  */
-export function countParams(arch: Architecture, inputShape: number[], numClasses?: number): number {
-  const head = arch.nodes.find((n) => n.id === arch.output)
-  const effective: Architecture =
-    numClasses !== undefined && head?.op === 'dense'
-      ? { ...arch, nodes: arch.nodes.map((n) => (n === head ? { ...head, units: numClasses } : n)) }
-      : arch
-  const shapes = inferShapes(effective, inputShape)
-  let total = 0
-  for (const node of topoOrder(effective)) {
-    if (node.op === 'input') continue
-    total += nodeParams(node, shapes.get(inputsOf(effective, node.id)[0]!)!)
+function mutate(
+  def: SequentialSpace,
+  arch: Architecture,
+  rng: Rng,
+  inputShape: number[],
+  numClasses: number,
+): Architecture {
+  const layers = layersOf(arch)
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const next = [...layers]
+    const kind = rng.int(0, 3)
+    const at = rng.int(0, Math.max(0, next.length - 1))
+    const spatialGuess = inputShape.length === 3 ? [inputShape[0]!, inputShape[1]!] : null
+    if (kind === 0 && next.length > 0) {
+      const layer = next[at]!
+      const c = def.ops.find((o) => o.op === layer.op)
+      const options = c ? params(c).filter(([, v]) => v.length > 1) : []
+      if (options.length === 0) continue
+      const [name, values] = rng.pick(options)
+      const current = (layer as Record<string, unknown>)[name]
+      next[at] = { ...layer, [name]: pickOther(rng, values, current) } as Layer
+    } else if (kind === 1 && next.length > 0) {
+      const others = def.ops.filter((o) => o.op !== next[at]!.op)
+      if (others.length === 0) continue
+      next[at] = concretise(rng.pick(others), rng, spatialGuess, '')
+    } else if (kind === 2 && next.length < def.maxLayers) {
+      next.splice(rng.int(0, next.length), 0, concretise(rng.pick(def.ops), rng, spatialGuess, ''))
+    } else if (kind === 3 && next.length > def.minLayers) {
+      next.splice(at, 1)
+    } else continue
+    const built = assemble(next, inputShape, numClasses)
+    if (built) return built
   }
-  return total
+  return assemble(layers, inputShape, numClasses) ?? arch
+}
+
+function encodingLength(def: SequentialSpace): number {
+  const perSlot = 1 + def.ops.length + def.ops.reduce((n, c) => n + params(c).length, 0)
+  return def.maxLayers * perSlot
 }
 
 /**
- * Number of distinct layer sequences the space describes: sum over depths d of (choices per layer)^d, where a
- * layer's choices are the sum over ops of the product of their value counts. An upper bound on distinct
- * architectures (pools that do not fit are skipped when sampling); may be Infinity for huge spaces.
+ * Per layer slot (maxLayers of them): present, one-hot of the op, then for every op choice the scaled index
+ * of each of its hyperparameters (zeros for the ops this slot does not hold).
  */
-export function spaceSize(def: SearchSpaceDef): number {
-  const perLayer = def.ops.reduce((sum, c) => {
-    switch (c.op) {
-      case 'dense':
-        return sum + c.units.length * c.activation.length
-      case 'conv2d':
-        return sum + c.filters.length * c.kernelSize.length * c.activation.length
-      case 'maxPool2d':
-        return sum + c.poolSize.length
-      case 'dropout':
-        return sum + c.rate.length
-      case 'batchNorm':
-        return sum + 1
+function encode(def: SequentialSpace, arch: Architecture): number[] {
+  const layers = layersOf(arch)
+  const out: number[] = []
+  for (let slot = 0; slot < def.maxLayers; slot++) {
+    const layer = layers[slot]
+    out.push(
+      layer ? 1 : 0,
+      ...oneHot(
+        def.ops.map((o) => o.op),
+        layer?.op,
+      ),
+    )
+    for (const c of def.ops) {
+      for (const [name, values] of params(c)) {
+        const value = layer?.op === c.op ? (layer as Record<string, unknown>)[name] : undefined
+        out.push(scaled(values, value ?? (name === 'strides' && layer?.op === c.op ? 1 : undefined)))
+      }
     }
-  }, 0)
+  }
+  return out
+}
+
+/**
+ * Number of distinct layer sequences: sum over depths d of (choices per layer)^d, where a layer's choices are
+ * the sum over ops of the product of their value counts. An upper bound on distinct architectures (pools that
+ * do not fit are skipped when sampling).
+ */
+function size(def: SequentialSpace): { count: number; log10: number } {
+  const perLayer = def.ops.reduce((sum, c) => sum + params(c).reduce((p, [, v]) => p * v.length, 1), 0)
   let total = 0
   for (let d = def.minLayers; d <= def.maxLayers; d++) total += perLayer ** d
-  return total
+  return sizeOf(log10GeometricSum(perLayer, def.minLayers, def.maxLayers), total)
+}
+
+/** The sequential family (see the module comment). */
+export const sequentialFamily: SpaceFamily<SequentialSpace> = {
+  validate,
+  size,
+  sample,
+  mutate,
+  encode,
+  encodingLength,
 }

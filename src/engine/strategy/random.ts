@@ -1,7 +1,7 @@
 import type { Architecture, SearchSpaceDef } from '../../shared'
 import type { RngState } from '../rng'
 import { Rng } from '../rng'
-import { archHash, sampleArchitecture } from '../space/sequential'
+import { archHash, sampleArchitecture } from '../space'
 import type { SearchStrategy, TrialObservation } from './types'
 
 /** Options of RandomSearch: the space, the data's input shape and class count, and the seed. */

@@ -13,7 +13,7 @@ import {
   sampleArchitecture,
   spaceSize,
   validateSpace,
-} from '../../../src/engine/space/sequential'
+} from '../../../src/engine/space'
 
 const PRESETS = path.resolve(__dirname, '../../../resources/presets')
 
@@ -116,7 +116,8 @@ describe('sequential space', () => {
       expect(countParams(arch, [28, 28, 1])).toBe(model.countParams())
       model.dispose()
     }
-    const mlp = sampleArchitecture(loadPresetSpaces(PRESETS)[0]!.def, rng, [28, 28, 1], 10)
+    const quick = loadPresetSpaces(PRESETS).find((p) => p.key === 'quick-mlp')!.def
+    const mlp = sampleArchitecture(quick, rng, [28, 28, 1], 10)
     const model = buildModel(mlp, [28, 28, 1], 1)
     expect(countParams(mlp, [28, 28, 1], 3)).toBeLessThan(model.countParams())
     expect(countParams(mlp, [28, 28, 1])).toBe(model.countParams())
@@ -138,9 +139,21 @@ describe('sequential space', () => {
 describe('presets', () => {
   it('loads the shipped presets', () => {
     const presets = loadPresetSpaces(PRESETS)
-    expect(presets.map((p) => p.key)).toEqual(['quick-mlp', 'small-cnn'])
-    const mlp = presets[0]!.def
-    expect(mlp.ops.map((o) => o.op).sort()).toEqual(['batchNorm', 'dense', 'dropout'])
+    expect(presets.map((p) => p.key)).toEqual([
+      'darts',
+      'mlp-tables',
+      'nas-bench-201',
+      'nasnet-cells',
+      'quick-mlp',
+      'resnet-chain',
+      'small-cnn',
+    ])
+    const mlp = presets.find((p) => p.key === 'quick-mlp')!.def
+    expect(mlp.family === 'sequential' && mlp.ops.map((o) => o.op).sort()).toEqual([
+      'batchNorm',
+      'dense',
+      'dropout',
+    ])
   })
 
   it('names the bad file', () => {

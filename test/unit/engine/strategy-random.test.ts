@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SearchSpaceDef } from '../../../src/shared'
-import { archHash } from '../../../src/engine/space/sequential'
+import { archHash } from '../../../src/engine/space'
 import { loadPresetSpaces } from '../../../src/engine/space/presets'
 import { RandomSearch } from '../../../src/engine/strategy/random'
 

@@ -55,3 +55,61 @@ describe('architectureToElements', () => {
     expect(edges.filter((e) => e.data.target === 'out')).toHaveLength(2)
   })
 })
+
+describe('cells and new ops', () => {
+  const cellArch: Architecture = {
+    version: 1,
+    nodes: [
+      { id: 'in', op: 'input' },
+      { id: 'c1', op: 'sepConv2d', filters: 8, kernelSize: 3, strides: 2, activation: 'relu', group: 'g0' },
+      { id: 'c2', op: 'depthwiseConv2d', kernelSize: 3, dilation: 2, activation: 'linear', group: 'g0' },
+      { id: 'sum', op: 'add', group: 'g0' },
+      { id: 'gap', op: 'globalAvgPool' },
+      { id: 'out', op: 'dense', units: 3, activation: 'softmax' },
+    ],
+    edges: [
+      ['in', 'c1'],
+      ['c1', 'c2'],
+      ['c1', 'sum'],
+      ['c2', 'sum'],
+      ['sum', 'gap'],
+      ['gap', 'out'],
+    ],
+    output: 'out',
+    groups: [{ id: 'g0', label: 'normal cell 1', kind: 'normal' }],
+  }
+
+  it('labels and colours every op', () => {
+    expect(
+      nodeLabel({ id: 'a', op: 'sepConv2d', filters: 8, kernelSize: 3, strides: 2, activation: 'relu' }),
+    ).toBe('sepconv 8 3×3 /2 relu')
+    expect(
+      nodeLabel({ id: 'a', op: 'depthwiseConv2d', kernelSize: 5, dilation: 2, activation: 'linear' }),
+    ).toBe('depthwise 5×5 dil 2')
+    expect(nodeLabel({ id: 'a', op: 'avgPool2d', poolSize: 3, strides: 1, padding: 'same' })).toBe(
+      'avgpool 3×3',
+    )
+    expect(nodeLabel({ id: 'a', op: 'zero' })).toBe('zero')
+    expect(nodeLabel({ id: 'a', op: 'concat' })).toBe('concat')
+    for (const color of Object.values(OP_COLORS)) expect(color).toMatch(/^#[0-9a-f]{6}$/)
+  })
+
+  it('draws a group as a compound node holding its ops', () => {
+    const els = architectureToElements(cellArch)
+    const group = els.find((e) => e.data.id === 'g0')!
+    expect(group.data).toMatchObject({ isGroup: true, label: 'normal cell 1', collapsed: false, size: 3 })
+    const nodes = nodesOf(els).filter((n) => !('isGroup' in n.data))
+    expect(nodes.filter((n) => n.data.parent === 'g0').map((n) => n.data.id)).toEqual(['c1', 'c2', 'sum'])
+    expect(edgesOf(els)).toHaveLength(6)
+  })
+
+  it('collapses a group into one node and reroutes its edges', () => {
+    const els = architectureToElements(cellArch, { collapsed: new Set(['g0']) })
+    expect(nodesOf(els).map((n) => n.data.id)).toEqual(['g0', 'in', 'gap', 'out'])
+    expect(edgesOf(els).map((e) => [e.data.source, e.data.target])).toEqual([
+      ['in', 'g0'],
+      ['g0', 'gap'],
+      ['gap', 'out'],
+    ])
+  })
+})
