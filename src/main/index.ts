@@ -75,7 +75,7 @@ async function start(): Promise<void> {
   })
 
   const info = await services.handlers['app.info']({})
-  logger.info(`Compute backend: ${info.backend.name} (${info.backend.detail})`)
+  logger.info(`Compute backend: ${info.backend.name} on ${info.backend.device} (${info.backend.detail})`)
   logger.info('Mode: electron')
   logger.info(`Data dir: ${dataDir}`)
 

@@ -1,12 +1,14 @@
+import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
+import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs'
 import { NasError } from '../../shared'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
-import { conv2dBackpropFilterFast } from './fast-kernels'
+import { registerGradientOverrides } from './gradient-overrides'
+import { registerTrainingKernels } from './training-kernels'
 
 /**
  * The ONLY module of the app that imports TensorFlow.js. Everything else in the engine uses the `tf` exported
@@ -14,33 +16,24 @@ import { conv2dBackpropFilterFast } from './fast-kernels'
  */
 export { tf }
 
-/** The compute backend in use: `name` is tfjs's backend name, `detail` says which one and why, for people. */
+/** The compute backend in use, for people and for the worker pool. */
 export interface BackendInfo {
+  /** tfjs's backend name: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
   name: string
+  /** Which backend and why the faster ones were skipped, e.g. "WebAssembly (...): @tensorflow/tfjs-node-gpu not installed; ...". */
   detail: string
+  /** What it computes on: the GPU's name, or the CPU model with its thread count. */
+  device: string
+  /** Trials to train at once with this backend: one per GPU, or one per CPU thread. */
+  workers: number
 }
 
-/**
- * Kernels that the cpu backend has and wasm lacks but that are not bridged: complex/string dtypes cannot live
- * in wasm memory, and Draw needs a canvas.
- */
-const UNBRIDGEABLE = new Set([
-  'Complex',
-  'ComplexAbs',
-  'FFT',
-  'IFFT',
-  'Imag',
-  'Real',
-  'StaticRegexReplace',
-  'Draw',
-])
-
-/** Kernels that wasm has but computes wrongly; bridged to cpu anyway. Why: MaxPoolGrad routes the gradient to
- * the wrong cell when every value in the pooling window is negative (wasm 4.22). */
-const WASM_WRONG = ['MaxPoolGrad']
+/** Values NAS_BACKEND (and the CLI's --backend) accept. */
+export const BACKEND_CHOICES = ['tensorflow', 'wasm', 'cpu'] as const
 
 let initPromise: Promise<BackendInfo> | null = null
 let bridged: string[] = []
+let fast: string[] = []
 
 /** Optional native backends are loaded by a runtime-computed name, so neither tsc nor the bundler needs them. */
 async function tryImport(specifier: string): Promise<string | null> {
@@ -55,6 +48,16 @@ async function tryImport(specifier: string): Promise<string | null> {
   }
 }
 
+/** Activates backend `name`; false when no package registered it or it failed to initialise. */
+async function start(name: string): Promise<boolean> {
+  if (tf.findBackendFactory(name) === null) return false
+  try {
+    return await tf.setBackend(name)
+  } catch {
+    return false
+  }
+}
+
 /** Directory holding the .wasm binaries of @tensorflow/tfjs-backend-wasm, with a trailing slash. */
 function wasmDir(): string {
   const require = createRequire(import.meta.url)
@@ -62,111 +65,107 @@ function wasmDir(): string {
   return path.join(path.dirname(pkg), 'dist') + path.sep
 }
 
+/** "Intel(R) Xeon(R) ... (2 threads)": the CPU as people name it. */
+export function cpuDevice(): string {
+  const model = os.cpus()[0]?.model.trim() || 'Unknown CPU'
+  return `${model} (${os.availableParallelism()} threads)`
+}
+
+/** The CUDA GPUs nvidia-smi lists (names), or [] when it is absent or fails. */
+function cudaGpus(): string[] {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+  } catch {
+    return []
+  }
+}
+
+/** Where chooseBackend looks: the environment (NAS_BACKEND) and how optional packages are imported. */
+export interface ChooseOptions {
+  env?: NodeJS.ProcessEnv
+  importer?: (specifier: string) => Promise<string | null>
+  logger?: Logger
+}
+
 /**
- * Registers, on wasm, one kernel per kernel that only cpu has (plus the wrong ones): it copies the inputs out of
- * wasm memory, runs the cpu kernel and copies the outputs back. Correct but slow, so kernels listed in FAST try a
- * wasm-native path first (fast-kernels.ts). Returns the names registered.
+ * Tries the chain tfjs-node-gpu -> tfjs-node -> wasm (+ our training kernels) -> cpu and activates the first
+ * backend that starts; `detail` lists why each faster one was skipped. NAS_BACKEND (tensorflow | wasm | cpu)
+ * starts the chain at that backend. Prefer initCompute, which does this once per process.
  */
-export function registerCpuBridgeKernels(): string[] {
-  const wasmKernels = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName))
-  const names = tf
-    .getKernelsForBackend('cpu')
-    .map((k) => k.kernelName)
-    .filter((n) => !UNBRIDGEABLE.has(n) && !wasmKernels.has(n))
-  for (const name of WASM_WRONG) if (wasmKernels.has(name)) names.push(name)
-  // why: the cpu backend prints a "install tfjs-node" banner on first use; our log already says why wasm is used
-  const cpu = tf.engine().findBackend('cpu') as unknown as { firstUse?: boolean } | null
-  if (cpu !== null && 'firstUse' in cpu) cpu.firstUse = false
-  for (const name of names) {
-    if (wasmKernels.has(name)) tf.unregisterKernel(name, 'wasm')
-    tf.registerKernel(bridgeKernel(tf.getKernel(name, 'cpu')))
-  }
-  return names
-}
-
-/** Kernels with a fast wasm-native path; the bridge is used when the fast path returns null. */
-const FAST: Record<string, (args: Parameters<KernelFunc>[0]) => TensorInfo | null> = {
-  Conv2DBackpropFilter: conv2dBackpropFilterFast,
-}
-
-function bridgeKernel(cpuKernel: KernelConfig): KernelConfig {
-  const fast = FAST[cpuKernel.kernelName]
-  const kernelFunc: KernelFunc = (args) => {
-    const quick = fast?.(args)
-    return quick ?? viaCpu(args)
-  }
-  const viaCpu: KernelFunc = ({ inputs, backend, attrs }) => {
-    const wasm = backend as unknown as {
-      readSync(id: object): tf.backend_util.BackendValues
-      makeOutput(
-        shape: number[],
-        dtype: tf.DataType,
-        off?: number,
-        values?: tf.backend_util.BackendValues,
-      ): TensorInfo
-    }
-    const cpu = tf.engine().findBackend('cpu') as unknown as {
-      write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object
-      readSync(id: object): tf.backend_util.BackendValues
-      disposeData(id: object, force?: boolean): boolean
-    }
-    const cpuInputs: Record<string, TensorInfo> = {}
-    for (const [key, info] of Object.entries(inputs)) {
-      if (info == null) continue
-      const dataId = cpu.write(wasm.readSync(info.dataId), info.shape, info.dtype)
-      cpuInputs[key] = { dataId, shape: info.shape, dtype: info.dtype }
-    }
-    try {
-      const result = cpuKernel.kernelFunc({ inputs: cpuInputs, backend: cpu as never, attrs })
-      const outs = Array.isArray(result) ? result : [result]
-      const converted = outs.map((o) => {
-        const values = cpu.readSync(o.dataId)
-        return wasm.makeOutput(o.shape, o.dtype, undefined, values)
-      })
-      for (const o of outs) cpu.disposeData(o.dataId)
-      return Array.isArray(result) ? converted : converted[0]!
-    } finally {
-      for (const info of Object.values(cpuInputs)) cpu.disposeData(info.dataId)
-    }
-  }
-  return { kernelName: cpuKernel.kernelName, backendName: 'wasm', kernelFunc }
-}
-
-async function chooseBackend(logger: Logger): Promise<BackendInfo> {
+export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendInfo> {
+  const env = opts.env ?? process.env
+  const importer = opts.importer ?? tryImport
+  const logger = opts.logger ?? silentLogger
   const reasons: string[] = []
-  const forced = process.env.NAS_BACKEND
-  if (!forced || forced === 'tensorflow') {
-    const gpu = await tryImport('@tensorflow/tfjs-node-gpu')
-    if (gpu === null && (await tf.setBackend('tensorflow'))) {
-      return { name: 'tensorflow', detail: 'TensorFlow native with CUDA GPU (@tensorflow/tfjs-node-gpu)' }
+  const cpu = cpuDevice()
+  const threads = os.availableParallelism()
+  let forced = env.NAS_BACKEND?.trim().toLowerCase() || undefined
+  if (forced !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(forced)) {
+    reasons.push(`NAS_BACKEND=${forced} is not one of ${BACKEND_CHOICES.join(', ')}, so it was ignored`)
+    forced = undefined
+  }
+  if (forced === undefined || forced === 'tensorflow') {
+    const gpu = await importer('@tensorflow/tfjs-node-gpu')
+    if (gpu === null && (await start('tensorflow'))) {
+      const gpus = cudaGpus()
+      return {
+        name: 'tensorflow',
+        detail: 'TensorFlow native with CUDA GPU (@tensorflow/tfjs-node-gpu)',
+        device: gpus.length > 0 ? `${gpus[0]}${gpus.length > 1 ? ` (x${gpus.length})` : ''}` : 'CUDA GPU',
+        workers: Math.max(1, gpus.length),
+      }
     }
     reasons.push(`@tensorflow/tfjs-node-gpu ${gpu ?? 'loaded but its backend did not start'}`)
-    const cpuNative = await tryImport('@tensorflow/tfjs-node')
-    if (cpuNative === null && (await tf.setBackend('tensorflow'))) {
+    const cpuNative = await importer('@tensorflow/tfjs-node')
+    if (cpuNative === null && (await start('tensorflow'))) {
       return {
         name: 'tensorflow',
         detail: `TensorFlow native on CPU (@tensorflow/tfjs-node): ${reasons.join('; ')}`,
+        device: cpu,
+        workers: threads,
       }
     }
     reasons.push(`@tensorflow/tfjs-node ${cpuNative ?? 'loaded but its backend did not start'}`)
   } else {
-    reasons.push(`NAS_BACKEND=${forced}`)
+    reasons.push(`NAS_BACKEND=${forced}: tfjs-node-gpu and tfjs-node not tried`)
   }
-  if (!forced || forced === 'wasm' || forced === 'tensorflow') {
+  if (forced !== 'cpu') {
     try {
       setWasmPaths(wasmDir())
       if (await tf.setBackend('wasm')) {
-        bridged = registerCpuBridgeKernels()
+        const kernels = registerTrainingKernels()
+        fast = kernels.fast
+        bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'
-        return { name: 'wasm', detail: `WebAssembly (${simd}, 1 thread): ${reasons.join('; ')}` }
+        return {
+          name: 'wasm',
+          detail: `WebAssembly (${simd}, 1 thread per worker, with NAS Studio's training kernels): ${reasons.join('; ')}`,
+          device: cpu,
+          workers: threads,
+        }
       }
       reasons.push('WebAssembly backend did not start')
     } catch (err) {
       reasons.push(`WebAssembly backend failed (${err instanceof Error ? err.message : String(err)})`)
     }
+  } else {
+    reasons.push('wasm not tried')
   }
-  if (await tf.setBackend('cpu')) {
-    return { name: 'cpu', detail: `Plain JavaScript CPU (slowest): ${reasons.join('; ')}` }
+  if (await start('cpu')) {
+    return {
+      name: 'cpu',
+      detail: `Plain JavaScript CPU (slowest): ${reasons.join('; ')}`,
+      device: cpu,
+      workers: threads,
+    }
   }
   logger.error('No TensorFlow.js backend could start', { reasons })
   throw new NasError('backend_unavailable', `No compute backend could start: ${reasons.join('; ')}`)
@@ -174,13 +173,19 @@ async function chooseBackend(logger: Logger): Promise<BackendInfo> {
 
 /**
  * Picks and initialises the fastest working backend, once per process (later calls return the same answer):
- * tfjs-node-gpu, then tfjs-node, then wasm (with cpu-bridged training kernels), then cpu. The environment variable
- * NAS_BACKEND (tensorflow | wasm | cpu) narrows the chain, e.g. for tests.
+ * tfjs-node-gpu, then tfjs-node, then wasm (with our training kernels), then cpu. The environment variable
+ * NAS_BACKEND (tensorflow | wasm | cpu) starts the chain later, e.g. for tests or a machine where one misbehaves.
  */
 export function initCompute(logger: Logger = silentLogger): Promise<BackendInfo> {
   if (initPromise === null) {
-    initPromise = chooseBackend(logger).then((info) => {
-      logger.info(`Compute backend: ${info.detail}`, { backend: info.name, bridgedKernels: bridged })
+    registerGradientOverrides()
+    initPromise = chooseBackend({ logger }).then((info) => {
+      logger.info(`Compute backend: ${info.detail}`, {
+        backend: info.name,
+        device: info.device,
+        fastKernels: fast,
+        bridgedKernels: bridged,
+      })
       return info
     })
     initPromise.catch(() => {
@@ -190,12 +195,17 @@ export function initCompute(logger: Logger = silentLogger): Promise<BackendInfo>
   return initPromise
 }
 
-/** Same as initCompute: what the app shows as "Compute" (name + why). Idempotent. */
+/** Same as initCompute: what the app shows as "Compute" (name, why, device). Idempotent. */
 export function detectBackend(logger: Logger = silentLogger): Promise<BackendInfo> {
   return initCompute(logger)
 }
 
-/** Names of the kernels currently bridged from cpu to wasm (empty unless wasm was chosen). */
+/** Names of the kernels bridged from cpu to wasm (rare kernels only; empty unless wasm was chosen). */
 export function bridgedKernels(): readonly string[] {
   return bridged
+}
+
+/** Names of NAS Studio's own wasm training kernels (empty unless wasm was chosen). */
+export function fastKernels(): readonly string[] {
+  return fast
 }

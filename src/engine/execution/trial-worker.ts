@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
-import { initCompute } from '../compute/backend'
+import { initCompute, tf } from '../compute/backend'
 import type { LoadedData } from '../data/bundled'
 import { loadDataset } from '../data/bundled'
 import { trainArchitecture } from '../evaluate/train'
@@ -39,6 +39,11 @@ async function runJob(job: TrialJob): Promise<void> {
   // test hook: lets tests check that the pool survives a worker that dies mid-trial
   if (process.env.NAS_TEST_CRASH_TRIAL !== undefined && process.env.NAS_TEST_CRASH_TRIAL === job.trialId)
     process.exit(3)
+  // test hook: a trial that exhausts the worker's heap limit (the pool's resourceLimits)
+  if (process.env.NAS_TEST_OOM_TRIAL !== undefined && process.env.NAS_TEST_OOM_TRIAL === job.trialId) {
+    const hog: number[][] = []
+    for (;;) hog.push(new Array<number>(1 << 20).fill(hog.length + 0.5))
+  }
   const controller = new AbortController()
   controllers.set(job.trialId, controller)
   try {
@@ -51,11 +56,18 @@ async function runJob(job: TrialJob): Promise<void> {
     })
     const { valAccuracy, valLoss, params, trainTimeMs } = result
     const samplesPerSec = trainTimeMs > 0 ? (result.samplesSeen * 1000) / trainTimeMs : 0
+    const tfMemory = tf.memory()
     post({
       type: 'done',
       trialId: job.trialId,
       outcome: { valAccuracy, valLoss, params, trainTimeMs },
       samplesPerSec,
+      memory: {
+        numTensors: tfMemory.numTensors,
+        numBytes: tfMemory.numBytes,
+        heapUsedBytes: process.memoryUsage().heapUsed,
+        rssBytes: process.memoryUsage.rss(),
+      },
     })
   } catch (err) {
     post({ type: 'failed', trialId: job.trialId, error: toErrorData(err) })

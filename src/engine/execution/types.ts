@@ -34,6 +34,18 @@ export interface TrialRunner {
   close(): Promise<void>
 }
 
+/** A worker's memory right after a trial finished (its tensors and model disposed): for leak checks and logs. */
+export interface WorkerMemory {
+  /** tf.memory().numTensors in the worker: the same after every trial when nothing leaks. */
+  numTensors: number
+  /** Bytes the worker's tensors hold (tf.memory().numBytes). */
+  numBytes: number
+  /** V8 heap in use by the worker's isolate (bytes). */
+  heapUsedBytes: number
+  /** Resident set size of the whole process (bytes; shared by every worker thread). */
+  rssBytes: number
+}
+
 /** Messages from the pool to a worker. */
 export type ToWorker = { type: 'run'; job: TrialJob } | { type: 'cancel'; trialId: string }
 
@@ -42,5 +54,5 @@ export type FromWorker =
   | { type: 'ready'; backend: BackendInfo }
   | { type: 'init-failed'; error: NasErrorData }
   | ({ type: 'epoch'; trialId: string } & EpochMetrics)
-  | { type: 'done'; trialId: string; outcome: TrialOutcome; samplesPerSec: number }
+  | { type: 'done'; trialId: string; outcome: TrialOutcome; samplesPerSec: number; memory: WorkerMemory }
   | { type: 'failed'; trialId: string; error: NasErrorData }

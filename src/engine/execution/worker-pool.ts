@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -7,12 +8,23 @@ import type { BackendInfo } from '../compute/backend'
 import type { EpochMetrics } from '../evaluate/train'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
-import type { FromWorker, ToWorker, TrialJob, TrialOutcome, TrialRunner } from './types'
+import type { FromWorker, ToWorker, TrialJob, TrialOutcome, TrialRunner, WorkerMemory } from './types'
 
-/** Options of createWorkerPool: `size` workers (one trial each at a time). */
+/**
+ * Options of createWorkerPool: up to `size` workers (one trial each at a time), fewer when the backend says it
+ * runs fewer trials at once (one per GPU with tfjs-node-gpu).
+ */
 export interface WorkerPoolOptions {
   size: number
   logger?: Logger
+  /**
+   * V8 heap limit of each worker in MiB (resourceLimits.maxOldGenerationSizeMb); a trial that exceeds it fails
+   * with an out-of-memory error and its worker is replaced. Default: half the machine's memory shared by `size`
+   * workers, at least 512.
+   */
+  memoryLimitMb?: number
+  /** Called after each trained trial with the worker's memory (leak checks, logs). */
+  onTrialDone?: (trialId: string, memory: WorkerMemory, samplesPerSec: number) => void
 }
 
 interface Pending {
@@ -42,18 +54,19 @@ const CANCEL_GRACE_MS = 5000
  * bundled (electron-vite emits out/main/trial-worker.js next to index.js/cli.js, or one level above chunks/),
  * the built file.
  */
-function spawnWorker(): Worker {
+function spawnWorker(memoryLimitMb: number): Worker {
+  const resourceLimits = { maxOldGenerationSizeMb: memoryLimitMb }
   const here = import.meta.url
   // the file name sits in a variable so the bundler does not try to treat it as an asset URL
   const tsName = 'trial-worker.ts'
   if (here.endsWith('.ts')) {
     const href = new URL(`./${tsName}`, here).href
     const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(href)}) })`
-    return new Worker(boot, { eval: true })
+    return new Worker(boot, { eval: true, resourceLimits })
   }
   const dir = path.dirname(fileURLToPath(here))
   for (const candidate of [path.join(dir, 'trial-worker.js'), path.join(dir, '..', 'trial-worker.js')]) {
-    if (existsSync(candidate)) return new Worker(pathToFileURL(candidate))
+    if (existsSync(candidate)) return new Worker(pathToFileURL(candidate), { resourceLimits })
   }
   throw new NasError('internal', `Cannot find trial-worker.js next to ${dir} (is the app built completely?)`)
 }
@@ -65,7 +78,8 @@ function spawnWorker(): Worker {
  */
 export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   const logger = opts.logger ?? silentLogger
-  const size = Math.max(1, Math.floor(opts.size))
+  let size = Math.max(1, Math.floor(opts.size))
+  const memoryLimitMb = opts.memoryLimitMb ?? Math.max(512, Math.floor(os.totalmem() / 2 ** 20 / 2 / size))
   const slots: Slot[] = []
   const queue: Pending[] = []
   let backendInfo: BackendInfo | null = null
@@ -102,7 +116,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       startFailures = 0
       if (backendInfo === null) {
         backendInfo = message.backend
-        logger.info(`Trial workers compute on ${message.backend.name}`, { detail: message.backend.detail })
+        // why: on a GPU, trials share the device; more workers than GPUs only contend for its memory
+        size = Math.max(1, Math.min(size, message.backend.workers))
+        logger.info(`Trial workers compute on ${message.backend.name} (${message.backend.device})`, {
+          detail: message.backend.detail,
+          workers: size,
+        })
       }
       dispatch()
       return
@@ -127,14 +146,21 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
         trialId: message.trialId,
         samplesPerSec: Math.round(message.samplesPerSec),
       })
+      opts.onTrialDone?.(message.trialId, message.memory, message.samplesPerSec)
       current.resolve(message.outcome)
     } else {
       current.reject(NasError.fromData(message.error))
+      // why: after an out-of-memory error (e.g. wasm memory could not grow) the worker's state is suspect
+      if (/out of memory/i.test(message.error.message)) {
+        slot.retiring = true
+        void slot.worker.terminate()
+        return
+      }
     }
     dispatch()
   }
 
-  const onExit = (slot: Slot, why: string): void => {
+  const onExit = (slot: Slot, why: string, failure?: NasError): void => {
     const index = slots.indexOf(slot)
     if (index < 0) return
     slots.splice(index, 1)
@@ -145,13 +171,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       current.reject(
         slot.retiring && current.signal?.aborted
           ? new NasError('cancelled', 'Training was cancelled')
-          : new NasError(
-              'internal',
-              `The trial worker stopped unexpectedly (${why}); the trial was not finished`,
-              {
-                trialId: current.job.trialId,
-              },
-            ),
+          : (failure ??
+              new NasError(
+                'internal',
+                `The trial worker stopped unexpectedly (${why}); the trial was not finished`,
+                {
+                  trialId: current.job.trialId,
+                },
+              )),
       )
     }
     if (closed) return
@@ -169,7 +196,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   const addSlot = (): void => {
     let worker: Worker
     try {
-      worker = spawnWorker()
+      worker = spawnWorker(memoryLimitMb)
     } catch (err) {
       fatal = err instanceof NasError ? err : new NasError('internal', String(err))
       failAll(fatal)
@@ -178,15 +205,23 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
     const slot: Slot = { worker, ready: false, current: null, retiring: false }
     slots.push(slot)
     let exited = false
-    const exit = (why: string): void => {
+    const exit = (why: string, failure?: NasError): void => {
       if (exited) return
       exited = true
-      onExit(slot, why)
+      onExit(slot, why, failure)
     }
     worker.on('message', (m: FromWorker) => onMessage(slot, m))
-    worker.on('error', (err) => {
-      logger.error('Trial worker error', { error: err.message })
-      exit(`error: ${err.message}`)
+    worker.on('error', (err: Error & { code?: string }) => {
+      logger.error('Trial worker error', { error: err.message, code: err.code })
+      const oom =
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new NasError(
+              'training_failed',
+              `The trial ran out of memory (limit ${memoryLimitMb} MiB per worker); try a smaller network or batch size`,
+              { memoryLimitMb },
+            )
+          : undefined
+      exit(`error: ${err.message}`, oom)
       void worker.terminate()
     })
     worker.on('exit', (code) => exit(`exit code ${code}`))

@@ -10,6 +10,7 @@ import { defaultDataDir } from '../paths'
 import { dispatch } from '../services'
 import { startWebServer } from '../server'
 import { formatRunsTable, formatTrialLine } from './format'
+import { importCommand } from './import-command'
 
 /** Where CLI output goes, and the signal that asks a long command (search, serve) to stop. */
 export interface CliIo {
@@ -36,9 +37,20 @@ Commands:
              --concurrency C   candidates trained at once (default: 1)
              --batch-size B    training batch size (default: 64)
              --name NAME       run name (default: "CLI search <space>")
+             --backend B       compute backend: tensorflow, wasm or cpu (default: the fastest that works;
+                               same as the NAS_BACKEND environment variable)
+  import   Import a dataset: nas-studio import <folder or file> [options]
+             --kind K          images (a folder of class folders), csv or idx (default: detected)
+             --label-column C  CSV label column, by name or 1-based number (default: the last)
+             --input-size N    images are resized to N x N pixels (default: 32; IDX keeps its size)
+             --test-fraction F share of each class held out for testing when the data has no test split
+                               (default: 0.15)
+             --seed S          seed of that split (default: 0)
+             --name NAME       name shown in lists (default: the folder or file name)
   runs     List the runs stored in the data folder
   serve    Start web mode: open the printed URL in a browser
              --port P          port on 127.0.0.1 (default: a free one)
+             --backend B       compute backend: tensorflow, wasm or cpu (as for search)
   help     Show this help
 
 Options for every command:
@@ -46,7 +58,8 @@ Options for every command:
   --verbose      log engine progress to stderr
 `
 
-class UsageError extends Error {}
+/** Wrong usage: printed with the command name, exit code 2. */
+export class UsageError extends Error {}
 
 const common = {
   'data-dir': { type: 'string' },
@@ -65,12 +78,42 @@ const OPTIONS = {
     concurrency: { type: 'string' },
     'batch-size': { type: 'string' },
     name: { type: 'string' },
+    backend: { type: 'string' },
   },
   runs: { ...common },
-  serve: { ...common, port: { type: 'string' } },
+  import: {
+    ...common,
+    kind: { type: 'string' },
+    'label-column': { type: 'string' },
+    'input-size': { type: 'string' },
+    'test-fraction': { type: 'string' },
+    seed: { type: 'string' },
+    name: { type: 'string' },
+  },
+  serve: { ...common, port: { type: 'string' }, backend: { type: 'string' } },
 } as const satisfies Record<string, ParseArgsConfig['options']>
 
 type Command = keyof typeof OPTIONS
+
+/** Values of --backend (the engine's NAS_BACKEND). */
+const BACKENDS = ['tensorflow', 'wasm', 'cpu']
+
+/**
+ * Applies --backend by setting NAS_BACKEND, which the engine reads when it first picks a backend (in this
+ * process and in the trial workers, which inherit the environment). Must run before the app core opens.
+ */
+function applyBackendOption(value: string | undefined): void {
+  if (value === undefined) return
+  const name = value.trim().toLowerCase()
+  if (!BACKENDS.includes(name))
+    throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${value}".`)
+  process.env.NAS_BACKEND = name
+}
+
+/** "Compute backend: wasm on Intel Xeon (2 threads) (why...)": one line for people. */
+function backendLine(backend: { name: string; detail: string; device: string }): string {
+  return `Compute backend: ${backend.name} on ${backend.device} (${backend.detail})\n`
+}
 
 function intOption(
   value: string | undefined,
@@ -100,9 +143,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const cmd = command as Command
   let values: Record<string, string | boolean | undefined>
+  let positionals: string[]
   try {
-    values = parseArgs({ args: rest, options: OPTIONS[cmd], strict: true, allowPositionals: false })
-      .values as Record<string, string | boolean | undefined>
+    const parsed = parseArgs({
+      args: rest,
+      options: OPTIONS[cmd],
+      strict: true,
+      allowPositionals: cmd === 'import',
+    })
+    values = parsed.values as Record<string, string | boolean | undefined>
+    positionals = parsed.positionals
   } catch (err) {
     io.stderr(`nas-studio ${cmd}: ${(err as Error).message}\n\nRun "nas-studio help" for the options.\n`)
     return EXIT.usage
@@ -114,6 +164,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const dataDir = defaultDataDir(values['data-dir'] as string | undefined, io.env ?? process.env)
   try {
     if (cmd === 'runs') return listRuns(dataDir, io)
+    if (cmd === 'import') return await importCommand(dataDir, positionals, values, io)
+    applyBackendOption(values.backend as string | undefined)
     if (cmd === 'serve') return await serve(dataDir, values, io)
     return await search(dataDir, values, io)
   } catch (err) {
@@ -227,6 +279,8 @@ async function search(
     if (!started.ok) throw new Error(started.error.message)
     const run = started.data as { id: string }
     io.stdout(`Run ${run.id}: ${maxTrials} trial(s) of "${space.name}" on ${dataset.name}, seed ${seed}\n`)
+    const info = await core.services.handlers['app.info']({})
+    io.stdout(backendLine(info.backend))
     const stop = core.services.events((msg) => {
       if (
         msg.event === 'trial.updated' &&
@@ -283,7 +337,7 @@ async function serve(
   io.stdout(`${webBanner(server.url)}\n`)
   io.stdout(`Data dir: ${dataDir}\n`)
   const info = await core.services.handlers['app.info']({})
-  io.stdout(`Compute backend: ${info.backend.name} (${info.backend.detail})\n`)
+  io.stdout(backendLine(info.backend))
   if (!existsSync(core.paths.rendererDir))
     io.stderr('The UI is not built yet: run "npm run build:app" and restart to see it.\n')
   await new Promise<void>((resolve) => {

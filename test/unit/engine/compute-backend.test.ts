@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bridgedKernels, initCompute, tf } from '../../../src/engine/compute/backend'
+import os from 'node:os'
+import {
+  bridgedKernels,
+  chooseBackend,
+  cpuDevice,
+  fastKernels,
+  initCompute,
+  tf,
+} from '../../../src/engine/compute/backend'
 
 /** Deterministic pseudo-random values in [-1, 1) (no tf randomness, so both backends see the same data). */
 function values(n: number, seed: number): Float32Array {
@@ -62,11 +70,57 @@ describe('compute backend', () => {
     expect(await initCompute()).toBe(info)
   })
 
-  it('bridges the missing wasm gradient kernels', async () => {
+  it('registers fast training kernels and bridges only rare kernels to cpu', async () => {
     const info = await initCompute()
-    if (info.name !== 'wasm') return
-    expect(bridgedKernels()).toContain('Conv2DBackpropFilter')
-    expect(bridgedKernels()).toContain('MaxPoolGrad')
+    expect(info.name).toBe('wasm')
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Tile', 'BatchMatMul'])
+      expect(fastKernels()).toContain(name)
+    for (const name of fastKernels()) expect(bridgedKernels()).not.toContain(name)
+    expect(bridgedKernels().length).toBeLessThan(10)
+  })
+
+  it('says which device it computes on', async () => {
+    const info = await initCompute()
+    expect(info.device).toBe(cpuDevice())
+    expect(info.device).toContain(os.cpus()[0]!.model.trim())
+    expect(info.device).toMatch(/\(\d+ threads\)$/)
+    expect(info.workers).toBe(os.availableParallelism())
+  })
+
+  it('defaults to wasm here and says the native backends are not installed', async () => {
+    const info = await chooseBackend({ env: {} })
+    expect(info.name).toBe('wasm')
+    expect(info.detail).toContain('@tensorflow/tfjs-node-gpu not installed')
+    expect(info.detail).toContain('@tensorflow/tfjs-node not installed')
+    expect(tf.getBackend()).toBe('wasm')
+  })
+
+  it('NAS_BACKEND=cpu selects the cpu backend and says why', async () => {
+    try {
+      const info = await chooseBackend({ env: { NAS_BACKEND: 'cpu' } })
+      expect(info.name).toBe('cpu')
+      expect(tf.getBackend()).toBe('cpu')
+      expect(info.detail).toContain('NAS_BACKEND=cpu')
+      expect(info.detail).toContain('wasm not tried')
+    } finally {
+      await tf.setBackend('wasm')
+    }
+  })
+
+  it('NAS_BACKEND=wasm skips the native backends; an unknown value is ignored with a reason', async () => {
+    const wasm = await chooseBackend({ env: { NAS_BACKEND: 'wasm' } })
+    expect(wasm.name).toBe('wasm')
+    expect(wasm.detail).toContain('NAS_BACKEND=wasm: tfjs-node-gpu and tfjs-node not tried')
+    const odd = await chooseBackend({ env: { NAS_BACKEND: 'quantum' } })
+    expect(odd.name).toBe('wasm')
+    expect(odd.detail).toContain('NAS_BACKEND=quantum is not one of tensorflow, wasm, cpu')
+  })
+
+  it('a native package that loads but cannot start its backend falls through to wasm', async () => {
+    // a fake importer stands in for a GPU package whose libtensorflow is missing on this machine
+    const info = await chooseBackend({ env: {}, importer: async () => null })
+    expect(info.name).toBe('wasm')
+    expect(info.detail).toContain('@tensorflow/tfjs-node-gpu loaded but its backend did not start')
   })
 
   it.each<ConvCase>([

@@ -62,7 +62,7 @@ function fakeRunner(failId: string | null, maxParallel: { now: number; max: numb
       onEpoch({ epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: units / 100, timeMs: 1 })
       return { valAccuracy: units / 100, valLoss: 1, params: 10, trainTimeMs: 5 }
     },
-    backend: () => ({ name: 'fake', detail: 'fake' }),
+    backend: () => ({ name: 'fake', detail: 'fake', device: 'test CPU', workers: 1 }),
     close: async () => {},
   }
 }

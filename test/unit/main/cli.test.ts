@@ -28,6 +28,14 @@ describe('nas-studio command line', () => {
     expect(value.err).toContain('--trials must be a whole number')
   })
 
+  it('rejects an unknown --backend before starting anything, and documents the flag', async () => {
+    const bad = await cli(['search', '--space', 'x', '--backend', 'quantum', '--data-dir', '/tmp/unused'])
+    expect(bad.code).toBe(EXIT.usage)
+    expect(bad.err).toContain('--backend must be one of tensorflow, wasm, cpu, got "quantum"')
+    expect(process.env.NAS_BACKEND).toBeUndefined()
+    expect((await cli(['help'])).out).toContain('--backend B')
+  })
+
   it('prints help with exit 0', async () => {
     const help = await cli(['help'])
     expect(help.code).toBe(0)

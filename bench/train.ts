@@ -1,0 +1,296 @@
+/**
+ * bench:train — training throughput of three reference networks on every backend that works here (wasm, cpu),
+ * the GFLOP/s a plain forward of the same conv layers reaches on the same backend, and trial throughput of a
+ * small search with 1 worker and with one worker per core. Prints a table and JSON; writes
+ * bench/results/train.json. Options: --steps N (wasm steps, default 40), --cpu-steps N (default 2; cnn-bn 1),
+ * --nets a,b, --backends wasm,cpu, --no-trials, --trials N, --profile (per-kernel time on wasm).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { architectureSchema } from '../src/shared'
+import type { Architecture, Dataset } from '../src/shared'
+import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
+import { describeBundledDataset, loadDataset } from '../src/engine/data/bundled'
+import { createWorkerPool } from '../src/engine/execution/worker-pool'
+import type { TrialJob } from '../src/engine/execution/types'
+import { forwardRefLayers, layerMacs, NETS, trainFlops } from './nets'
+import type { LayerShape, RefNet } from './nets'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const BATCH = 64
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '40' },
+    'cpu-steps': { type: 'string', default: '2' },
+    nets: { type: 'string', default: NETS.map((n) => n.name).join(',') },
+    backends: { type: 'string', default: 'wasm,cpu' },
+    'no-trials': { type: 'boolean', default: false },
+    trials: { type: 'string', default: '8' },
+    profile: { type: 'boolean', default: false },
+  },
+})
+
+interface NetResult {
+  net: string
+  backend: string
+  steps: number
+  samplesPerSec: number
+  trainGflops: number
+  forwardGflops: number
+  percentOfForward: number
+  msPerStep: number
+}
+
+async function batches(count: number): Promise<Array<{ x: tf.Tensor; y: tf.Tensor }>> {
+  const dataset = {
+    ...(await describeBundledDataset(path.join(ROOT, 'resources'))),
+    id: 'bench',
+    createdAt: '',
+  }
+  const data = await loadDataset(dataset, { validationFraction: 0.1, seed: 0 })
+  const out: Array<{ x: tf.Tensor; y: tf.Tensor }> = []
+  for (let i = 0; i < count; i++) {
+    const start = (i * BATCH) % (data.train.count - BATCH)
+    out.push({
+      x: tf.tensor4d(data.train.x.subarray(start * 784, (start + BATCH) * 784), [BATCH, 28, 28, 1]),
+      y: tf.oneHot(tf.tensor1d(data.train.y.subarray(start, start + BATCH), 'int32'), 10),
+    })
+  }
+  return out
+}
+
+/** GFLOP/s of conv2d (or matMul) forward alone over `layers`, batch 64, on the active backend. */
+function forwardGflops(layers: LayerShape[], reps: number): number {
+  const ops = layers.map((l): { run: () => tf.Tensor; inputs: tf.Tensor[] } => {
+    if (l.kind === 'dense') {
+      const x = tf.randomNormal([BATCH, l.dims[0]!]) as tf.Tensor2D
+      const w = tf.randomNormal([l.dims[0]!, l.dims[1]!]) as tf.Tensor2D
+      return { run: () => tf.matMul(x, w), inputs: [x, w] }
+    }
+    const [h, w, ci, co, k] = l.dims as [number, number, number, number, number]
+    const x = tf.randomNormal([BATCH, h, w, ci]) as tf.Tensor4D
+    const f = tf.randomNormal([k, k, ci, co]) as tf.Tensor4D
+    return { run: () => tf.conv2d(x, f, 1, 'same'), inputs: [x, f] }
+  })
+  // wasm and cpu kernels run synchronously: no read-back needed, so only the convolutions are timed
+  const block = (): number => {
+    const t0 = performance.now()
+    for (let r = 0; r < reps; r++) tf.dispose(ops.map((op) => op.run()))
+    return (performance.now() - t0) / reps
+  }
+  block()
+  const blocks = [block(), block(), block()].sort((p, q) => p - q)
+  const ms = blocks[1]!
+  tf.dispose(ops.flatMap((o) => o.inputs))
+  const flops = layers.reduce((s, l) => s + 2 * layerMacs(l, BATCH), 0)
+  return flops / ms / 1e6
+}
+
+/** Wraps every wasm kernel with a timer; returns a function that prints and resets the totals. */
+function profileKernels(): (print?: boolean) => void {
+  const totals = new Map<string, { ms: number; calls: number }>()
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    const inner = k.kernelFunc
+    tf.unregisterKernel(k.kernelName, 'wasm')
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (a) => {
+        const t0 = performance.now()
+        const out = inner(a)
+        const entry = totals.get(k.kernelName) ?? { ms: 0, calls: 0 }
+        entry.ms += performance.now() - t0
+        entry.calls++
+        totals.set(k.kernelName, entry)
+        return out
+      },
+    })
+  }
+  return (print = true) => {
+    if (!print) {
+      totals.clear()
+      return
+    }
+    const all = [...totals].reduce((sum, [, t]) => sum + t.ms, 0)
+    console.log(`    (all kernels: ${all.toFixed(1)} ms)`)
+    const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)
+    for (const [name, t] of rows)
+      console.log(`    ${name.padEnd(36)} ${t.ms.toFixed(1).padStart(9)} ms ${t.calls} calls`)
+    totals.clear()
+  }
+}
+
+async function trainNet(
+  net: RefNet,
+  backend: string,
+  steps: number,
+  profile: ((print?: boolean) => void) | null,
+): Promise<NetResult> {
+  await tf.setBackend(backend)
+  const data = await batches(Math.min(steps + 2, 16))
+  const model = net.build()
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' })
+  // cpu: one warm-up step, none for cnn-bn (a step takes minutes there, and cpu has nothing to compile)
+  const warm = backend === 'cpu' ? (net.name === 'cnn-bn' ? 0 : 1) : 3
+  for (let i = 0; i < warm; i++) await model.trainOnBatch(data[i % data.length]!.x, data[i % data.length]!.y)
+  profile?.(false)
+  const t0 = performance.now()
+  for (let i = 0; i < steps; i++) await model.trainOnBatch(data[i % data.length]!.x, data[i % data.length]!.y)
+  const ms = (performance.now() - t0) / steps
+  if (profile) {
+    console.log(`  ${net.name} on ${backend}: kernel time over ${steps} steps`)
+    profile()
+  }
+  model.dispose()
+  tf.dispose(data.flatMap((d) => [d.x, d.y]))
+  const trainG = trainFlops(net, BATCH) / ms / 1e6
+  const fwdG = forwardGflops(forwardRefLayers(net), backend === 'cpu' ? 1 : 20)
+  return {
+    net: net.name,
+    backend,
+    steps,
+    samplesPerSec: (BATCH * 1000) / ms,
+    trainGflops: trainG,
+    forwardGflops: fwdG,
+    percentOfForward: (100 * trainG) / fwdG,
+    msPerStep: ms,
+  }
+}
+
+/** The small-cnn trial architecture: conv3x3(16)-relu-maxpool2-conv3x3(32)-relu-maxpool2-flatten-dense(10). */
+function smallCnn(): Architecture {
+  const nodes = [
+    { id: 'in', op: 'input' },
+    { id: 'c1', op: 'conv2d', filters: 16, kernelSize: 3, activation: 'relu' },
+    { id: 'p1', op: 'maxPool2d', poolSize: 2, strides: 2 },
+    { id: 'c2', op: 'conv2d', filters: 32, kernelSize: 3, activation: 'relu' },
+    { id: 'p2', op: 'maxPool2d', poolSize: 2, strides: 2 },
+    { id: 'f', op: 'flatten' },
+    { id: 'out', op: 'dense', units: 10, activation: 'softmax' },
+  ]
+  const edges = nodes.slice(1).map((n, i) => [nodes[i]!.id, n.id])
+  return architectureSchema.parse({ version: 1, nodes, edges, output: 'out' })
+}
+
+interface TrialResult {
+  workers: number
+  trials: number
+  seconds: number
+  trialsPerHour: number
+}
+
+async function trialThroughput(workers: number, trials: number, dataset: Dataset): Promise<TrialResult> {
+  const pool = createWorkerPool({ size: workers })
+  const job = (i: number): TrialJob => ({
+    trialId: `bench-${workers}-${i}`,
+    runId: 'bench',
+    architecture: smallCnn(),
+    dataset,
+    // validation 0.5 of the 2,500-image sample: ~1,250 training images, 1 epoch
+    train: { epochs: 1, batchSize: 64, learningRate: 0.001, validationFraction: 0.5 },
+    seed: i,
+  })
+  try {
+    // warm-up: one trial per worker starts every worker and loads the data (not timed)
+    await Promise.all(Array.from({ length: workers }, (_, i) => pool.run(job(1000 + i), () => {})))
+    const t0 = performance.now()
+    await Promise.all(Array.from({ length: trials }, (_, i) => pool.run(job(i), () => {})))
+    const seconds = (performance.now() - t0) / 1000
+    return { workers, trials, seconds, trialsPerHour: (trials * 3600) / seconds }
+  } finally {
+    await pool.close()
+  }
+}
+
+const fmt = (v: number, d = 1): string => v.toFixed(d)
+
+const loadAtStart = os.loadavg()[0]
+
+async function main(): Promise<void> {
+  const info = await initCompute()
+  console.log(
+    `Device: ${cpuDevice()}; default backend: ${info.name}; load average ${loadAtStart!.toFixed(2)}`,
+  )
+  const wasmSteps = Number(args.steps)
+  const cpuSteps = Number(args['cpu-steps'])
+  const nets = NETS.filter((n) => args.nets!.split(',').includes(n.name))
+  const backends = args.backends!.split(',')
+  const profile = args.profile ? profileKernels() : null
+  const results: NetResult[] = []
+  for (const backend of backends) {
+    for (const net of nets) {
+      const steps =
+        backend === 'cpu' ? (net.name === 'cnn-bn' ? Math.max(1, cpuSteps - 1) : cpuSteps) : wasmSteps
+      const r = await trainNet(net, backend, steps, backend === 'wasm' ? profile : null)
+      console.log(
+        `  ${r.net.padEnd(9)} ${r.backend.padEnd(4)} ${fmt(r.samplesPerSec).padStart(9)} samples/s  ${fmt(r.trainGflops, 2).padStart(6)} GFLOP/s train  ${fmt(r.forwardGflops, 2).padStart(6)} GFLOP/s conv fwd  (${fmt(r.msPerStep)} ms/step, ${r.steps} steps)`,
+      )
+      results.push(r)
+    }
+  }
+  await tf.setBackend(info.name)
+  const speedup: Record<string, number> = {}
+  for (const net of nets) {
+    const w = results.find((r) => r.net === net.name && r.backend === 'wasm')
+    const c = results.find((r) => r.net === net.name && r.backend === 'cpu')
+    if (w && c) speedup[net.name] = w.samplesPerSec / c.samplesPerSec
+  }
+  let trials: { one: TrialResult; perCore: TrialResult; ratio: number } | null = null
+  if (!args['no-trials']) {
+    const dataset = {
+      ...(await describeBundledDataset(path.join(ROOT, 'resources'))),
+      id: 'bench',
+      createdAt: '',
+    }
+    const n = Number(args.trials)
+    const one = await trialThroughput(1, n, dataset)
+    console.log(`  trials: 1 worker ${fmt(one.trialsPerHour, 0)} trials/h (${n} in ${fmt(one.seconds)} s)`)
+    const perCore = await trialThroughput(os.availableParallelism(), n, dataset)
+    console.log(
+      `  trials: ${perCore.workers} workers ${fmt(perCore.trialsPerHour, 0)} trials/h (${n} in ${fmt(perCore.seconds)} s)`,
+    )
+    trials = { one, perCore, ratio: perCore.trialsPerHour / one.trialsPerHour }
+  }
+
+  console.log(
+    '\n| net | backend | samples/s | train GFLOP/s | conv fwd GFLOP/s | % of fwd | speedup vs cpu |',
+  )
+  console.log('|---|---|---:|---:|---:|---:|---:|')
+  for (const r of results) {
+    const s = r.backend === 'wasm' && speedup[r.net] ? `${fmt(speedup[r.net]!, 0)}x` : ''
+    console.log(
+      `| ${r.net} | ${r.backend} | ${fmt(r.samplesPerSec)} | ${fmt(r.trainGflops, 2)} | ${fmt(r.forwardGflops, 2)} | ${fmt(r.percentOfForward, 0)}% | ${s} |`,
+    )
+  }
+  if (trials) {
+    console.log(
+      `\nTrial throughput (small-cnn, 1 epoch, ~1,250 images): 1 worker ${fmt(trials.one.trialsPerHour, 0)}/h, ${trials.perCore.workers} workers ${fmt(trials.perCore.trialsPerHour, 0)}/h: ${fmt(trials.ratio, 2)}x`,
+    )
+  }
+  const json = {
+    date: new Date().toISOString(),
+    device: cpuDevice(),
+    node: process.version,
+    // other processes on a shared machine skew every figure: the 1-minute load average at start and end
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+    batch: BATCH,
+    defaultBackend: info,
+    results,
+    speedupVsCpu: speedup,
+    trials,
+  }
+  console.log(`\n${JSON.stringify(json, null, 2)}`)
+  mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true })
+  writeFileSync(path.join(ROOT, 'bench', 'results', 'train.json'), `${JSON.stringify(json, null, 2)}\n`)
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs'
+import type { TensorInfo } from '@tensorflow/tfjs'
+import type { KernelArgs, WasmBackend } from './wasm-ops'
+import { callWasm, scoped } from './wasm-ops'
+
+/**
+ * Overrides of kernels wasm HAS but runs slowly on the shapes training produces. Each returns null for cases it
+ * does not improve, and the registry then calls wasm's own kernel.
+ */
+
+/**
+ * BatchMatMul with transposeA/transposeB (every dense-layer gradient): wasm takes a scalar path there (~1-2
+ * GFLOP/s), so the transposed operand is transposed explicitly and XNNPACK's fast path runs instead.
+ */
+export function batchMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const a = inputs.a as TensorInfo
+  const b = inputs.b as TensorInfo
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
+  if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return null
+  const swapLast = (t: TensorInfo): number[] => {
+    const perm = t.shape.map((_, i) => i)
+    perm[perm.length - 1] = perm.length - 2
+    perm[perm.length - 2] = perm.length - 1
+    return perm
+  }
+  return scoped(backend as unknown as WasmBackend, (s) => {
+    const a2 = transposeA ? s.run('Transpose', { x: a }, { perm: swapLast(a) }) : a
+    const b2 = transposeB ? s.run('Transpose', { x: b }, { perm: swapLast(b) }) : b
+    return s.run('BatchMatMul', { a: a2, b: b2 }, { transposeA: false, transposeB: false })
+  })
+}
+
+/**
+ * Tile as block copies inside wasm memory (each repetition is copied by doubling). wasm's Tile walks every
+ * output element and cost ~340 ms per step of the batch-norm net (the batch-norm gradient tiles its scale).
+ */
+export function tile({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const x = inputs.x as TensorInfo
+  const reps = (attrs as unknown as { reps: number[] }).reps
+  if (x.dtype === 'string' || x.dtype === 'complex64') return null
+  const rank = x.shape.length
+  const outShape = x.shape.map((d, i) => d * reps[i]!)
+  const wasm = backend as unknown as WasmBackend
+  const out = wasm.makeOutput(outShape, x.dtype)
+  if (tf.util.sizeFromShape(outShape) === 0) return out
+  const src = wasm.typedArrayFromHeap(x)
+  const dst = wasm.typedArrayFromHeap(out)
+  if (rank === 0) {
+    dst.set(src)
+    return out
+  }
+  const dstStride = new Array<number>(rank).fill(1)
+  const srcStride = new Array<number>(rank).fill(1)
+  for (let i = rank - 2; i >= 0; i--) {
+    dstStride[i] = dstStride[i + 1]! * outShape[i + 1]!
+    srcStride[i] = srcStride[i + 1]! * x.shape[i + 1]!
+  }
+  const fill = (dim: number, so: number, doff: number): void => {
+    const n = x.shape[dim]!
+    if (dim === rank - 1) dst.set(src.subarray(so, so + n), doff)
+    else for (let i = 0; i < n; i++) fill(dim + 1, so + i * srcStride[dim]!, doff + i * dstStride[dim]!)
+    const block = n * dstStride[dim]!
+    const total = block * reps[dim]!
+    for (let filled = block; filled < total;) {
+      const len = Math.min(filled, total - filled)
+      dst.copyWithin(doff + filled, doff, doff + len)
+      filled += len
+    }
+  }
+  fill(0, 0, 0)
+  return out
+}
+
+/**
+ * Sum and Mean over LEADING axes (batch norm's reductions over batch, height and width of NHWC): one pass of
+ * column sums in float64 over wasm memory. wasm transposes the reduced axes innermost first, 10-15x slower.
+ */
+function reduceLeading({ inputs, backend, attrs }: KernelArgs, mean: boolean): TensorInfo | null {
+  const x = inputs.x as TensorInfo
+  const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean }
+  if (x.dtype !== 'float32') return null
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
+  const k = axes.length
+  if (k === 0 || k >= x.shape.length || axes.some((v, i) => v !== i)) return null
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, k))
+  const cols = tf.util.sizeFromShape(x.shape.slice(k))
+  const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k)
+  const wasm = backend as unknown as WasmBackend
+  const out = wasm.makeOutput(outShape, 'float32')
+  const xv = wasm.typedArrayFromHeap(x) as Float32Array
+  const acc = new Float64Array(cols)
+  // four rows per pass: a quarter of the accumulator loads and stores
+  let r = 0
+  for (; r + 4 <= rows; r += 4) {
+    const b0 = r * cols
+    const b1 = b0 + cols
+    const b2 = b1 + cols
+    const b3 = b2 + cols
+    for (let c = 0; c < cols; c++) acc[c]! += xv[b0 + c]! + xv[b1 + c]! + xv[b2 + c]! + xv[b3 + c]!
+  }
+  for (; r < rows; r++) {
+    const base = r * cols
+    for (let c = 0; c < cols; c++) acc[c]! += xv[base + c]!
+  }
+  if (mean && rows > 0) for (let c = 0; c < cols; c++) acc[c]! /= rows
+  ;(wasm.typedArrayFromHeap(out) as Float32Array).set(acc)
+  return out
+}
+
+/** Sum over leading axes (see reduceLeading). */
+export function sumLeading(args: KernelArgs): TensorInfo | null {
+  return reduceLeading(args, false)
+}
+
+/** Mean over leading axes (see reduceLeading). */
+export function meanLeading(args: KernelArgs): TensorInfo | null {
+  return reduceLeading(args, true)
+}
+
+/** wasm's own kernel, for overrides that decline a case. */
+export function wasmFallback(name: string): (args: KernelArgs) => TensorInfo {
+  return (args) => callWasm(name, args.backend as unknown as WasmBackend, args.inputs as never, args.attrs)
+}
+
+/**
+ * Identity shares the input's data (one more reference), as the cpu backend does; wasm's copies it, and
+ * training clones often (~115 copies per step of the batch-norm net). Safe because no kernel writes its inputs.
+ */
+export function identity({ inputs, backend }: KernelArgs): TensorInfo | null {
+  const x = inputs.x as TensorInfo
+  if (x.dtype === 'string') return null
+  ;(backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId)
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+}
+
+/** Cast to the dtype the tensor already has shares its data (wasm copies it): the ReLU gradient casts its float
+ * step mask to float32 once per activation. Real conversions go to wasm's own Cast. */
+export function castSameType({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const x = inputs.x as TensorInfo
+  if ((attrs as { dtype?: string }).dtype !== x.dtype || x.dtype === 'string') return null
+  ;(backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId)
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+}
+
+/**
+ * FusedBatchNorm (per-channel statistics, NHWC): y = x * a + b with a = scale / sqrt(variance + eps) and
+ * b = offset - mean * a folded per channel first, so the full-size work is two broadcast XNNPACK-backed
+ * kernels (Multiply, Add); wasm's own kernel runs at roughly half that speed.
+ */
+export function fusedBatchNorm({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x, mean, variance, offset, scale } = inputs as Record<string, TensorInfo | undefined>
+  const c = x!.shape.at(-1)!
+  const perChannel = (t: TensorInfo | undefined): boolean =>
+    t === undefined || (t.shape.length === 1 && t.shape[0] === c && t.dtype === 'float32')
+  if (x!.dtype !== 'float32' || ![mean, variance, offset, scale].every(perChannel)) return null
+  if (mean === undefined || variance === undefined) return null
+  const eps = (attrs as { varianceEpsilon: number }).varianceEpsilon
+  const wasm = backend as unknown as WasmBackend
+  return scoped(wasm, (s) => {
+    const a = s.track(wasm.makeOutput([c], 'float32'))
+    const b = s.track(wasm.makeOutput([c], 'float32'))
+    const av = wasm.typedArrayFromHeap(a) as Float32Array
+    const bv = wasm.typedArrayFromHeap(b) as Float32Array
+    const m = wasm.typedArrayFromHeap(mean) as Float32Array
+    const v = wasm.typedArrayFromHeap(variance) as Float32Array
+    const g = scale === undefined ? null : (wasm.typedArrayFromHeap(scale) as Float32Array)
+    const o = offset === undefined ? null : (wasm.typedArrayFromHeap(offset) as Float32Array)
+    for (let i = 0; i < c; i++) {
+      av[i] = (g === null ? 1 : g[i]!) / Math.sqrt(v[i]! + eps)
+      bv[i] = (o === null ? 0 : o[i]!) - m[i]! * av[i]!
+    }
+    const scaled = s.run('Multiply', { a: x!, b: a })
+    return s.run('Add', { a: scaled, b })
+  })
+}

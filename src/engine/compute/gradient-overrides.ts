@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs'
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs'
+import { wasmKernelsHonourDilations } from './training-kernels'
+import { pair } from './wasm-ops'
+
+/**
+ * Gradient overrides, registered for every backend. (1) Gradients of DILATED Conv2D and DepthwiseConv2dNative (DARTS's dil_conv; tfjs's own gradients reject
+ * dilations > 1). Undilated cases keep tfjs's gradient. On wasm with our kernels, the backprop kernels get the
+ * dilations directly; on any other backend the filter is dilated explicitly (zeros between taps), the undilated
+ * gradient kernels run on it, and the filter gradient is read back at the taps. (2) The batch-norm gradient with
+ * fewer full-size operations (see batchNormGradient), and (3) Mean's gradient as one broadcast.
+ */
+
+/** Filter [kh,kw,a,b] with dh-1 / dw-1 zero rows / columns between taps: [(kh-1)dh+1, (kw-1)dw+1, a, b]. */
+function dilateFilter(w: Tensor, dh: number, dw: number): Tensor {
+  const [kh, kw, a, b] = w.shape as [number, number, number, number]
+  const spread = tf.pad(tf.reshape(w, [kh, 1, kw, 1, a, b]), [
+    [0, 0],
+    [0, dh - 1],
+    [0, 0],
+    [0, dw - 1],
+    [0, 0],
+    [0, 0],
+  ])
+  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, a, b]), 0, [
+    (kh - 1) * dh + 1,
+    (kw - 1) * dw + 1,
+    a,
+    b,
+  ])
+}
+
+function dilatedGradient(
+  name: string,
+  inputKernel: string,
+  filterKernel: string,
+  original: GradConfig,
+): GradConfig {
+  return {
+    kernelName: name,
+    inputsToSave: original.inputsToSave ?? ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [dh, dw] = pair((attrs as { dilations?: number | number[] }).dilations)
+      if (dh === 1 && dw === 1) return original.gradFunc(dy, saved, attrs)
+      const [x, filter] = saved as [Tensor, Tensor]
+      const g = dy as Tensor
+      const base = { ...(attrs as NamedAttrMap), dataFormat: 'NHWC' }
+      const run = (kernel: string, inputs: Record<string, Tensor>, extra: NamedAttrMap): Tensor =>
+        tf.engine().runKernel(kernel, inputs, { ...base, ...extra }) as Tensor
+      if (tf.getBackend() === 'wasm' && wasmKernelsHonourDilations()) {
+        return {
+          x: () => run(inputKernel, { dy: g, filter }, { inputShape: x.shape }),
+          filter: () => run(filterKernel, { x, dy: g }, { filterShape: filter.shape }),
+        }
+      }
+      const undilated = { dilations: [1, 1] }
+      return {
+        x: () => {
+          const wide = dilateFilter(filter, dh, dw)
+          return run(inputKernel, { dy: g, filter: wide }, { ...undilated, inputShape: x.shape })
+        },
+        filter: () => {
+          const shape = [
+            (filter.shape[0]! - 1) * dh + 1,
+            (filter.shape[1]! - 1) * dw + 1,
+            ...filter.shape.slice(2),
+          ]
+          const wide = run(filterKernel, { x, dy: g }, { ...undilated, filterShape: shape })
+          return tf.stridedSlice(wide, [0, 0, 0, 0], shape, [dh, dw, 1, 1])
+        },
+      }
+    },
+  }
+}
+
+/**
+ * FusedBatchNorm's gradient with 3 full-size elementwise ops and 2 reductions instead of tfjs's ~10 and 4 plus a
+ * Tile: with s1 = sum(dy) and s2 = sum(dy * (x - mean)) over all axes but channels and r = 1/sqrt(var + eps),
+ * dx = dy * scale * r, dMean = -scale * r * s1, dVariance = -0.5 * scale * r^3 * s2, dScale = r * s2,
+ * dOffset = s1 (the same formulas tfjs uses, shared instead of recomputed). Other layouts keep tfjs's gradient.
+ */
+function batchNormGradient(original: GradConfig): GradConfig {
+  return {
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: original.inputsToSave ?? ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | undefined]
+      if (mean.rank !== 1 || variance.rank !== 1 || x.rank < 2) return original.gradFunc(dy, saved, attrs)
+      const g = dy as Tensor
+      const eps = (attrs as { varianceEpsilon: number }).varianceEpsilon
+      const axes = x.shape.slice(0, -1).map((_, i) => i)
+      // shared pieces, computed here (not inside the closures): tfjs runs each closure in its own tidy, so a
+      // tensor one closure made would be gone when the next needs it
+      const r = tf.rsqrt(tf.add(variance, eps))
+      const scaled = scale === undefined ? r : tf.mul(scale, r)
+      const s1 = tf.sum(g, axes)
+      const s2 = tf.sum(tf.mul(g, tf.sub(x, mean)), axes)
+      return {
+        x: () => tf.mul(g, scaled),
+        mean: () => tf.neg(tf.mul(scaled, s1)),
+        variance: () => tf.mul(tf.mul(tf.mul(scaled, tf.square(r)), -0.5), s2),
+        scale: () => tf.mul(r, s2),
+        offset: () => tf.clone(s1),
+      }
+    },
+  }
+}
+
+/**
+ * Mean's gradient as one broadcast of dy / n (a Tile, block copies on wasm) instead of tfjs's ones-tensor,
+ * multiply and divide: three full-size passes per mean, and batch norm takes two means per layer per step.
+ */
+function meanGradient(original: GradConfig): GradConfig {
+  return {
+    kernelName: 'Mean',
+    inputsToSave: original.inputsToSave ?? ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [Tensor]
+      if (x.dtype !== 'float32') return original.gradFunc(dy, saved, attrs)
+      const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape)
+      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      const n = axes.reduce((p, a) => p * x.shape[a]!, 1)
+      return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy as Tensor, kept), n), x.shape) }
+    },
+  }
+}
+
+let registered = false
+
+/** Installs the dilation-aware conv gradients and the batch-norm gradient (once per process). */
+export function registerGradientOverrides(): void {
+  if (registered) return
+  registered = true
+  const pairs: Array<[string, string, string]> = [
+    ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
+    ['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'],
+  ]
+  for (const [name, inputKernel, filterKernel] of pairs) {
+    const original = tf.getGradient(name)
+    if (original === undefined) continue
+    tf.registerGradient(dilatedGradient(name, inputKernel, filterKernel, original))
+  }
+  const bn = tf.getGradient('FusedBatchNorm')
+  if (bn !== undefined) tf.registerGradient(batchNormGradient(bn))
+  const mean = tf.getGradient('Mean')
+  if (mean !== undefined) tf.registerGradient(meanGradient(mean))
+}
