@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron'
 import type { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../shared/api'
 import type { NasBridge } from '../shared/bridge'
 import type { EventMessage } from '../shared/api'
@@ -21,3 +21,11 @@ const bridge: NasBridge = {
 }
 
 contextBridge.exposeInMainWorld('nas', bridge)
+
+/**
+ * `window.nasFiles`: the local path of a file or folder dropped onto the window, so a drop can start an
+ * import (File.path was removed in Electron 32; webUtils is the supported way). Paths only, no file access.
+ */
+contextBridge.exposeInMainWorld('nasFiles', {
+  pathForFile: (file: File): string => webUtils.getPathForFile(file),
+})

@@ -8,6 +8,7 @@ import {
   trialEpochSchema,
   trialSchema,
 } from './domain'
+import { datasetImportJobSchema, datasetImportRequestSchema, datasetPreviewSchema } from './datasets'
 
 /**
  * THE CONTRACT: every request the renderer can make, with its payload and response schemas, and every
@@ -17,6 +18,24 @@ import {
 export const api = {
   'app.info': { request: z.object({}).strict(), response: appInfoSchema },
   'datasets.list': { request: z.object({}).strict(), response: z.array(datasetSchema) },
+  'datasets.get': { request: z.object({ datasetId: z.string() }).strict(), response: datasetSchema },
+  /** Starts importing a folder or file; answers at once with the job, progress follows as events. */
+  'datasets.import': { request: datasetImportRequestSchema, response: datasetImportJobSchema },
+  'datasets.importStatus': {
+    request: z.object({ jobId: z.string() }).strict(),
+    response: datasetImportJobSchema,
+  },
+  'datasets.cancelImport': {
+    request: z.object({ jobId: z.string() }).strict(),
+    response: datasetImportJobSchema,
+  },
+  /** A few thumbnails (or table rows) per class, from the decoded cache. */
+  'datasets.preview': {
+    request: z
+      .object({ datasetId: z.string(), perClass: z.number().int().min(1).max(64).optional() })
+      .strict(),
+    response: datasetPreviewSchema,
+  },
   'spaces.list': { request: z.object({}).strict(), response: z.array(searchSpaceSchema) },
   'runs.list': { request: z.object({}).strict(), response: z.array(runSchema) },
   'runs.get': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
@@ -40,6 +59,7 @@ export const events = {
   'run.updated': runSchema,
   'trial.updated': trialSchema,
   'trial.epoch': trialEpochSchema,
+  'dataset.importProgress': datasetImportJobSchema,
 } as const
 
 export type Events = typeof events

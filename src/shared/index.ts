@@ -1,5 +1,6 @@
 export * from './api'
 export * from './bridge'
+export * from './datasets'
 export * from './domain'
 export * from './errors'
 export * from './web-protocol'

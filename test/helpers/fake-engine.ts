@@ -1,5 +1,8 @@
 import { searchSpaceDefSchema, NasError, type Run, type SearchSpaceDef, type Trial } from '../../src/shared'
 import type { EngineApi } from '../../src/main/services'
+import { cacheDirFor } from '../../src/engine/data/cache'
+import { importDataset } from '../../src/engine/data/import'
+import { previewDataset } from '../../src/engine/data/preview'
 
 /** A tiny valid search space (one dense layer). */
 export const TINY_SPACE: SearchSpaceDef = {
@@ -17,7 +20,7 @@ export const TINY_SPACE: SearchSpaceDef = {
  */
 export function createFakeEngine(opts: { trialDelayMs?: number } = {}): EngineApi {
   return {
-    detectBackend: async () => ({ name: 'fake', detail: 'test engine' }),
+    detectBackend: async () => ({ name: 'fake', detail: 'test engine', device: 'test CPU (1 threads)' }),
     describeBundledDataset: async (resourcesDir) => ({
       name: 'Fashion-MNIST sample',
       source: 'bundled',
@@ -32,8 +35,12 @@ export function createFakeEngine(opts: { trialDelayMs?: number } = {}): EngineAp
     validateSpace: (def) => {
       if (!searchSpaceDefSchema.safeParse(def).success) throw new NasError('invalid_space', 'bad space')
     },
+    // datasets need no TensorFlow.js: the fake uses the real readers
+    importDataset,
+    previewDataset,
+    cacheDirFor,
     createWorkerPool: () => ({
-      backend: () => ({ name: 'fake', detail: 'test engine' }),
+      backend: () => ({ name: 'fake', detail: 'test engine', device: 'test CPU (1 threads)' }),
       close: async () => {},
     }),
     runSearch: async ({ run, store, emit, signal }) => {

@@ -5,6 +5,7 @@ import type { Dataset } from '../../shared'
 import { NasError } from '../../shared'
 import type { IdxArray } from './idx'
 import { readIdxFile } from './idx'
+import { loadCachedDataset } from './load-cached'
 import { stratifiedSplit } from './split'
 
 /** The ten Fashion-MNIST classes, in label order 0-9. */
@@ -160,20 +161,18 @@ function toPart(pair: IdxPair, indices: number[] | null, numClasses: number, fil
 }
 
 /**
- * Loads an IDX-format dataset ('bundled' or 'idx' source: a folder with train-/t10k- image and label files) into
- * memory: pixels scaled to [0, 1] (uint8 / 255), the training file split stratified by `seed` into train and
- * validation, the t10k file as test. Checks the content against `dataset.hash` so a changed file is reported.
+ * Loads a dataset into memory for training. The bundled sample is read from its IDX files (a folder with
+ * train-/t10k- image and label files): pixels scaled to [0, 1] (uint8 / 255), the training file split
+ * stratified by `seed` into train and validation, the t10k file as test; its content is checked against
+ * `dataset.hash` so a changed file is reported. Imported datasets (image folders, CSV, IDX) are read from
+ * their decoded cache: `opts.cacheDir`, else `dataset.cacheDir` (main sets it), else
+ * $NAS_STUDIO_DATA_DIR/cache/<hash> (see load-cached.ts).
  */
 export async function loadDataset(
   dataset: Dataset,
-  opts: { validationFraction: number; seed: number },
+  opts: { validationFraction: number; seed: number; cacheDir?: string },
 ): Promise<LoadedData> {
-  if (dataset.source !== 'bundled' && dataset.source !== 'idx') {
-    throw new NasError(
-      'dataset_error',
-      `Datasets of type '${dataset.source}' cannot be loaded yet (IDX only)`,
-    )
-  }
+  if (dataset.source !== 'bundled') return loadCachedDataset(dataset, opts)
   const train = await readPair(dataset.path, 'train')
   const test = await readPair(dataset.path, 't10k')
   if (dataset.hash && hashPairs([train, test]) !== dataset.hash) {

@@ -12,20 +12,33 @@ interface DatasetRow {
   classNames: string
   numTrain: number
   numTest: number
+  numValidation: number
+  splitKind: string | null
+  checkResult: string | null
+  importOptions: string | null
   createdAt: string
 }
 
 const SELECT = `SELECT id, name, source, path, hash, input_shape AS inputShape, class_names AS classNames,
-  num_train AS numTrain, num_test AS numTest, created_at AS createdAt FROM datasets`
+  num_train AS numTrain, num_test AS numTest, num_validation AS numValidation, split_kind AS splitKind,
+  check_result AS checkResult, import_options AS importOptions, created_at AS createdAt FROM datasets`
 
 function fromRow(row: DatasetRow): Dataset {
   const where = `Dataset ${row.id}`
+  const { splitKind, checkResult, importOptions, numValidation, ...rest } = row
   return validateRow(
     datasetSchema,
     {
-      ...row,
+      ...rest,
       inputShape: jsonColumn(row.inputShape, `${where} input_shape`),
       classNames: jsonColumn(row.classNames, `${where} class_names`),
+      // 0 and absent mean the same (validation is carved from train per run): keep rows as they were written
+      ...(numValidation > 0 ? { numValidation } : {}),
+      ...(splitKind !== null ? { split: splitKind } : {}),
+      ...(checkResult !== null ? { check: jsonColumn(checkResult, `${where} check_result`) } : {}),
+      ...(importOptions !== null
+        ? { importOptions: jsonColumn(importOptions, `${where} import_options`) }
+        : {}),
     },
     where,
   )
@@ -35,12 +48,13 @@ function fromRow(row: DatasetRow): Dataset {
 export class DatasetsRepo {
   constructor(private readonly db: Db) {}
 
-  /** Inserts a dataset; throws on a duplicate id or hash. */
+  /** Inserts a dataset; throws on a duplicate id or hash. `cacheDir` is never stored (it follows dataDir). */
   insert(d: Dataset): void {
     this.db
       .prepare(
-        `INSERT INTO datasets (id, name, source, path, hash, input_shape, class_names, num_train, num_test, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO datasets (id, name, source, path, hash, input_shape, class_names, num_train, num_test,
+           num_validation, split_kind, check_result, import_options, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         d.id,
@@ -52,6 +66,10 @@ export class DatasetsRepo {
         JSON.stringify(d.classNames),
         d.numTrain,
         d.numTest,
+        d.numValidation ?? 0,
+        d.split ?? null,
+        d.check ? JSON.stringify(d.check) : null,
+        d.importOptions ? JSON.stringify(d.importOptions) : null,
         d.createdAt,
       )
   }

@@ -93,6 +93,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'datasets: validation count, split kind, check results and import options',
+    sql: `
+      ALTER TABLE datasets ADD COLUMN num_validation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE datasets ADD COLUMN split_kind TEXT;
+      ALTER TABLE datasets ADD COLUMN check_result TEXT;
+      ALTER TABLE datasets ADD COLUMN import_options TEXT;
+    `,
+  },
 ]
 
 /** The schema version this build writes (PRAGMA user_version after migrating). */

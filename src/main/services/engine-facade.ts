@@ -1,10 +1,12 @@
 import type { Clock, EventSink, Logger, RunStore } from '../../engine/ports'
-import type { Dataset, Run, SearchSpaceDef } from '../../shared'
+import type { Dataset, DatasetImportRequest, DatasetPreview, Run, SearchSpaceDef } from '../../shared'
 
 /** A compute backend as the engine reports it. */
 export interface BackendInfo {
   name: string
   detail: string
+  /** GPU name, or CPU model with its thread count. */
+  device: string
 }
 
 /** What services need of the engine's trial runner (a worker pool); the engine's TrialRunner fits it. */
@@ -33,6 +35,17 @@ export interface EngineApi {
   loadPresetSpaces(presetsDir: string): PresetSpace[]
   validateSpace(def: SearchSpaceDef): void
   createWorkerPool(opts: { size: number; logger?: Logger }): TrialRunnerLike
+  /** Imports a folder or file into <cacheRoot>/<hash>/ (see src/engine/data/import.ts). */
+  importDataset(
+    req: DatasetImportRequest,
+    opts: {
+      cacheRoot: string
+      signal?: AbortSignal
+      onProgress?: (phase: string, done: number, total: number) => void
+    },
+  ): Promise<{ dataset: Omit<Dataset, 'id' | 'createdAt'>; cacheDir: string; fromCache: boolean }>
+  previewDataset(dataset: Dataset, opts: { perClass: number }): Promise<DatasetPreview>
+  cacheDirFor(cacheRoot: string, hash: string): string
   runSearch(opts: {
     run: Run
     space: SearchSpaceDef

@@ -2,8 +2,17 @@ import { createHash, randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { systemClock, silentLogger, type Clock, type Logger } from '../../engine/ports'
-import { NasError, toErrorData, type ApiHandlers, type AppInfo, type Run, type RunStatus } from '../../shared'
+import {
+  NasError,
+  toErrorData,
+  type ApiHandlers,
+  type AppInfo,
+  type DatasetImportJob,
+  type Run,
+  type RunStatus,
+} from '../../shared'
 import type { AppDb } from '../db'
+import { createDatasetService } from './datasets-service'
 import { createEventHub, type EventSubscribe } from './event-hub'
 import type { BackendInfo, EngineApi, TrialRunnerLike } from './engine-facade'
 
@@ -43,6 +52,8 @@ export interface Services {
   handlers: ApiHandlers
   /** Subscribes to every event (run.updated, trial.updated, trial.epoch); returns the unsubscribe. */
   events: EventSubscribe
+  /** Resolves with the import job once it has finished (done, failed or cancelled). */
+  whenImported(jobId: string): Promise<DatasetImportJob>
   /** Resolves with the run once it has finished (at once if it is not running in this process). */
   whenFinished(runId: string): Promise<Run>
   /** Cancels running searches, waits for them (bounded), and closes the worker pool. Does not close db. */
@@ -68,12 +79,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   let closed = false
 
   await registerBundledDataset(opts, logger, nowIso)
+  const datasets = createDatasetService({
+    db,
+    engine,
+    dataDir: opts.dataDir,
+    publish: hub.publish,
+    logger,
+    nowIso,
+  })
   registerPresetSpaces(opts, logger, nowIso)
 
   const getBackend = (): Promise<BackendInfo> =>
     (backend ??= engine.detectBackend().catch((err: unknown) => ({
       name: 'unavailable',
       detail: `No compute backend could be loaded: ${toErrorData(err).message}`,
+      device: 'none',
     })))
 
   const getRunner = (): TrialRunnerLike => {
@@ -102,10 +122,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       version: opts.version ?? '0.0.0',
       mode: opts.mode,
       modeReason: opts.modeReason,
-      backend: await getBackend(),
+      backend: await getBackend().then(({ name, detail, device }) => ({ name, detail, device })),
       dataDir: opts.dataDir,
     }),
     'datasets.list': async () => db.datasets.list(),
+    ...datasets.handlers,
     'spaces.list': async () => db.spaces.list(),
     'runs.list': async () => db.runs.list(),
     'runs.get': async ({ runId }) => db.runs.require(runId),
@@ -137,7 +158,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
           return await engine.runSearch({
             run,
             space: space.def,
-            dataset,
+            dataset: datasets.withCacheDir(dataset),
             store: db.store,
             runner: getRunner(),
             emit: hub.publish,
@@ -185,10 +206,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   return {
     handlers,
     events: hub.subscribe,
+    whenImported: (jobId) => datasets.whenImported(jobId),
     whenFinished: async (runId) => (await active.get(runId)?.done) ?? db.runs.require(runId),
     close: async () => {
       if (closed) return
       closed = true
+      await datasets.close()
       const pending = [...active.values()]
       for (const entry of pending) entry.controller.abort()
       let timer: NodeJS.Timeout | undefined

@@ -11,5 +11,7 @@ declare global {
   interface Window {
     /** Present in the Electron window only (set by the preload script). */
     nas?: NasBridge
+    /** Electron only: the local path of a dropped file or folder ('' when it has none). */
+    nasFiles?: { pathForFile(file: File): string }
   }
 }

@@ -13,6 +13,7 @@ export function createAppRouter(): Router {
       { path: '/runs', name: 'runs', component: RunsView },
       { path: '/runs/:id', name: 'run', component: () => import('./views/RunView.vue'), props: true },
       { path: '/new', name: 'new-search', component: () => import('./views/NewSearchView.vue') },
+      { path: '/data', name: 'data', component: () => import('./views/DataView.vue') },
       { path: '/:pathMatch(.*)*', redirect: '/runs' },
     ],
   })

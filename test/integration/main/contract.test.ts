@@ -14,6 +14,8 @@ import {
 import { FakeIpcMain } from '../../helpers/fake-ipc'
 import { postApi } from '../../helpers/http'
 import { makeServices } from '../../helpers/services'
+import { join } from 'node:path'
+import { findAppRoot } from '../../../src/main/paths'
 
 /**
  * THE CONTRACT TEST: every method of the contract is served by both transports over the real services
@@ -48,6 +50,9 @@ let config: RunConfig
 let runA = ''
 let runB = ''
 let trialId = ''
+let importJobId = ''
+let importedId = ''
+const SAMPLE_DIR = join(findAppRoot(), 'resources', 'sample', 'fashion-mnist')
 
 beforeAll(async () => {
   ctx = await makeServices(engine)
@@ -60,6 +65,12 @@ beforeAll(async () => {
   })
   const dataset = ctx.db.datasets.list().find((d) => d.source === 'bundled')
   if (!dataset) throw new Error('The bundled dataset was not registered')
+  const job = await ctx.services.handlers['datasets.import']({ path: SAMPLE_DIR, kind: 'idx' })
+  const finished = await ctx.services.whenImported(job.jobId)
+  if (finished.state !== 'done')
+    throw new Error(`The sample import ended ${finished.state}: ${finished.error}`)
+  importJobId = finished.jobId
+  importedId = finished.datasetId!
   config = {
     name: 'contract',
     datasetId: dataset.id,
@@ -80,6 +91,11 @@ afterAll(async () => {
 const validRequests: Record<Method, () => unknown> = {
   'app.info': () => ({}),
   'datasets.list': () => ({}),
+  'datasets.get': () => ({ datasetId: importedId }),
+  'datasets.import': () => ({ path: SAMPLE_DIR, kind: 'idx' }),
+  'datasets.importStatus': () => ({ jobId: importJobId }),
+  'datasets.cancelImport': () => ({ jobId: importJobId }),
+  'datasets.preview': () => ({ datasetId: importedId, perClass: 2 }),
   'spaces.list': () => ({}),
   'runs.list': () => ({}),
   'runs.get': () => ({ runId: runA }),
@@ -109,7 +125,19 @@ describe('contract: IPC and HTTP serve every method alike', () => {
     trialId = ctx.db.trials.listByRun(runA)[0]!.id
   })
 
-  it.each(METHODS.filter((m) => m !== 'runs.start' && m !== 'runs.cancel'))(
+  it('starts imports through both transports; the same content gives the same dataset', async () => {
+    const [a, b] = await both('datasets.import', validRequests['datasets.import']())
+    expect(a.ok && b.ok).toBe(true)
+    const jobs = [a, b].map((r) => (r as { data: { jobId: string } }).data.jobId)
+    expect(jobs[0]).not.toBe(jobs[1])
+    const done = await Promise.all(jobs.map((id) => ctx.services.whenImported(id)))
+    expect(done.map((j) => [j.state, j.datasetId, j.fromCache])).toEqual([
+      ['done', importedId, true],
+      ['done', importedId, true],
+    ])
+  })
+
+  it.each(METHODS.filter((m) => m !== 'runs.start' && m !== 'runs.cancel' && m !== 'datasets.import'))(
     '%s answers ok and the same on both',
     async (method) => {
       const [a, b] = await both(method, validRequests[method]())
@@ -124,6 +152,10 @@ describe('contract: IPC and HTTP serve every method alike', () => {
     ['runs.cancel', { runId: 'no-such-run' }],
     ['trials.list', { runId: 'no-such-run' }],
     ['trials.epochs', { trialId: 'no-such-trial' }],
+    ['datasets.get', { datasetId: 'no-such-dataset' }],
+    ['datasets.importStatus', { jobId: 'no-such-job' }],
+    ['datasets.cancelImport', { jobId: 'no-such-job' }],
+    ['datasets.preview', { datasetId: 'no-such-dataset' }],
   ] as const)('%s of an unknown id is not_found on both', async (method, request) => {
     const [a, b] = await both(method, request)
     expect(a).toEqual({ ok: false, error: expect.objectContaining({ code: 'not_found' }) })

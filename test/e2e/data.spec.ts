@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser } from 'playwright-core'
+import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
+import { makeShapesFolder } from '../helpers/bad-data'
+
+/**
+ * The Data view in web mode, driven in Debian's Chromium: type the path of a generated image folder (a
+ * browser cannot hand a dropped folder's path to the server), import it, and see the progress, the check
+ * results and the thumbnails; the dataset is then offered by New search. Waits are on state markers.
+ */
+const root = resolve(import.meta.dirname, '../..')
+const cliPath = join(root, 'out/main/cli.js')
+const screenshotPath = join(root, 'docs/screenshot-data.png')
+
+let proc: ChildProcess | null = null
+let browser: Browser | null = null
+let tmp = ''
+
+function startServer(dataDir: string): Promise<string> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  proc = child
+  let out = ''
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s:\n${out}`)), 60_000)
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = WEB_URL_PATTERN.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolvePromise(m[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
+    })
+  })
+}
+
+describe('Data view in web mode', () => {
+  beforeAll(async () => {
+    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx electron-vite build" first.`)
+    tmp = await mkdtemp(join(tmpdir(), 'nas-e2e-data-'))
+    await makeShapesFolder(join(tmp, 'shapes'), 10)
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {})
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise<void>((r) => proc!.once('exit', () => r()))
+      proc.kill('SIGTERM')
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-proc!.pid!, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }, 15_000)
+      await exited
+      clearTimeout(timer)
+    }
+    if (tmp) await rm(tmp, { recursive: true, force: true })
+  })
+
+  it('imports an image folder by its path and shows the check and thumbnails', async () => {
+    const url = await startServer(join(tmp, 'data'))
+    const errors: string[] = []
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+    })
+    await page.goto(url)
+    await page.click('[data-testid="nav-data"]')
+    await page.waitForSelector('[data-testid="data-view"][data-state="ready"]')
+
+    await page.fill('[data-testid="import-path"]', join(tmp, 'shapes'))
+    await page.fill('[data-testid="import-size"]', '28')
+    await page.click('[data-testid="import-button"]')
+    await page.waitForSelector('[data-testid="import-panel"][data-state="done"]', { timeout: 60_000 })
+    await page.waitForSelector('[data-testid="import-done"]')
+
+    const detail = page.locator('[data-testid="dataset-detail"]')
+    await detail.waitFor()
+    expect(await detail.textContent()).toContain('shapes')
+    expect(await page.locator('[data-testid="class-count"]').count()).toBe(3)
+    // the two planted files are listed by name and skipped
+    const issues = page.locator('[data-testid="check-issue"][data-severity="error"]')
+    await issues.first().waitFor()
+    const texts = await issues.allTextContents()
+    expect(texts.some((t) => t.includes('circles/broken.png is empty (0 bytes)'))).toBe(true)
+    expect(texts.some((t) => t.includes('squares/notes.png is not an image'))).toBe(true)
+    // 8 thumbnails per class, 3 classes
+    await page.locator('[data-testid="thumbnail"]').nth(23).waitFor()
+    const naturalWidth = await page
+      .locator('[data-testid="thumbnail"]')
+      .first()
+      .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)
+    expect(naturalWidth).toBe(28)
+
+    const height = Number(await page.evaluate('document.documentElement.scrollHeight'))
+    if (height > 800) await page.setViewportSize({ width: 1280, height })
+    await mkdir(join(root, 'docs'), { recursive: true })
+    await page.screenshot({ path: screenshotPath, fullPage: true })
+
+    // New search offers the imported dataset
+    await page.click('[data-testid="nav-new-search"]')
+    await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
+    expect(await page.locator('[data-testid="dataset-option"]', { hasText: 'shapes' }).count()).toBe(1)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
