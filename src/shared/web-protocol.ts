@@ -17,3 +17,15 @@ export const WEB_MAX_BODY_BYTES = 1024 * 1024
 /** The line `nas-studio serve` prints; tests and scripts parse the URL out of it with WEB_URL_PATTERN. */
 export const webBanner = (url: string): string => `NAS Studio web mode: ${url}`
 export const WEB_URL_PATTERN = /NAS Studio web mode: (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/
+
+/**
+ * Web-mode uploads (a browser cannot hand the server a local path, so a chosen folder or file is copied to the
+ * server's data folder first): `PUT /upload/<uploadId>/<relative/path/of/file>` with the raw bytes as body,
+ * the same token rules as the API. `uploadId` is 8-64 characters of [A-Za-z0-9_-] chosen by the client; the
+ * answer is a Result whose data is `{ root }`, the absolute folder on the server holding that upload, which
+ * the client then passes to `datasets.import`.
+ */
+export const WEB_UPLOAD_PREFIX = '/upload/'
+/** Largest accepted uploaded file, in bytes. */
+export const WEB_MAX_UPLOAD_FILE_BYTES = 256 * 1024 * 1024
+export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/

@@ -20,6 +20,7 @@ const screenshotPath = join(root, 'docs/screenshot-data.png')
 let proc: ChildProcess | null = null
 let browser: Browser | null = null
 let tmp = ''
+let serverUrl = ''
 
 function startServer(dataDir: string): Promise<string> {
   const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
@@ -79,6 +80,7 @@ describe('Data view in web mode', () => {
 
   it('imports an image folder by its path and shows the check and thumbnails', async () => {
     const url = await startServer(join(tmp, 'data'))
+    serverUrl = url
     const errors: string[] = []
     const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
@@ -122,6 +124,33 @@ describe('Data view in web mode', () => {
     await page.click('[data-testid="nav-new-search"]')
     await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
     expect(await page.locator('[data-testid="dataset-option"]', { hasText: 'shapes' }).count()).toBe(1)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('imports a folder chosen with the folder picker: web mode copies it to the server first', async () => {
+    expect(serverUrl, 'the first test starts the server').not.toBe('')
+    await makeShapesFolder(join(tmp, 'picked-shapes'), 6)
+    const errors: string[] = []
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+    })
+    await page.goto(serverUrl)
+    await page.click('[data-testid="nav-data"]')
+    await page.waitForSelector('[data-testid="data-view"][data-state="ready"]')
+    // What the "Choose a folder…" button opens; Chromium uploads the folder's files with their relative paths.
+    await page.setInputFiles('[data-testid="pick-folder-input"]', join(tmp, 'picked-shapes'))
+    await page.waitForSelector('[data-testid="import-panel"][data-state="done"]', { timeout: 60_000 })
+    const detail = page.locator('[data-testid="dataset-detail"]')
+    await detail.waitFor()
+    expect(await detail.textContent()).toContain('picked-shapes')
+    expect(await page.locator('[data-testid="class-count"]').count()).toBe(3)
+    // The copy lives in the server's data folder, and the planted bad files are still reported by name.
+    expect(await page.inputValue('[data-testid="import-path"]')).toContain(join(tmp, 'data', 'uploads'))
+    const texts = await page.locator('[data-testid="check-issue"][data-severity="error"]').allTextContents()
+    expect(texts.some((t) => t.includes('circles/broken.png is empty (0 bytes)'))).toBe(true)
     expect(errors).toEqual([])
     await page.close()
   })

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { basename, join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { searchSpaceDefSchema, webBanner, type RunConfig, type SearchSpace } from '../../shared'
@@ -329,6 +329,7 @@ async function serve(
       events: core.services.events,
       port,
       rendererDir: core.paths.rendererDir,
+      uploadsDir: join(dataDir, 'uploads'),
     })
   } catch (err) {
     await core.close()

@@ -5,6 +5,8 @@ import {
   WEB_API_PREFIX,
   WEB_EVENTS_PATH,
   WEB_MAX_BODY_BYTES,
+  WEB_UPLOAD_PREFIX,
+  toErrorData,
   type ApiHandlers,
   type NasErrorData,
   type Result,
@@ -14,6 +16,7 @@ import { dispatch, failure, isMethod } from '../services/dispatch'
 import { findValidToken, hostAndOriginAllowed, newToken, tokenCookie } from './auth'
 import { contentSecurityPolicy } from './csp'
 import { serveStatic } from './static'
+import { receiveUpload } from './upload'
 
 /** Options of startWebServer. */
 export interface WebServerOptions {
@@ -25,6 +28,8 @@ export interface WebServerOptions {
   rendererDir: string
   /** Fixed token (tests only); default: a fresh random one per start. */
   token?: string
+  /** Where browser uploads are stored (<dataDir>/uploads); uploads are refused when absent. */
+  uploadsDir?: string
 }
 
 /** A running web-mode server. `url` includes the token: open it in a browser. */
@@ -93,6 +98,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       await handleApi(req, res, url.pathname.slice(WEB_API_PREFIX.length))
       return
     }
+    if (url.pathname.startsWith(WEB_UPLOAD_PREFIX)) {
+      await handleUpload(req, res, url.pathname.slice(WEB_UPLOAD_PREFIX.length))
+      return
+    }
     if (url.pathname === WEB_EVENTS_PATH) {
       sendText(res, 426, 'Connect to /events with a WebSocket.\n')
       return
@@ -142,6 +151,43 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
     }
     sendJson(res, 200, await dispatch(opts.handlers, method, request))
+  }
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+    if (req.method !== 'PUT') {
+      res.setHeader('Allow', 'PUT')
+      sendJson(res, 405, failure('bad_request', `Use PUT for ${WEB_UPLOAD_PREFIX}.`))
+      return
+    }
+    if (opts.uploadsDir === undefined) {
+      sendJson(res, 404, failure('not_found', 'This server does not accept uploads.'))
+      return
+    }
+    const slash = rest.indexOf('/')
+    let uploadId = ''
+    let relPath = ''
+    try {
+      uploadId = decodeURIComponent(rest.slice(0, slash < 0 ? rest.length : slash))
+      relPath =
+        slash < 0
+          ? ''
+          : rest
+              .slice(slash + 1)
+              .split('/')
+              .map(decodeURIComponent)
+              .join('/')
+    } catch {
+      sendJson(res, 400, failure('bad_request', 'The upload path is not valid URL encoding.'))
+      return
+    }
+    try {
+      const { root } = await receiveUpload(req, opts.uploadsDir, uploadId, relPath)
+      sendJson(res, 200, { ok: true, data: { root } })
+    } catch (err) {
+      const error = toErrorData(err)
+      if (!req.complete) res.setHeader('Connection', 'close')
+      sendJson(res, error.code === 'bad_request' ? 400 : 500, { ok: false, error })
+    }
   }
 
   server.on('upgrade', (req, socket, head) => {

@@ -15,6 +15,11 @@ export interface ApiClient {
   /** Subscribes to the live-update connection state (called at once with the current state). */
   onConnection(callback: (state: ConnectionState) => void): () => void
   close(): void
+  /**
+   * Present in web mode only: copies one chosen file to the server and returns the server-side folder of the
+   * upload; throws ApiError like `call`.
+   */
+  uploadFile?: (uploadId: string, relPath: string, body: Blob) => Promise<{ root: string }>
 }
 
 /** Turns any Transport into the typed, throwing ApiClient. */
@@ -39,6 +44,15 @@ export function clientFromTransport(transport: Transport): ApiClient {
     },
     onConnection: (callback) => transport.onConnection(callback),
     close: () => transport.close(),
+    ...(transport.upload
+      ? {
+          uploadFile: async (uploadId: string, relPath: string, body: Blob) => {
+            const result = await transport.upload!(uploadId, relPath, body)
+            if (result.ok) return result.data
+            throw ApiError.fromData(result.error)
+          },
+        }
+      : {}),
   }
 }
 

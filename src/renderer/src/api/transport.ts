@@ -1,4 +1,5 @@
 import type { NasBridge } from '@shared/bridge'
+import type { Result } from '@shared/errors'
 
 /** Live-update channel state: first connect, connected, or dropped and retrying with backoff. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting'
@@ -16,6 +17,11 @@ export interface Transport extends NasBridge {
   onConnection(listener: (state: ConnectionState) => void): () => void
   /** Stops reconnecting and closes sockets (tests, page unload). */
   close(): void
+  /**
+   * Web mode only: copies one chosen file to the server (a browser cannot hand the server a local path).
+   * Resolves to the server-side folder holding this upload.
+   */
+  upload?(uploadId: string, relPath: string, body: Blob): Promise<Result<{ root: string }>>
 }
 
 /** Wraps the preload's `window.nas`: IPC is always connected while the window exists. */

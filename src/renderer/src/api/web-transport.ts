@@ -1,6 +1,6 @@
 import type { EventMessage, Method, Req, Res } from '@shared/api'
 import type { Result } from '@shared/errors'
-import { WEB_API_PREFIX, WEB_EVENTS_PATH, WEB_TOKEN_QUERY } from '@shared/web-protocol'
+import { WEB_API_PREFIX, WEB_EVENTS_PATH, WEB_TOKEN_QUERY, WEB_UPLOAD_PREFIX } from '@shared/web-protocol'
 import { ApiError } from './api-error'
 import type { ConnectionState, Transport } from './transport'
 
@@ -140,9 +140,47 @@ export function createWebTransport(options: WebTransportOptions): Transport {
     }
   }
 
+  async function upload(uploadId: string, relPath: string, body: Blob): Promise<Result<{ root: string }>> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' }
+    if (options.token) headers.Authorization = `Bearer ${options.token}`
+    const encoded = [uploadId, ...relPath.split('/')].map(encodeURIComponent).join('/')
+    let response: Response
+    try {
+      response = await fetchImpl(`${options.origin}${WEB_UPLOAD_PREFIX}${encoded}`, {
+        method: 'PUT',
+        headers,
+        body,
+        credentials: 'same-origin',
+      })
+    } catch {
+      throw new ApiError(
+        'network',
+        `Uploading ${relPath} failed: the NAS Studio server at ${host} did not answer.`,
+      )
+    }
+    if (response.status === 401) {
+      return { ok: false, error: { code: 'unauthorized', message: UNAUTHORIZED_MESSAGE } }
+    }
+    let parsed: unknown
+    try {
+      parsed = await response.json()
+    } catch {
+      parsed = undefined
+    }
+    if (isResult(parsed)) return parsed as Result<{ root: string }>
+    return {
+      ok: false,
+      error: {
+        code: 'internal',
+        message: `The server answered the upload of ${relPath} with HTTP ${response.status}.`,
+      },
+    }
+  }
+
   return {
     kind: 'web',
     invoke,
+    upload,
     onEvent(listener) {
       eventListeners.add(listener)
       ensureStarted()
