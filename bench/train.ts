@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { architectureSchema } from '../src/shared'
 import type { Architecture, Dataset } from '../src/shared'
+import { adam } from '../src/engine/compute/adam'
 import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
 import { describeBundledDataset, loadDataset } from '../src/engine/data/bundled'
 import { createWorkerPool } from '../src/engine/execution/worker-pool'
@@ -132,7 +133,7 @@ async function trainNet(
   await tf.setBackend(backend)
   const data = await batches(Math.min(steps + 2, 16))
   const model = net.build()
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' })
+  model.compile({ optimizer: adam(1e-3), loss: 'categoricalCrossentropy' })
   // cpu: one warm-up step, none for cnn-bn (a step takes minutes there, and cpu has nothing to compile)
   const warm = backend === 'cpu' ? (net.name === 'cnn-bn' ? 0 : 1) : 3
   for (let i = 0; i < warm; i++) await model.trainOnBatch(data[i % data.length]!.x, data[i % data.length]!.y)

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { ConvAttrs, KernelArgs, Scope, WasmBackend } from './wasm-ops'
-import { callWasm, explicitPad, scoped, view } from './wasm-ops'
+import { explicitPad, scoped, view } from './wasm-ops'
 
 /** Below this many input channels the filter gradient uses im2col + one matMul (see filterGradIm2col). */
 export const IM2COL_MAX_IN_CHANNELS = 4
@@ -93,6 +93,7 @@ export function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
   const a = attrs as unknown as ConvAttrs & { inputShape: number[] }
   if (a.dataFormat === 'NCHW' || dy.dtype !== 'float32') return null
   const info = convInfo(a.inputShape, filter.shape, a, false)
+  if (filter.shape[2]! <= IM2COL_MAX_IN_CHANNELS) return inputGradCol2im(dy, filter, info, backend as never)
   return scoped(backend as unknown as WasmBackend, (s) => {
     const prep = transposedConvInput(s, dy, info)
     if (prep === null) return null
@@ -112,11 +113,84 @@ export function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
 }
 
 /**
+ * The input gradient for few input channels (a network's first layer; tfjs's fused conv computes it even
+ * though nothing uses it): the convolution form has 1-4 output channels, which XNNPACK runs at ~3 GFLOP/s.
+ * Instead the patch gradients dy [b*oh*ow, co] x filter^T [co, kh*kw*ci] come from one matMul (the small
+ * filter is the packed operand) and are added back onto the input grid in one pass (col2im).
+ */
+function inputGradCol2im(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: Conv2DInfo,
+  wasm: WasmBackend,
+): TensorInfo {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci } = info
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
+  const { dilationHeight: dh, dilationWidth: dw, filterHeight: kh, filterWidth: kw } = info
+  const { top, left } = info.padInfo
+  const co = dy.shape[3]!
+  const k = kh * kw * ci
+  const n = b * oh * ow
+  return scoped(wasm, (s) => {
+    const fT = s.run('Transpose', { x: view(filter, [k, co]) }, { perm: [1, 0] })
+    const patches = s.run(
+      'BatchMatMul',
+      { a: view(dy, [1, n, co]), b: view(fT, [1, co, k]) },
+      { transposeA: false, transposeB: false },
+    )
+    const out = wasm.makeOutput([b, h, w, ci], 'float32')
+    const pv = wasm.typedArrayFromHeap(patches) as Float32Array
+    const dx = wasm.typedArrayFromHeap(out) as Float32Array
+    dx.fill(0)
+    let o = 0
+    for (let bi = 0; bi < b; bi++) {
+      for (let r = 0; r < oh; r++) {
+        for (let col = 0; col < ow; col++) {
+          for (let i = 0; i < kh; i++) {
+            const xr = r * sh + i * dh - top
+            const inRow = xr >= 0 && xr < h
+            const rowBase = (bi * h + xr) * w
+            for (let j = 0; j < kw; j++) {
+              const xc = col * sw + j * dw - left
+              if (inRow && xc >= 0 && xc < w) {
+                const base = (rowBase + xc) * ci
+                for (let c = 0; c < ci; c++) dx[base + c]! += pv[o + c]!
+              }
+              o += ci
+            }
+          }
+        }
+      }
+    }
+    return out
+  })
+}
+
+/** Tuning of the filter gradient (a mutable object so tests can force each path on small shapes). */
+export const FILTER_GRAD_TUNING = {
+  /**
+   * Largest "filter" (dy^T chunk, floats) one XNNPACK convolution of the filter gradient gets: XNNPACK streams
+   * the whole packed filter once per tile of output rows, so a filter larger than the 2 MiB L2 cache runs
+   * from L3 (measured 15.6 GFLOP/s at 6.4 MiB, 17.9 in 16-sample chunks of 1.6 MiB on cnn-bn's 28x28 layer).
+   */
+  maxChunkFloats: 1 << 19,
+}
+
+/** Samples per chunk: the largest divisor of `b` whose dy^T chunk fits maxChunkFloats (at least 1). */
+function chunkSamples(b: number, floatsPerSample: number): number {
+  for (let bc = b; bc > 1; bc--) {
+    if (b % bc === 0 && bc * floatsPerSample <= FILTER_GRAD_TUNING.maxChunkFloats) return bc
+  }
+  return 1
+}
+
+/**
  * Conv2DBackpropFilter for every stride, padding and dilation: dW[kh,kw,ci,co] =
  * sum_{b,oh,ow} xPad[b, oh*s + kh*d, ow*s + kw*d, ci] * dy[b,oh,ow,co]. With few input channels it is im2col +
- * one matMul (filterGradIm2col); otherwise ONE wasm convolution with the batch and channel axes swapped:
- * conv2d(x^T [ci,H,W,b] padded like the forward pass, "filter" dy^T [oh,ow,b,co], strides = d, dilations = s)
- * gives [ci, >=kh, >=kw, co]; rows past kh (slack of 'valid' strides) are cut, then the axes go back.
+ * one matMul (filterGradIm2col); otherwise wasm convolutions with the batch and channel axes swapped:
+ * conv2d(x^T [ci,H,W,bc] padded like the forward pass, "filter" dy^T [oh,ow,bc,co], strides = d, dilations = s)
+ * gives [ci, >=kh, >=kw, co] for a chunk of bc samples (see FILTER_GRAD_TUNING); the chunks' results are
+ * summed, rows past kh (slack of 'valid' strides) are cut and the axes go back, in one pass.
  * (Measured alternatives, no faster here: one row-only convolution per filter column with ow*b-long channel
  * runs, and im2col + matMul for many channels.)
  */
@@ -129,6 +203,8 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const wasm = backend as unknown as WasmBackend
   const [kh, kw, ci, co] = a.filterShape as [number, number, number, number]
   if (ci <= IM2COL_MAX_IN_CHANNELS) return filterGradIm2col(x, dy, info, wasm)
+  const [b, h, w] = x.shape as [number, number, number, number]
+  const { outHeight: oh, outWidth: ow } = info
   const { top, left } = info.padInfo
   const bottom = Math.max(
     0,
@@ -138,77 +214,112 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
     0,
     (kw - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1 - info.inWidth - left,
   )
-  return scoped(wasm, (s) => {
-    const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] })
-    const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] })
-    let conv = s.run(
-      'Conv2D',
-      { x: xT, filter: dyT },
-      {
-        strides: [info.dilationHeight, info.dilationWidth],
-        dilations: [info.strideHeight, info.strideWidth],
-        pad: explicitPad(top, bottom, left, right),
-        dataFormat: 'NHWC',
-      },
-    )
-    if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
-      conv = s.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] })
-    }
-    return s.run('Transpose', { x: conv }, { perm: [1, 2, 0, 3] })
-  })
+  const convAttrs = {
+    strides: [info.dilationHeight, info.dilationWidth],
+    dilations: [info.strideHeight, info.strideWidth],
+    pad: explicitPad(top, bottom, left, right),
+    dataFormat: 'NHWC',
+  }
+  const bc = chunkSamples(b, oh * ow * co)
+  if (bc === b) {
+    return scoped(wasm, (s) => {
+      const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] })
+      const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] })
+      let conv = s.run('Conv2D', { x: xT, filter: dyT }, convAttrs)
+      if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+        conv = s.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] })
+      }
+      return s.run('Transpose', { x: conv }, { perm: [1, 2, 0, 3] })
+    })
+  }
+  const acc = new Float32Array(ci * kh * kw * co)
+  const hw = h * w
+  const ohw = oh * ow
+  for (let first = 0; first < b; first += bc) {
+    scoped(wasm, (s) => {
+      const xT = s.track(wasm.makeOutput([ci, h, w, bc], 'float32'))
+      const dyT = s.track(wasm.makeOutput([oh, ow, bc, co], 'float32'))
+      // views after makeOutput: allocating may grow (and so move) wasm memory
+      const xv = wasm.typedArrayFromHeap(x) as Float32Array
+      const dyv = wasm.typedArrayFromHeap(dy) as Float32Array
+      const xtv = wasm.typedArrayFromHeap(xT) as Float32Array
+      const dtv = wasm.typedArrayFromHeap(dyT) as Float32Array
+      // x [b,h,w,ci] -> [ci,h,w,bc]: reads run along ci, each of the ci output rows is filled along bc
+      for (let p = 0; p < hw; p++) {
+        for (let bb = 0; bb < bc; bb++) {
+          const src = ((first + bb) * hw + p) * ci
+          let dst = p * bc + bb
+          for (let c = 0; c < ci; c++, dst += hw * bc) xtv[dst] = xv[src + c]!
+        }
+      }
+      // dy [b,oh,ow,co] -> [oh,ow,bc,co]: runs of co
+      for (let bb = 0; bb < bc; bb++) {
+        for (let p = 0; p < ohw; p++) {
+          const src = ((first + bb) * ohw + p) * co
+          const dst = (p * bc + bb) * co
+          for (let c = 0; c < co; c++) dtv[dst + c] = dyv[src + c]!
+        }
+      }
+      const conv = s.run('Conv2D', { x: xT, filter: dyT }, convAttrs)
+      // conv [ci, >=kh, >=kw, co] added into acc [kh, kw, ci, co]
+      const cv = wasm.typedArrayFromHeap(conv) as Float32Array
+      const [, ch, cw] = conv.shape as [number, number, number, number]
+      for (let c = 0; c < ci; c++) {
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const src = ((c * ch + i) * cw + j) * co
+            const dst = ((i * kw + j) * ci + c) * co
+            for (let o = 0; o < co; o++) acc[dst + o]! += cv[src + o]!
+          }
+        }
+      }
+      return null
+    })
+  }
+  const out = wasm.makeOutput([kh, kw, ci, co], 'float32')
+  ;(wasm.typedArrayFromHeap(out) as Float32Array).set(acc)
+  return out
 }
 
 /**
  * The filter gradient for few input channels (a network's first layer): XNNPACK runs the one-convolution form
- * poorly there (an oh x ow "filter" with 1-4 input channels, ~2 GFLOP/s), so the transposed im2col matrix
- * [kh*kw*ci, b*oh*ow] is written in one pass and multiplied by dy [b*oh*ow, co]: the product is the filter
- * gradient in its own layout [kh, kw, ci, co].
+ * poorly there (an oh x ow "filter" with 1-4 input channels, ~2 GFLOP/s), so the im2col matrix
+ * [b*oh*ow, kh*kw*ci] is made by one convolution with a one-hot filter and dy^T [co, b*oh*ow] multiplies it: [co, kh*kw*ci], transposed
+ * to the filter layout. Why this orientation: XNNPACK packs the right operand on every call, and dy [n, co]
+ * as right operand (10 ms for n = 50k, co = 16) costs far more than packing the narrow im2col matrix.
  */
 function filterGradIm2col(x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, wasm: WasmBackend): TensorInfo {
-  const [b, h, w, ci] = x.shape as [number, number, number, number]
+  const [b, , , ci] = x.shape as [number, number, number, number]
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
   const { dilationHeight: dh, dilationWidth: dw, filterHeight: kh, filterWidth: kw } = info
   const { top, left } = info.padInfo
   const co = dy.shape[3]!
-  const rows = kh * kw * ci
+  const k = kh * kw * ci
   const n = b * oh * ow
-  const cols = wasm.makeOutput([1, rows, n], 'float32')
-  try {
-    const xv = wasm.typedArrayFromHeap(x) as Float32Array
-    const cv = wasm.typedArrayFromHeap(cols) as Float32Array
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        for (let c = 0; c < ci; c++) {
-          let o = ((i * kw + j) * ci + c) * n
-          for (let bi = 0; bi < b; bi++) {
-            for (let r = 0; r < oh; r++) {
-              const xr = r * sh + i * dh - top
-              if (xr < 0 || xr >= h) {
-                cv.fill(0, o, o + ow)
-                o += ow
-                continue
-              }
-              const rowBase = (bi * h + xr) * w
-              for (let col = 0; col < ow; col++) {
-                const xc = col * sw + j * dw - left
-                cv[o++] = xc >= 0 && xc < w ? xv[(rowBase + xc) * ci + c]! : 0
-              }
-            }
-          }
-        }
-      }
-    }
-    const product = callWasm(
-      'BatchMatMul',
-      wasm,
-      { a: cols, b: view(dy, [1, n, co]) },
+  return scoped(wasm, (s) => {
+    // im2col as an XNNPACK convolution with a one-hot filter [kh, kw, ci, k]: output channel (i, j, c) of a
+    // pixel is exactly its patch value x[r*s + i*d - top, col*s + j*d - left, c] (0 where padded)
+    const pick = s.track(wasm.makeOutput([kh, kw, ci, k], 'float32'))
+    const pv = wasm.typedArrayFromHeap(pick) as Float32Array
+    pv.fill(0)
+    for (let p = 0; p < k; p++) pv[p * k + p] = 1
+    const cols = s.run(
+      'Conv2D',
+      { x, filter: pick },
       {
-        transposeA: false,
-        transposeB: false,
+        strides: [sh, sw],
+        dilations: [dh, dw],
+        pad: explicitPad(top, info.padInfo.bottom, left, info.padInfo.right),
+        dataFormat: 'NHWC',
       },
     )
-    return view(product, [kh, kw, ci, co])
-  } finally {
-    wasm.disposeData(cols.dataId)
-  }
+    const dyT = s.run('Transpose', { x: view(dy, [n, co]) }, { perm: [1, 0] })
+    const product = s.run(
+      'BatchMatMul',
+      { a: view(dyT, [1, co, n]), b: view(cols, [1, n, k]) },
+      { transposeA: false, transposeB: false },
+    )
+    const grad = s.run('Transpose', { x: view(product, [co, k]) }, { perm: [1, 0] })
+    return view(grad, [kh, kw, ci, co])
+  })
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs'
 import { wasmKernelsHonourDilations } from './training-kernels'
+import type { WasmBackend } from './wasm-ops'
 import { pair } from './wasm-ops'
 
 /**
@@ -74,6 +75,35 @@ function dilatedGradient(
 }
 
 /**
+ * On wasm, the batch-norm gradient's two per-channel sums s1 = sum(dy) and s2 = sum(dy * (x - mean)) in ONE
+ * pass over wasm memory (float64 accumulators), instead of a subtraction, a multiplication and two reductions
+ * over the full tensor. Null on other backends or dtypes (the caller then uses tf ops).
+ */
+function bnGradSums(dy: Tensor, x: Tensor, mean: Tensor): [Tensor, Tensor] | null {
+  if (tf.getBackend() !== 'wasm' || dy.dtype !== 'float32' || x.dtype !== 'float32') return null
+  const c = x.shape.at(-1)!
+  if (mean.dtype !== 'float32' || mean.size !== c || dy.size !== x.size) return null
+  const wasm = tf.backend() as unknown as WasmBackend
+  const out1 = wasm.makeOutput([c], 'float32')
+  const out2 = wasm.makeOutput([c], 'float32')
+  const g = wasm.typedArrayFromHeap(dy) as Float32Array
+  const xv = wasm.typedArrayFromHeap(x) as Float32Array
+  const m = Float64Array.from(wasm.typedArrayFromHeap(mean) as Float32Array)
+  const a1 = new Float64Array(c)
+  const a2 = new Float64Array(c)
+  for (let base = 0; base < g.length; base += c) {
+    for (let ch = 0; ch < c; ch++) {
+      const gv = g[base + ch]!
+      a1[ch]! += gv
+      a2[ch]! += gv * (xv[base + ch]! - m[ch]!)
+    }
+  }
+  ;(wasm.typedArrayFromHeap(out1) as Float32Array).set(a1)
+  ;(wasm.typedArrayFromHeap(out2) as Float32Array).set(a2)
+  return [tf.engine().makeTensorFromTensorInfo(out1), tf.engine().makeTensorFromTensorInfo(out2)]
+}
+
+/**
  * FusedBatchNorm's gradient with 3 full-size elementwise ops and 2 reductions instead of tfjs's ~10 and 4 plus a
  * Tile: with s1 = sum(dy) and s2 = sum(dy * (x - mean)) over all axes but channels and r = 1/sqrt(var + eps),
  * dx = dy * scale * r, dMean = -scale * r * s1, dVariance = -0.5 * scale * r^3 * s2, dScale = r * s2,
@@ -93,8 +123,7 @@ function batchNormGradient(original: GradConfig): GradConfig {
       // tensor one closure made would be gone when the next needs it
       const r = tf.rsqrt(tf.add(variance, eps))
       const scaled = scale === undefined ? r : tf.mul(scale, r)
-      const s1 = tf.sum(g, axes)
-      const s2 = tf.sum(tf.mul(g, tf.sub(x, mean)), axes)
+      const [s1, s2] = bnGradSums(g, x, mean) ?? [tf.sum(g, axes), tf.sum(tf.mul(g, tf.sub(x, mean)), axes)]
       return {
         x: () => tf.mul(g, scaled),
         mean: () => tf.neg(tf.mul(scaled, s1)),

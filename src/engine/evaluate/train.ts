@@ -1,5 +1,6 @@
 import type { Architecture, TrainSettings } from '../../shared'
 import { NasError } from '../../shared'
+import { adam } from '../compute/adam'
 import { tf } from '../compute/backend'
 import type { DataPart, LoadedData } from '../data/bundled'
 import { Rng } from '../rng'
@@ -89,7 +90,7 @@ export async function trainArchitecture(
   const started = now()
   const train = toTensors(data.train, data.inputShape, data.numClasses)
   const val = toTensors(data.validation, data.inputShape, data.numClasses)
-  const optimizer = tf.train.adam(settings.learningRate)
+  const optimizer = adam(settings.learningRate)
   let model: tf.LayersModel | null = null
   let last: EpochMetrics | null = null
   try {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fastKernels, initCompute, tf } from '../../../src/engine/compute/backend'
+import { FILTER_GRAD_TUNING } from '../../../src/engine/compute/conv-grad-kernels'
 
 /**
  * Every kernel NAS Studio registers or overrides on wasm, checked against the cpu backend on random shapes:
@@ -151,6 +152,43 @@ describe('wasm training kernels match the cpu backend', () => {
       }
       return tf.grads(f)([x, w])
     })
+  })
+
+  // more than 4 input channels (the convolution form, not im2col/col2im), with the filter gradient split into
+  // sample chunks: a tiny chunk limit forces 1-sample and 2-sample chunks on these small shapes
+  it.each([
+    [{ ...convCases[0]!, batch: 4, inC: 6 }, 1],
+    [{ ...convCases[1]!, batch: 4, inC: 5 }, 2],
+    [{ ...convCases[2]!, batch: 3, inC: 7 }, 1],
+    [{ ...convCases[7]!, batch: 4, inC: 6 }, 2],
+    [{ ...convCases[8]!, batch: 2, inC: 5 }, 1],
+  ] as const)('conv2d gradients in sample chunks %j (chunk %i)', async (c, chunk) => {
+    const xShape = [c.batch, ...c.size, c.inC]
+    const wShape = [...c.k, c.inC, c.outC]
+    const info = tf.backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      wShape as [number, number, number, number],
+      c.stride,
+      c.dilation,
+      c.pad as 'same',
+    )
+    const saved = FILTER_GRAD_TUNING.maxChunkFloats
+    FILTER_GRAD_TUNING.maxChunkFloats = chunk * info.outHeight * info.outWidth * c.outC
+    try {
+      const xv = values(size(xShape), 30)
+      const wv = values(size(wShape), 31)
+      await expectSame(() => {
+        const x = tf.tensor4d(xv, xShape as [number, number, number, number])
+        const w = tf.tensor4d(wv, wShape as [number, number, number, number])
+        const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation)
+          return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))))
+        }
+        return tf.grads(f)([x, w])
+      })
+    } finally {
+      FILTER_GRAD_TUNING.maxChunkFloats = saved
+    }
   })
 
   it.each(

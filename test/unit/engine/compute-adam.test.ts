@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { adam } from '../../../src/engine/compute/adam'
+import { initCompute, tf } from '../../../src/engine/compute/backend'
+
+/**
+ * The single-pass Adam of the wasm backend against tf.train.adam: same variables after several steps
+ * (relative error < 1e-5), same optimizer state, no tensor left behind by a step.
+ */
+
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n)
+  let s = (seed * 2654435761) >>> 0
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    out[i] = s / 2 ** 31 - 1
+  }
+  return out
+}
+
+/** Trains two variables for `steps` steps on a fixed loss; returns their values and the optimizer's weights. */
+async function run(backend: string, fast: boolean, steps: number, lr: number): Promise<Float32Array[]> {
+  await tf.setBackend(backend)
+  const w = tf.variable(tf.tensor2d(values(12, 1), [3, 4]))
+  const b = tf.variable(tf.tensor1d(values(4, 2)))
+  const x = tf.tensor2d(values(15, 3), [5, 3])
+  const target = tf.tensor2d(values(20, 4), [5, 4])
+  const opt = fast ? adam(lr) : tf.train.adam(lr)
+  let afterFirst = 0
+  for (let i = 0; i < steps; i++) {
+    // a gradient with entries of both signs, some zero (relu), varying per step
+    opt.minimize(
+      () => tf.sum(tf.square(tf.sub(tf.relu(tf.add(tf.matMul(x, w), b)), tf.mul(target, i + 1)))),
+      false,
+      [w, b],
+    )
+    // moments are created on the first step; after that a step leaves no tensor behind
+    if (i === 0) afterFirst = tf.memory().numTensors
+    else expect(tf.memory().numTensors).toBe(afterFirst)
+  }
+  const state = await opt.getWeights()
+  const out = [w, b, ...state.map((s) => s.tensor)].map((t) => Float32Array.from(t.dataSync()))
+  tf.dispose([w, b, x, target])
+  tf.dispose(state.map((s) => s.tensor))
+  opt.dispose()
+  return out
+}
+
+function relError(got: Float32Array, want: Float32Array): number {
+  let diff = 0
+  let scale = 0
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!))
+    scale = Math.max(scale, Math.abs(want[i]!))
+  }
+  return diff / Math.max(scale, 1e-12)
+}
+
+describe('single-pass Adam', () => {
+  beforeAll(async () => {
+    delete process.env.NAS_BACKEND
+    expect((await initCompute()).name).toBe('wasm')
+  })
+
+  it.each([
+    [1, 0.001],
+    [7, 0.01],
+    [20, 0.1],
+  ])('equals tf.train.adam on wasm after %i steps (lr %f), state included', async (steps, lr) => {
+    const fast = await run('wasm', true, steps, lr)
+    const reference = await run('wasm', false, steps, lr)
+    expect(fast.length).toBe(reference.length)
+    for (let i = 0; i < reference.length; i++) expect(relError(fast[i]!, reference[i]!)).toBeLessThan(1e-5)
+    const cpu = await run('cpu', false, steps, lr)
+    for (let i = 0; i < cpu.length; i++) expect(relError(fast[i]!, cpu[i]!)).toBeLessThan(1e-5)
+    await tf.setBackend('wasm')
+  })
+
+  it('uses tfjs own update on other backends', async () => {
+    const fast = await run('cpu', true, 5, 0.01)
+    const reference = await run('cpu', false, 5, 0.01)
+    for (let i = 0; i < reference.length; i++) expect(fast[i]).toEqual(reference[i])
+    await tf.setBackend('wasm')
+  })
+})
