@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { ConvAttrs, KernelArgs, Scope, WasmBackend } from './wasm-ops'
 import { explicitPad, scoped, view } from './wasm-ops'
+import { filterGradGemm, filterGradIm2col, inputGradCol2im } from './conv-grad-im2col'
 
 /** Below this many input channels the filter gradient uses im2col + one matMul (see filterGradIm2col). */
 export const IM2COL_MAX_IN_CHANNELS = 4
@@ -112,60 +113,6 @@ export function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
   })
 }
 
-/**
- * The input gradient for few input channels (a network's first layer; tfjs's fused conv computes it even
- * though nothing uses it): the convolution form has 1-4 output channels, which XNNPACK runs at ~3 GFLOP/s.
- * Instead the patch gradients dy [b*oh*ow, co] x filter^T [co, kh*kw*ci] come from one matMul (the small
- * filter is the packed operand) and are added back onto the input grid in one pass (col2im).
- */
-function inputGradCol2im(
-  dy: TensorInfo,
-  filter: TensorInfo,
-  info: Conv2DInfo,
-  wasm: WasmBackend,
-): TensorInfo {
-  const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci } = info
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
-  const { dilationHeight: dh, dilationWidth: dw, filterHeight: kh, filterWidth: kw } = info
-  const { top, left } = info.padInfo
-  const co = dy.shape[3]!
-  const k = kh * kw * ci
-  const n = b * oh * ow
-  return scoped(wasm, (s) => {
-    const fT = s.run('Transpose', { x: view(filter, [k, co]) }, { perm: [1, 0] })
-    const patches = s.run(
-      'BatchMatMul',
-      { a: view(dy, [1, n, co]), b: view(fT, [1, co, k]) },
-      { transposeA: false, transposeB: false },
-    )
-    const out = wasm.makeOutput([b, h, w, ci], 'float32')
-    const pv = wasm.typedArrayFromHeap(patches) as Float32Array
-    const dx = wasm.typedArrayFromHeap(out) as Float32Array
-    dx.fill(0)
-    let o = 0
-    for (let bi = 0; bi < b; bi++) {
-      for (let r = 0; r < oh; r++) {
-        for (let col = 0; col < ow; col++) {
-          for (let i = 0; i < kh; i++) {
-            const xr = r * sh + i * dh - top
-            const inRow = xr >= 0 && xr < h
-            const rowBase = (bi * h + xr) * w
-            for (let j = 0; j < kw; j++) {
-              const xc = col * sw + j * dw - left
-              if (inRow && xc >= 0 && xc < w) {
-                const base = (rowBase + xc) * ci
-                for (let c = 0; c < ci; c++) dx[base + c]! += pv[o + c]!
-              }
-              o += ci
-            }
-          }
-        }
-      }
-    }
-    return out
-  })
-}
-
 /** Tuning of the filter gradient (a mutable object so tests can force each path on small shapes). */
 export const FILTER_GRAD_TUNING = {
   /**
@@ -174,6 +121,17 @@ export const FILTER_GRAD_TUNING = {
    * from L3 (measured 15.6 GFLOP/s at 6.4 MiB, 17.9 in 16-sample chunks of 1.6 MiB on cnn-bn's 28x28 layer).
    */
   maxChunkFloats: 1 << 19,
+  /**
+   * Many-channel form: 'gemm' = im2col rows written by copies in wasm memory + one matMul per chunk
+   * (filterGradGemm), 'conv' = the swapped-axes convolution, 'auto' (default) = gemm exactly when the
+   * convolution form would need sample chunks (dy^T over maxChunkFloats). Why: XNNPACK re-packs the
+   * convolution's "filter" (dy^T) on every call; measured (CPU time, loaded machine) gemm took cnn-bn's 28x28
+   * 32->32 filter gradient from 54 to 45 ms and its 14x14 32->64 from 28 to 21, but was no faster on
+   * cnn-small's 14x14 16->32 (one chunk), where its larger memory traffic costs more under load.
+   */
+  method: 'auto' as 'auto' | 'gemm' | 'conv',
+  /** Largest im2col chunk (floats) of the gemm form: 2M floats = 8 MiB, whole samples per chunk. */
+  maxColsFloats: 1 << 21,
 }
 
 /** Samples per chunk: the largest divisor of `b` whose dy^T chunk fits maxChunkFloats (at least 1). */
@@ -191,8 +149,9 @@ function chunkSamples(b: number, floatsPerSample: number): number {
  * conv2d(x^T [ci,H,W,bc] padded like the forward pass, "filter" dy^T [oh,ow,bc,co], strides = d, dilations = s)
  * gives [ci, >=kh, >=kw, co] for a chunk of bc samples (see FILTER_GRAD_TUNING); the chunks' results are
  * summed, rows past kh (slack of 'valid' strides) are cut and the axes go back, in one pass.
- * (Measured alternatives, no faster here: one row-only convolution per filter column with ow*b-long channel
- * runs, and im2col + matMul for many channels.)
+ * When that form would need chunks (FILTER_GRAD_TUNING.method 'auto'), im2col + matMul runs instead
+ * (filterGradGemm).
+ * (Measured alternative, no faster: one row-only convolution per filter column with ow*b-long channel runs.)
  */
 export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const x = inputs.x as TensorInfo
@@ -205,6 +164,10 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   if (ci <= IM2COL_MAX_IN_CHANNELS) return filterGradIm2col(x, dy, info, wasm)
   const [b, h, w] = x.shape as [number, number, number, number]
   const { outHeight: oh, outWidth: ow } = info
+  const bc = chunkSamples(b, oh * ow * co)
+  const method = FILTER_GRAD_TUNING.method
+  if (method === 'gemm' || (method === 'auto' && bc < b))
+    return filterGradGemm(x, dy, info, wasm, FILTER_GRAD_TUNING.maxColsFloats)
   const { top, left } = info.padInfo
   const bottom = Math.max(
     0,
@@ -220,7 +183,6 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
     pad: explicitPad(top, bottom, left, right),
     dataFormat: 'NHWC',
   }
-  const bc = chunkSamples(b, oh * ow * co)
   if (bc === b) {
     return scoped(wasm, (s) => {
       const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] })
@@ -279,47 +241,4 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const out = wasm.makeOutput([kh, kw, ci, co], 'float32')
   ;(wasm.typedArrayFromHeap(out) as Float32Array).set(acc)
   return out
-}
-
-/**
- * The filter gradient for few input channels (a network's first layer): XNNPACK runs the one-convolution form
- * poorly there (an oh x ow "filter" with 1-4 input channels, ~2 GFLOP/s), so the im2col matrix
- * [b*oh*ow, kh*kw*ci] is made by one convolution with a one-hot filter and dy^T [co, b*oh*ow] multiplies it: [co, kh*kw*ci], transposed
- * to the filter layout. Why this orientation: XNNPACK packs the right operand on every call, and dy [n, co]
- * as right operand (10 ms for n = 50k, co = 16) costs far more than packing the narrow im2col matrix.
- */
-function filterGradIm2col(x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, wasm: WasmBackend): TensorInfo {
-  const [b, , , ci] = x.shape as [number, number, number, number]
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
-  const { dilationHeight: dh, dilationWidth: dw, filterHeight: kh, filterWidth: kw } = info
-  const { top, left } = info.padInfo
-  const co = dy.shape[3]!
-  const k = kh * kw * ci
-  const n = b * oh * ow
-  return scoped(wasm, (s) => {
-    // im2col as an XNNPACK convolution with a one-hot filter [kh, kw, ci, k]: output channel (i, j, c) of a
-    // pixel is exactly its patch value x[r*s + i*d - top, col*s + j*d - left, c] (0 where padded)
-    const pick = s.track(wasm.makeOutput([kh, kw, ci, k], 'float32'))
-    const pv = wasm.typedArrayFromHeap(pick) as Float32Array
-    pv.fill(0)
-    for (let p = 0; p < k; p++) pv[p * k + p] = 1
-    const cols = s.run(
-      'Conv2D',
-      { x, filter: pick },
-      {
-        strides: [sh, sw],
-        dilations: [dh, dw],
-        pad: explicitPad(top, info.padInfo.bottom, left, info.padInfo.right),
-        dataFormat: 'NHWC',
-      },
-    )
-    const dyT = s.run('Transpose', { x: view(dy, [n, co]) }, { perm: [1, 0] })
-    const product = s.run(
-      'BatchMatMul',
-      { a: view(dyT, [1, co, n]), b: view(cols, [1, n, k]) },
-      { transposeA: false, transposeB: false },
-    )
-    const grad = s.run('Transpose', { x: view(product, [co, k]) }, { perm: [1, 0] })
-    return view(grad, [kh, kw, ci, co])
-  })
 }

@@ -72,6 +72,10 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [8, 8], inC: 3, outC: 4, k: [3, 3], stride: 1, pad: 'same', dilation: 1 },
   { batch: 1, size: [9, 7], inC: 2, outC: 3, k: [3, 3], stride: 2, pad: 'same', dilation: 1 },
   { batch: 3, size: [8, 8], inC: 1, outC: 5, k: [3, 3], stride: 2, pad: 'valid', dilation: 1 },
+  // one input channel at stride 1: the im2col filter gradient's row-copy path ('same' and 'valid', k 5x3)
+  { batch: 3, size: [9, 10], inC: 1, outC: 6, k: [3, 3], stride: 1, pad: 'same', dilation: 1 },
+  { batch: 2, size: [7, 9], inC: 1, outC: 3, k: [5, 3], stride: 1, pad: 'valid', dilation: 1 },
+  { batch: 2, size: [9, 8], inC: 1, outC: 4, k: [3, 3], stride: 1, pad: 'same', dilation: 2 },
   { batch: 2, size: [10, 9], inC: 4, outC: 2, k: [5, 5], stride: 3, pad: 'same', dilation: 1 },
   { batch: 2, size: [7, 7], inC: 3, outC: 3, k: [1, 1], stride: 2, pad: 'same', dilation: 1 },
   { batch: 2, size: [7, 8], inC: 2, outC: 2, k: [1, 1], stride: 2, pad: 'valid', dilation: 1 },
@@ -154,15 +158,26 @@ describe('wasm training kernels match the cpu backend', () => {
     })
   })
 
-  // more than 4 input channels (the convolution form, not im2col/col2im), with the filter gradient split into
-  // sample chunks: a tiny chunk limit forces 1-sample and 2-sample chunks on these small shapes
-  it.each([
+  // more than 4 input channels, both forms of the filter gradient (im2col + matMul, swapped-axes convolution)
+  // and the automatic choice between them,
+  // split into sample chunks: a tiny chunk limit forces 1-sample and 2-sample chunks on these small shapes
+  const manyChannelCases = [
     [{ ...convCases[0]!, batch: 4, inC: 6 }, 1],
     [{ ...convCases[1]!, batch: 4, inC: 5 }, 2],
     [{ ...convCases[2]!, batch: 3, inC: 7 }, 1],
     [{ ...convCases[7]!, batch: 4, inC: 6 }, 2],
     [{ ...convCases[8]!, batch: 2, inC: 5 }, 1],
-  ] as const)('conv2d gradients in sample chunks %j (chunk %i)', async (c, chunk) => {
+    [{ ...convCases[0]!, batch: 4, size: [6, 7], inC: 5, k: [3, 5] }, 2],
+    [{ ...convCases[10]!, batch: 2, inC: 6 }, 1],
+  ] as const
+  it.each(
+    (['auto', 'gemm', 'conv'] as const).flatMap((method) =>
+      manyChannelCases.flatMap(([c, chunk]) => [
+        [method, c, chunk],
+        [method, c, 0],
+      ]),
+    ) as Array<['auto' | 'gemm' | 'conv', ConvCase, number]>,
+  )('conv2d gradients, %s form, %j (chunk %i; 0: whole batch)', async (method, c, chunk) => {
     const xShape = [c.batch, ...c.size, c.inC]
     const wShape = [...c.k, c.inC, c.outC]
     const info = tf.backend_util.computeConv2DInfo(
@@ -172,8 +187,12 @@ describe('wasm training kernels match the cpu backend', () => {
       c.dilation,
       c.pad as 'same',
     )
-    const saved = FILTER_GRAD_TUNING.maxChunkFloats
-    FILTER_GRAD_TUNING.maxChunkFloats = chunk * info.outHeight * info.outWidth * c.outC
+    const saved = { ...FILTER_GRAD_TUNING }
+    FILTER_GRAD_TUNING.method = method
+    if (chunk > 0) {
+      FILTER_GRAD_TUNING.maxChunkFloats = chunk * info.outHeight * info.outWidth * c.outC
+      FILTER_GRAD_TUNING.maxColsFloats = chunk * info.outHeight * info.outWidth * c.k[0] * c.k[1] * c.inC
+    }
     try {
       const xv = values(size(xShape), 30)
       const wv = values(size(wShape), 31)
@@ -187,7 +206,7 @@ describe('wasm training kernels match the cpu backend', () => {
         return tf.grads(f)([x, w])
       })
     } finally {
-      FILTER_GRAD_TUNING.maxChunkFloats = saved
+      Object.assign(FILTER_GRAD_TUNING, saved)
     }
   })
 
