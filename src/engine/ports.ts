@@ -1,4 +1,4 @@
-import type { EventMessage, Run, Trial, TrialEpoch } from '../shared'
+import type { AlphaSnapshot, EventMessage, ParetoPoint, Run, Trial, TrialEpoch } from '../shared'
 
 /**
  * What the engine needs from outside. The composition root (src/main) implements these; tests use real
@@ -14,6 +14,12 @@ export interface RunStore {
   updateTrial(trial: Trial): void
   insertEpoch(epoch: TrialEpoch): void
   updateRun(run: Run): void
+  /** Saves the strategy's JSON state (RNG included) after each result, so a run can be resumed. */
+  saveStrategyState?(runId: string, state: unknown): void
+  /** Replaces the run's stored Pareto front. */
+  savePareto?(runId: string, front: ParetoPoint[]): void
+  /** Appends one epoch's architecture weights of a differentiable search. */
+  insertAlphaSnapshot?(snapshot: AlphaSnapshot): void
 }
 
 /** Wall-clock time, injectable so tests can control it. */

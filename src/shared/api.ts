@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import {
+  alphaSnapshotSchema,
   appInfoSchema,
   datasetSchema,
+  paretoPointSchema,
   runConfigSchema,
   runSchema,
   searchSpaceSchema,
@@ -9,6 +11,22 @@ import {
   trialSchema,
 } from './domain'
 import { datasetImportJobSchema, datasetImportRequestSchema, datasetPreviewSchema } from './datasets'
+import {
+  archAnalysisSchema,
+  deletedSchema,
+  runAnnotateRequestSchema,
+  runSummarySchema,
+  spaceAnalysisSchema,
+  spaceAnalyzeRequestSchema,
+  spaceSaveRequestSchema,
+} from './studio'
+import {
+  exportCreateRequestSchema,
+  exportPredictRequestSchema,
+  exportRecordSchema,
+  exportableTrialsSchema,
+  predictionSchema,
+} from './exports'
 
 /**
  * THE CONTRACT: every request the renderer can make, with its payload and response schemas, and every
@@ -37,15 +55,52 @@ export const api = {
     response: datasetPreviewSchema,
   },
   'spaces.list': { request: z.object({}).strict(), response: z.array(searchSpaceSchema) },
+  /** Validity (with errors by field), size, and parameter / FLOP ranges of a space definition. */
+  'spaces.analyze': { request: spaceAnalyzeRequestSchema, response: spaceAnalysisSchema },
+  /** Saves a new space, or updates one of the user's own spaces (presets are read-only). */
+  'spaces.save': { request: spaceSaveRequestSchema, response: searchSpaceSchema },
+  /** Deletes one of the user's own spaces that no run used. */
+  'spaces.delete': { request: z.object({ spaceId: z.string() }).strict(), response: deletedSchema },
   'runs.list': { request: z.object({}).strict(), response: z.array(runSchema) },
   'runs.get': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
   'runs.start': { request: runConfigSchema, response: runSchema },
   'runs.cancel': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
+  /** The run's Pareto front: accuracy against parameters or FLOPs (see RunConfig.objectives). */
+  'runs.pareto': { request: z.object({ runId: z.string() }).strict(), response: z.array(paretoPointSchema) },
+  /** How the architecture weights of a DARTS / PC-DARTS run evolved, one snapshot per epoch and cell kind. */
+  'runs.alphas': {
+    request: z.object({ runId: z.string() }).strict(),
+    response: z.array(alphaSnapshotSchema),
+  },
+  /** Deletes a finished run with its trials and epochs. */
+  'runs.delete': { request: z.object({ runId: z.string() }).strict(), response: deletedSchema },
+  /** Per run: the best network's size and the number of trials (for History). */
+  'runs.summaries': { request: z.object({}).strict(), response: z.array(runSummarySchema) },
+  /** Sets a run's notes and tags. */
+  'runs.annotate': { request: runAnnotateRequestSchema, response: runSchema },
   'trials.list': { request: z.object({ runId: z.string() }).strict(), response: z.array(trialSchema) },
   'trials.epochs': {
     request: z.object({ trialId: z.string() }).strict(),
     response: z.array(trialEpochSchema),
   },
+  /** Every run's epochs at once (for learning curves), in trial and epoch order. */
+  'trials.runEpochs': {
+    request: z.object({ runId: z.string() }).strict(),
+    response: z.array(trialEpochSchema),
+  },
+  /** Output shape, parameters and multiply-adds of each node of a trial's network. */
+  'trials.analyze': { request: z.object({ trialId: z.string() }).strict(), response: archAnalysisSchema },
+  /** Exports a trial (default: the run's best) as TF.js, ONNX or a report, and verifies model exports. */
+  'exports.create': { request: exportCreateRequestSchema, response: exportRecordSchema },
+  /** A run's exports, newest first. */
+  'exports.list': {
+    request: z.object({ runId: z.string() }).strict(),
+    response: z.array(exportRecordSchema),
+  },
+  /** Ids of a run's trials whose trained weights are saved (those can be exported). */
+  'exports.trials': { request: z.object({ runId: z.string() }).strict(), response: exportableTrialsSchema },
+  /** Predicts one image or table row with an export or a trial's model (the try-it panel). */
+  'exports.predict': { request: exportPredictRequestSchema, response: predictionSchema },
 } as const
 
 export type Api = typeof api

@@ -416,8 +416,34 @@ export type Architecture = z.infer<typeof architectureSchema>
 
 // ---------------------------------------------------------------- runs and trials
 
-export const STRATEGIES = ['random'] as const
+/**
+ * Search strategies: black-box ones propose candidates and learn from their scores; 'asha' trains many
+ * candidates briefly and only the promising ones fully; 'darts' and 'pc-darts' train one weight-sharing
+ * network over a cell space, read the architecture off it, then train that one from scratch.
+ */
+export const STRATEGIES = [
+  'random',
+  'evolution',
+  'local',
+  'tpe',
+  'bo',
+  'reinforce',
+  'asha',
+  'darts',
+  'pc-darts',
+] as const
 export type StrategyName = (typeof STRATEGIES)[number]
+
+/** The second objective next to accuracy (smaller is better), and hard limits a candidate must respect. */
+export const objectivesSchema = z.object({
+  /** Kept on the Pareto front together with validation accuracy; default 'params'. */
+  secondary: z.enum(['params', 'flops']).optional(),
+  /** Candidates with more weights are never trained ("at most 200k parameters"). */
+  maxParams: z.number().int().positive().optional(),
+  /** Candidates with more floating-point operations per sample are never trained. */
+  maxFlops: z.number().positive().optional(),
+})
+export type Objectives = z.infer<typeof objectivesSchema>
 
 /** Train-from-scratch settings; epochs and batch size are per trial. */
 export const trainSettingsSchema = z.object({
@@ -436,6 +462,10 @@ export const runConfigSchema = z.object({
   strategy: z.enum(STRATEGIES),
   /** Budget: the number of candidates to train. */
   maxTrials: z.number().int().min(1).max(100000),
+  /** Budget: stop after this many minutes of wall-clock time (whichever budget ends first). */
+  budgetMinutes: z.number().positive().max(100000).optional(),
+  /** Multi-objective settings and hard constraints; absent = accuracy only. */
+  objectives: objectivesSchema.optional(),
   /** Trials trained at once (worker threads). */
   concurrency: z.number().int().min(1).max(64),
   seed: z
@@ -461,6 +491,9 @@ export const runSchema = z.object({
   /** Compute backend the trials ran on, e.g. "wasm" or "tensorflow (GPU)". */
   backend: z.string().nullable(),
   error: z.string().nullable(),
+  /** A person's notes and tags (History view); absent on runs never annotated. */
+  notes: z.string().optional(),
+  tags: z.array(z.string()).optional(),
 })
 export type Run = z.infer<typeof runSchema>
 
@@ -508,3 +541,28 @@ export const appInfoSchema = z.object({
   dataDir: z.string(),
 })
 export type AppInfo = z.infer<typeof appInfoSchema>
+
+/** One point of a run's Pareto front: a trial no other trial beats on both accuracy and the secondary cost. */
+export const paretoPointSchema = z.object({
+  trialId: idSchema,
+  valAccuracy: z.number(),
+  params: z.number().int().nonnegative(),
+  flops: z.number().nonnegative(),
+})
+export type ParetoPoint = z.infer<typeof paretoPointSchema>
+
+/**
+ * Architecture weights of a differentiable search (DARTS, PC-DARTS) after one epoch of the supernet: for each
+ * edge of the cell, softmax(alpha) over `ops`; `beta` holds PC-DARTS's edge-normalisation weights per node.
+ */
+export const alphaSnapshotSchema = z.object({
+  runId: idSchema,
+  epoch: z.number().int().nonnegative(),
+  cell: z.enum(['nb201', 'normal', 'reduce']),
+  ops: z.array(z.string()),
+  /** Edge names, e.g. "1<-0" (NAS-Bench-201) or "node 2 <- input 0" (DARTS). */
+  edges: z.array(z.string()),
+  weights: z.array(z.array(z.number())),
+  beta: z.array(z.array(z.number())).optional(),
+})
+export type AlphaSnapshot = z.infer<typeof alphaSnapshotSchema>

@@ -29,3 +29,9 @@ export const WEB_UPLOAD_PREFIX = '/upload/'
 /** Largest accepted uploaded file, in bytes. */
 export const WEB_MAX_UPLOAD_FILE_BYTES = 256 * 1024 * 1024
 export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/
+
+/**
+ * Longest base64 image exports.predict accepts (the try-it panel): fits one WEB_MAX_BODY_BYTES request with room
+ * for the envelope; the page redraws bigger images smaller first.
+ */
+export const MAX_PREDICT_IMAGE_BASE64 = 1_000_000

@@ -1,11 +1,19 @@
-import type { Dataset, Run, SearchSpaceDef, Trial } from '../../shared'
+import type { Dataset, ParetoPoint, Run, SearchSpaceDef, Trial } from '../../shared'
 import { NasError, toErrorData } from '../../shared'
+import { initCompute } from '../compute/backend'
+import { loadDataset } from '../data/bundled'
+import { candidateCost, constraintViolation, paretoFront } from '../evaluate/objectives'
 import type { Clock, EventSink, Logger, RunStore } from '../ports'
 import { silentLogger, systemClock } from '../ports'
 import { Rng } from '../rng'
-import { archHash, countParams, validateSpace } from '../space'
-import { RandomSearch } from '../strategy/random'
+import { archHash, validateSpace } from '../space'
+import { searchOneShot } from '../strategy/darts'
+import { createStrategy, isBlackBox } from '../strategy'
+import type { Proposal, SearchStrategy } from '../strategy'
 import type { TrialRunner } from './types'
+
+/** Proposals a hard constraint may reject in a row before the search gives up on the space. */
+const MAX_REJECTED_IN_A_ROW = 500
 
 /** Everything one search needs; `run` arrives with status 'queued'. */
 export interface RunSearchOptions {
@@ -18,15 +26,22 @@ export interface RunSearchOptions {
   clock?: Clock
   logger?: Logger
   signal?: AbortSignal
+  /** A strategy state saved by an earlier run of the same config (store.saveStrategyState): continue it. */
+  resumeState?: unknown
 }
 
 /**
  * Runs one search to its end and resolves with the final Run (never rejects for trial or search errors).
- * Proposes `run.config.maxTrials` candidates from a strategy seeded with `run.config.seed`, keeps up to
- * `run.config.concurrency` trials in flight on `runner`, and journals everything: each store write is followed
- * by emitting the same object ('trial.updated', 'trial.epoch', 'run.updated'). A failed trial never stops the
- * search. Ends 'completed'; 'cancelled' when `signal` aborts (in-flight trials are cancelled and marked so);
- * 'failed' with `run.error` for an unexpected error. Times are ISO strings from `clock`.
+ * Black-box strategies (run.config.strategy, seeded with run.config.seed): proposes up to
+ * `run.config.maxTrials` candidates, keeps up to `run.config.concurrency` trials in flight on `runner`, and
+ * stops launching when `run.config.budgetMinutes` have passed (trials still training then are cancelled and
+ * the run completes). A candidate breaking a hard limit of `run.config.objectives` is never trained: the
+ * strategy is told it failed and proposes another. One-shot strategies (darts, pc-darts) first train a
+ * supernet here (architecture weights journalled per epoch), then train the derived network as trial 0.
+ * Everything is journalled: each store write is followed by emitting the same object ('trial.updated',
+ * 'trial.epoch', 'run.updated'); the strategy state after each result and the Pareto front (accuracy vs
+ * params or FLOPs) after each completed trial. A failed trial never stops the search. Ends 'completed';
+ * 'cancelled' when `signal` aborts; 'failed' with `run.error` for an unexpected error.
  */
 export async function runSearch(opts: RunSearchOptions): Promise<Run> {
   const { store, runner, emit, dataset } = opts
@@ -51,25 +66,94 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
   const onAbort = (): void => inner.abort()
   opts.signal?.addEventListener('abort', onAbort, { once: true })
   const inFlight = new Set<Promise<void>>()
+  let budgetTimer: NodeJS.Timeout | undefined
 
   try {
     saveRun({ status: 'running', startedAt: iso(), error: null })
     validateSpace(opts.space, dataset.inputShape)
     const numClasses = dataset.classNames.length
-    const strategy = new RandomSearch({
-      space: opts.space,
-      inputShape: dataset.inputShape,
-      numClasses,
-      seed: config.seed,
-    })
+    const ctx = { space: opts.space, inputShape: dataset.inputShape, numClasses, seed: config.seed }
     // trial seeds come from their own stream so they do not depend on how many draws a proposal took
     const seeds = new Rng(config.seed + 1)
     let nextIndex = 0
     let best: { id: string; acc: number } | null = null
+    const completed: ParetoPoint[] = []
+    const startedAt = clock.now()
+    let budgetSpent = false
+    if (config.budgetMinutes !== undefined) {
+      budgetTimer = setTimeout(() => {
+        budgetSpent = true
+        logger.info('Time budget spent', { runId: run.id, minutes: config.budgetMinutes })
+        inner.abort()
+      }, config.budgetMinutes * 60_000)
+    }
+    const timeLeft = (): boolean =>
+      config.budgetMinutes === undefined || clock.now() - startedAt < config.budgetMinutes * 60_000
+
+    let strategy: SearchStrategy | null = null
+    let oneShot: Proposal | null = null
+    let maxTrials = config.maxTrials
+    if (isBlackBox(config.strategy)) {
+      if (config.strategy === 'reinforce') await initCompute(logger)
+      strategy = createStrategy(config.strategy, ctx)
+      if (opts.resumeState !== undefined) strategy.restoreState(opts.resumeState)
+    } else {
+      await initCompute(logger)
+      const data = await loadDataset(dataset, {
+        validationFraction: config.train.validationFraction,
+        seed: 0,
+      })
+      const found = await searchOneShot({
+        method: config.strategy,
+        space: opts.space,
+        data,
+        seed: config.seed,
+        signal: inner.signal,
+        onSnapshot: (snap) => store.insertAlphaSnapshot?.({ ...snap, runId: run.id }),
+        logger,
+      })
+      oneShot = { architecture: found.architecture, archHash: archHash(found.architecture), fidelity: 1 }
+      maxTrials = 1
+    }
+
+    /** The next candidate that respects the hard limits, with its cost; rejected ones are fed back as failures. */
+    const nextProposal = (): { p: Proposal; params: number; flops: number } => {
+      if (oneShot !== null) return { p: oneShot, ...candidateCost(oneShot.architecture, dataset.inputShape) }
+      for (let i = 0; i < MAX_REJECTED_IN_A_ROW; i++) {
+        const p = strategy!.propose()
+        const cost = candidateCost(p.architecture, dataset.inputShape)
+        const why = constraintViolation(cost, config.objectives)
+        if (why === null) return { p, ...cost }
+        strategy!.observe({
+          architecture: p.architecture,
+          archHash: p.archHash,
+          valAccuracy: null,
+          fidelity: p.fidelity,
+        })
+      }
+      throw new NasError(
+        'invalid_space',
+        `None of ${MAX_REJECTED_IN_A_ROW} candidates in a row respects the limits (${constraintViolation(
+          { params: Infinity, flops: Infinity },
+          config.objectives,
+        )?.replace(/^Infinity \S+ exceed/, 'at most')}). Raise the limit or choose a smaller search space.`,
+      )
+    }
+    const observe = (p: Proposal, valAccuracy: number | null): void => {
+      if (strategy === null) return
+      strategy.observe({
+        architecture: p.architecture,
+        archHash: p.archHash,
+        valAccuracy,
+        fidelity: p.fidelity,
+      })
+      store.saveStrategyState?.(run.id, strategy.saveState())
+    }
 
     const runTrial = async (index: number): Promise<void> => {
-      const architecture = strategy.propose()
-      const hash = archHash(architecture)
+      const { p, params, flops } = nextProposal()
+      const { architecture, archHash: hash } = p
+      const epochs = Math.max(1, Math.round(config.train.epochs * p.fidelity))
       const seed = seeds.seed()
       let trial: Trial = {
         id: `${run.id}-t${index}`,
@@ -78,7 +162,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         status: 'queued',
         architecture,
         archHash: hash,
-        params: countParams(architecture, dataset.inputShape),
+        params,
         valAccuracy: null,
         valLoss: null,
         trainTimeMs: null,
@@ -89,7 +173,14 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       saveTrial(trial, true)
       trial = { ...trial, status: 'running', startedAt: iso() }
       saveTrial(trial)
-      const job = { trialId: trial.id, runId: run.id, architecture, dataset, train: config.train, seed }
+      const job = {
+        trialId: trial.id,
+        runId: run.id,
+        architecture,
+        dataset,
+        train: { ...config.train, epochs },
+        seed,
+      }
       try {
         const outcome = await runner.run(
           job,
@@ -102,12 +193,23 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         )
         trial = { ...trial, status: 'completed', ...outcome, finishedAt: iso() }
         saveTrial(trial)
-        strategy.observe({ architecture, archHash: hash, valAccuracy: outcome.valAccuracy })
-        if (best === null || outcome.valAccuracy > best.acc) best = { id: trial.id, acc: outcome.valAccuracy }
+        observe(p, outcome.valAccuracy)
+        // a shortened (multi-fidelity) trial is not comparable with full ones, so it never becomes the best
+        if (p.fidelity >= 1) {
+          if (best === null || outcome.valAccuracy > best.acc)
+            best = { id: trial.id, acc: outcome.valAccuracy }
+          completed.push({
+            trialId: trial.id,
+            valAccuracy: outcome.valAccuracy,
+            params: outcome.params,
+            flops,
+          })
+          store.savePareto?.(run.id, paretoFront(completed, config.objectives?.secondary))
+        }
         saveRun({
           trialsCompleted: run.trialsCompleted + 1,
-          bestTrialId: best.id,
-          bestValAccuracy: best.acc,
+          bestTrialId: best?.id ?? null,
+          bestValAccuracy: best?.acc ?? null,
           backend: runner.backend()?.name ?? run.backend,
         })
       } catch (err) {
@@ -120,7 +222,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
           finishedAt: iso(),
         }
         saveTrial(trial)
-        strategy.observe({ architecture, archHash: hash, valAccuracy: null })
+        observe(p, null)
         if (!wasCancelled) {
           logger.warn('Trial failed', { trialId: trial.id, error: data.message })
           saveRun({ trialsFailed: run.trialsFailed + 1, backend: runner.backend()?.name ?? run.backend })
@@ -133,12 +235,23 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       const p: Promise<void> = runTrial(index).finally(() => inFlight.delete(p))
       inFlight.add(p)
     }
-    while (!inner.signal.aborted && (nextIndex < config.maxTrials || inFlight.size > 0)) {
-      while (!inner.signal.aborted && inFlight.size < config.concurrency && nextIndex < config.maxTrials)
-        launch()
-      if (inFlight.size > 0) await Promise.race(inFlight)
+    try {
+      while (!inner.signal.aborted && (nextIndex < maxTrials || inFlight.size > 0)) {
+        while (
+          !inner.signal.aborted &&
+          timeLeft() &&
+          inFlight.size < config.concurrency &&
+          nextIndex < maxTrials
+        )
+          launch()
+        if (inFlight.size > 0) await Promise.race(inFlight)
+        else if (!timeLeft()) break
+      }
+      await Promise.all(inFlight)
+    } finally {
+      clearTimeout(budgetTimer)
     }
-    await Promise.all(inFlight)
+    if (budgetSpent) logger.info('Search stopped by its time budget', { runId: run.id })
     if (opts.signal?.aborted) {
       saveRun({ status: 'cancelled', finishedAt: iso() })
     } else {
@@ -156,6 +269,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
     saveRun({ status: 'failed', error: message, finishedAt: iso() })
     return run
   } finally {
+    clearTimeout(budgetTimer)
     opts.signal?.removeEventListener('abort', onAbort)
   }
 }

@@ -3,7 +3,10 @@ import { NasError, toErrorData } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
 import type { LoadedData } from '../data/bundled'
 import { loadDataset } from '../data/bundled'
+import { observeBuiltModels } from '../evaluate/build-model'
 import { trainArchitecture } from '../evaluate/train'
+import type { LayerWeights } from '../export/onnx'
+import { saveTrainedModel, snapshotWeights } from '../export/trained-model'
 import type { FromWorker, ToWorker, TrialJob } from './types'
 
 /**
@@ -49,11 +52,27 @@ async function runJob(job: TrialJob): Promise<void> {
   try {
     const data = await dataFor(job)
     if (controller.signal.aborted) throw new NasError('cancelled', 'Training was cancelled')
-    const result = await trainArchitecture(job.architecture, data, job.train, {
-      seed: job.seed,
-      signal: controller.signal,
-      onEpoch: (m) => post({ type: 'epoch', trialId: job.trialId, ...m }),
-    })
+    // the trained weights are copied after every epoch (trainArchitecture disposes its model when it returns)
+    let model: tf.LayersModel | null = null
+    let trained: LayerWeights | null = null
+    const stopObserving = job.modelDir ? observeBuiltModels((m) => (model = m)) : () => {}
+    let result: Awaited<ReturnType<typeof trainArchitecture>>
+    try {
+      result = await trainArchitecture(job.architecture, data, job.train, {
+        seed: job.seed,
+        signal: controller.signal,
+        onEpoch: (m) => {
+          if (model !== null) trained = snapshotWeights(model)
+          post({ type: 'epoch', trialId: job.trialId, ...m })
+        },
+      })
+    } finally {
+      stopObserving()
+    }
+    // a model that cannot be saved (disk full, no permission) must not fail a trained trial: it is then
+    // simply not exportable, which the Export view says
+    if (job.modelDir && trained !== null)
+      await saveTrainedModel(job.architecture, data.inputShape, trained, job.modelDir).catch(() => {})
     const { valAccuracy, valLoss, params, trainTimeMs } = result
     const samplesPerSec = trainTimeMs > 0 ? (result.samplesSeen * 1000) / trainTimeMs : 0
     const tfMemory = tf.memory()

@@ -11,6 +11,8 @@ export interface TrialJob {
   train: TrainSettings
   /** Seeds weight init, dropout and batch order of this trial. */
   seed: number
+  /** Where the worker saves the trained model (TF.js format) when the trial completes; absent = not saved. */
+  modelDir?: string
 }
 
 /** The result of a trained trial: last-epoch validation scores, weight count, wall time in ms. */

@@ -1,23 +1,11 @@
-import type { Architecture, SearchSpaceDef } from '../../shared'
-import type { RngState } from '../rng'
-import { Rng } from '../rng'
-import { archHash, sampleArchitecture } from '../space'
-import type { SearchStrategy, TrialObservation } from './types'
+import type { BaseState } from './common'
+import { BaseStrategy } from './common'
+import type { Proposal, SearchStrategy, StrategyContext, TrialObservation } from './types'
 
-/** Options of RandomSearch: the space, the data's input shape and class count, and the seed. */
-export interface RandomSearchOptions {
-  space: SearchSpaceDef
-  inputShape: number[]
-  numClasses: number
-  seed: number
+/** Options of RandomSearch: the strategy context plus how hard to look for an unseen architecture. */
+export interface RandomSearchOptions extends StrategyContext {
   /** Extra draws allowed to find an architecture not proposed before (default 50). */
   maxRetries?: number
-}
-
-interface RandomSearchState {
-  strategy: 'random'
-  rng: RngState
-  seen: string[]
 }
 
 /**
@@ -25,22 +13,17 @@ interface RandomSearchState {
  * an architecture twice: up to `maxRetries` extra draws, after which a repeat is returned (small spaces).
  * Same options -> same sequence of proposals.
  */
-export class RandomSearch implements SearchStrategy {
-  private readonly rng: Rng
-  private readonly seen = new Set<string>()
+export class RandomSearch extends BaseStrategy implements SearchStrategy {
   private readonly maxRetries: number
 
-  constructor(private readonly opts: RandomSearchOptions) {
-    this.rng = new Rng(opts.seed)
+  constructor(opts: RandomSearchOptions) {
+    super('random', opts)
     this.maxRetries = opts.maxRetries ?? 50
   }
 
   /** Draws the next architecture, preferring one whose archHash was not proposed before. */
-  propose(): Architecture {
-    let arch = this.draw()
-    for (let retry = 0; retry < this.maxRetries && this.seen.has(archHash(arch)); retry++) arch = this.draw()
-    this.seen.add(archHash(arch))
-    return arch
+  propose(): Proposal {
+    return this.emit(this.randomUnseen(this.maxRetries))
   }
 
   /** Random search does not learn from results; observing marks the architecture as seen. */
@@ -49,22 +32,12 @@ export class RandomSearch implements SearchStrategy {
   }
 
   /** JSON-safe state: RNG state and the hashes already proposed. */
-  saveState(): RandomSearchState {
-    return { strategy: 'random', rng: this.rng.getState(), seen: [...this.seen] }
+  saveState(): BaseState {
+    return this.baseState()
   }
 
   /** Restores a state from saveState. */
   restoreState(state: unknown): void {
-    const s = state as Partial<RandomSearchState> | null
-    if (s?.strategy !== 'random' || s.rng === undefined || !Array.isArray(s.seen)) {
-      throw new TypeError('RandomSearch.restoreState: not a random-search state')
-    }
-    this.rng.setState(s.rng)
-    this.seen.clear()
-    for (const h of s.seen) this.seen.add(h)
-  }
-
-  private draw(): Architecture {
-    return sampleArchitecture(this.opts.space, this.rng, this.opts.inputShape, this.opts.numClasses)
+    this.restoreBase(state)
   }
 }

@@ -2,15 +2,24 @@ import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { searchSpaceDefSchema, webBanner, type RunConfig, type SearchSpace } from '../../shared'
+import {
+  STRATEGIES,
+  searchSpaceDefSchema,
+  webBanner,
+  type RunConfig,
+  type SearchSpace,
+  type StrategyName,
+} from '../../shared'
 import { openAppCore, type AppCore } from '../app'
 import { openAppDb } from '../db'
 import { createConsoleLogger } from '../logger'
 import { defaultDataDir } from '../paths'
 import { dispatch } from '../services'
 import { startWebServer } from '../server'
+import { benchNb201, NB201_STRATEGIES } from './bench-command'
 import { formatRunsTable, formatTrialLine } from './format'
 import { importCommand } from './import-command'
+import { EXPORT_USAGE, exportCommand } from './export-command'
 
 /** Where CLI output goes, and the signal that asks a long command (search, serve) to stop. */
 export interface CliIo {
@@ -31,7 +40,10 @@ Commands:
   search   Run a neural architecture search from the command line
              --space <preset key | file.json>  search space (required), e.g. quick-mlp
              --dataset <sample | dataset id>   data to search on (default: sample)
+             --strategy NAME   how candidates are chosen (default: random): ${STRATEGIES.join(', ')}
              --trials N        candidates to train (default: 10)
+             --budget-minutes M  stop after M minutes even if not all candidates were trained
+             --max-params P    never train a candidate with more than P weights
              --seed S          random seed; the same seed gives the same search (default: 0)
              --epochs E        training epochs per candidate (default: 1)
              --concurrency C   candidates trained at once (default: 1)
@@ -48,6 +60,14 @@ Commands:
              --seed S          seed of that split (default: 0)
              --name NAME       name shown in lists (default: the folder or file name)
   runs     List the runs stored in the data folder
+${EXPORT_USAGE}  bench    Reproduce a published benchmark: nas-studio bench nb201 [options]
+             --strategy S      ${NB201_STRATEGIES.join(', ')}, a comma list, or all (default: all)
+             --runs N          independent searches per strategy (default: 100)
+             --seed S          seed of the first run; run r uses S + r (default: 0)
+             --queries Q       fixed-query mode: Q queries per run instead of the simulated time budget
+             --budget-seconds T  simulated time budget per run (default: 12000, the paper's)
+             --file F          the nasbench201.json file (default: ../shared/benchmarks/nasbench201.json)
+             --out F           also write the full JSON (every run) to F
   serve    Start web mode: open the printed URL in a browser
              --port P          port on 127.0.0.1 (default: a free one)
              --backend B       compute backend: tensorflow, wasm or cpu (as for search)
@@ -73,6 +93,9 @@ const OPTIONS = {
     space: { type: 'string' },
     dataset: { type: 'string' },
     trials: { type: 'string' },
+    strategy: { type: 'string' },
+    'budget-minutes': { type: 'string' },
+    'max-params': { type: 'string' },
     seed: { type: 'string' },
     epochs: { type: 'string' },
     concurrency: { type: 'string' },
@@ -81,6 +104,17 @@ const OPTIONS = {
     backend: { type: 'string' },
   },
   runs: { ...common },
+  export: { ...common, trial: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+  bench: {
+    ...common,
+    strategy: { type: 'string' },
+    runs: { type: 'string' },
+    seed: { type: 'string' },
+    queries: { type: 'string' },
+    'budget-seconds': { type: 'string' },
+    file: { type: 'string' },
+    out: { type: 'string' },
+  },
   import: {
     ...common,
     kind: { type: 'string' },
@@ -149,7 +183,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       args: rest,
       options: OPTIONS[cmd],
       strict: true,
-      allowPositionals: cmd === 'import',
+      allowPositionals: cmd === 'import' || cmd === 'bench' || cmd === 'export',
     })
     values = parsed.values as Record<string, string | boolean | undefined>
     positionals = parsed.positionals
@@ -165,6 +199,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     if (cmd === 'runs') return listRuns(dataDir, io)
     if (cmd === 'import') return await importCommand(dataDir, positionals, values, io)
+    if (cmd === 'bench') return await bench(positionals, values, io)
+    if (cmd === 'export') return await exportCommand(dataDir, positionals, values, io)
     applyBackendOption(values.backend as string | undefined)
     if (cmd === 'serve') return await serve(dataDir, values, io)
     return await search(dataDir, values, io)
@@ -239,6 +275,21 @@ async function search(
   if (!spaceSpec)
     throw new UsageError('--space is required (a preset key such as quick-mlp, or a JSON file).')
   const maxTrials = intOption(values.trials as string | undefined, 'trials', 10, 1, 100000)
+  const strategy = (values.strategy as string | undefined) ?? 'random'
+  if (!(STRATEGIES as readonly string[]).includes(strategy))
+    throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${strategy}".`)
+  const budgetText = values['budget-minutes'] as string | undefined
+  const budgetMinutes = budgetText === undefined ? undefined : Number(budgetText)
+  if (
+    budgetMinutes !== undefined &&
+    !(Number.isFinite(budgetMinutes) && budgetMinutes > 0 && budgetMinutes <= 100000)
+  )
+    throw new UsageError(`--budget-minutes must be a number of minutes above 0, got "${budgetText}".`)
+  const maxParamsText = values['max-params'] as string | undefined
+  const maxParams =
+    maxParamsText === undefined
+      ? undefined
+      : intOption(maxParamsText, 'max-params', 0, 1, Number.MAX_SAFE_INTEGER)
   const seed = intOption(values.seed as string | undefined, 'seed', 0, 0, 2 ** 31 - 1)
   const epochs = intOption(values.epochs as string | undefined, 'epochs', 1, 1, 1000)
   const concurrency = intOption(values.concurrency as string | undefined, 'concurrency', 1, 1, 64)
@@ -269,8 +320,10 @@ async function search(
       name: (values.name as string | undefined) ?? `CLI search ${space.name}`,
       datasetId: dataset.id,
       spaceId: space.id,
-      strategy: 'random',
+      strategy: strategy as StrategyName,
       maxTrials,
+      ...(budgetMinutes !== undefined ? { budgetMinutes } : {}),
+      ...(maxParams !== undefined ? { objectives: { maxParams } } : {}),
       concurrency,
       seed,
       train: { epochs, batchSize, learningRate: 0.001, validationFraction: 0.1 },
@@ -278,7 +331,9 @@ async function search(
     const started = await dispatch(core.services.handlers, 'runs.start', config)
     if (!started.ok) throw new Error(started.error.message)
     const run = started.data as { id: string }
-    io.stdout(`Run ${run.id}: ${maxTrials} trial(s) of "${space.name}" on ${dataset.name}, seed ${seed}\n`)
+    io.stdout(
+      `Run ${run.id}: ${strategy}, ${maxTrials} trial(s)${budgetMinutes !== undefined ? ` or ${budgetMinutes} min` : ''} of "${space.name}" on ${dataset.name}, seed ${seed}\n`,
+    )
     const info = await core.services.handlers['app.info']({})
     io.stdout(backendLine(info.backend))
     const stop = core.services.events((msg) => {
@@ -310,6 +365,41 @@ async function search(
   } finally {
     await core.close()
   }
+}
+
+async function bench(
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<number> {
+  const [what, ...extra] = positionals
+  if (what !== 'nb201' || extra.length > 0)
+    throw new UsageError(
+      'the only benchmark is nb201: nas-studio bench nb201 --strategy NAME --runs N --seed S',
+    )
+  const spec = (values.strategy as string | undefined) ?? 'all'
+  const strategies = spec === 'all' ? NB201_STRATEGIES : spec.split(',').map((x) => x.trim())
+  const queriesText = values.queries as string | undefined
+  await benchNb201({
+    strategies,
+    runs: intOption(values.runs as string | undefined, 'runs', 100, 1, 100000),
+    seed: intOption(values.seed as string | undefined, 'seed', 0, 0, 2 ** 31 - 1),
+    queries: queriesText === undefined ? undefined : intOption(queriesText, 'queries', 100, 1, 15625),
+    budgetSeconds: intOption(
+      values['budget-seconds'] as string | undefined,
+      'budget-seconds',
+      12000,
+      1,
+      10 ** 9,
+    ),
+    file: values.file as string | undefined,
+    out: values.out as string | undefined,
+    stdout: io.stdout,
+    stderr: io.stderr,
+  }).catch((err: unknown) => {
+    throw new UsageError((err as Error).message)
+  })
+  return EXIT.ok
 }
 
 async function serve(

@@ -103,6 +103,40 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE datasets ADD COLUMN import_options TEXT;
     `,
   },
+  {
+    version: 3,
+    description: 'runs: notes and tags (History view)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN notes TEXT;
+      ALTER TABLE runs ADD COLUMN tags TEXT;
+    `,
+  },
+  {
+    version: 4,
+    description: 'trials: folder of the saved trained model; exports: index by run',
+    sql: `
+      ALTER TABLE trials ADD COLUMN model_dir TEXT;
+      CREATE INDEX exports_run ON exports(run_id, created_at);
+    `,
+  },
+  {
+    version: 5,
+    description: 'runs: strategy state and Pareto front; alpha_snapshots of differentiable searches',
+    sql: `
+      ALTER TABLE runs ADD COLUMN strategy_state TEXT;
+      ALTER TABLE runs ADD COLUMN pareto TEXT;
+      CREATE TABLE alpha_snapshots (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch INTEGER NOT NULL,
+        cell TEXT NOT NULL,
+        ops TEXT NOT NULL,
+        edges TEXT NOT NULL,
+        weights TEXT NOT NULL,
+        beta TEXT,
+        PRIMARY KEY (run_id, epoch, cell)
+      );
+    `,
+  },
 ]
 
 /** The schema version this build writes (PRAGMA user_version after migrating). */

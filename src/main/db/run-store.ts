@@ -13,5 +13,8 @@ export function createRunStore(runs: RunsRepo, trials: TrialsRepo): RunStore {
     updateTrial: (trial: Trial) => trials.update(trial),
     insertEpoch: (epoch: TrialEpoch) => trials.insertEpoch(epoch),
     updateRun: (run: Run) => runs.update(run),
+    saveStrategyState: (runId, state) => runs.saveStrategyState(runId, state),
+    savePareto: (runId, front) => runs.savePareto(runId, front),
+    insertAlphaSnapshot: (snapshot) => runs.insertAlphaSnapshot(snapshot),
   }
 }

@@ -1,4 +1,12 @@
-import { runSchema, type Run, type SearchSpaceDef } from '../../shared'
+import {
+  alphaSnapshotSchema,
+  paretoPointSchema,
+  runSchema,
+  type AlphaSnapshot,
+  type ParetoPoint,
+  type Run,
+  type SearchSpaceDef,
+} from '../../shared'
 import type { Db } from './connection'
 import { jsonColumn, notFound, validateRow } from './row'
 
@@ -15,15 +23,27 @@ interface RunRow {
   bestValAccuracy: number | null
   backend: string | null
   error: string | null
+  notes: string | null
+  tags: string | null
 }
 
 const SELECT = `SELECT id, config, status, created_at AS createdAt, started_at AS startedAt,
   finished_at AS finishedAt, trials_completed AS trialsCompleted, trials_failed AS trialsFailed,
-  best_trial_id AS bestTrialId, best_val_accuracy AS bestValAccuracy, backend, error FROM runs`
+  best_trial_id AS bestTrialId, best_val_accuracy AS bestValAccuracy, backend, error, notes, tags FROM runs`
 
 function fromRow(row: RunRow): Run {
   const where = `Run ${row.id}`
-  return validateRow(runSchema, { ...row, config: jsonColumn(row.config, `${where} config`) }, where)
+  const { notes, tags, ...rest } = row
+  return validateRow(
+    runSchema,
+    {
+      ...rest,
+      config: jsonColumn(row.config, `${where} config`),
+      ...(notes !== null ? { notes } : {}),
+      ...(tags !== null ? { tags: jsonColumn(tags, `${where} tags`) } : {}),
+    },
+    where,
+  )
 }
 
 /** The process that owns a run while it is queued or running (to tell a live run from a crashed one). */
@@ -87,6 +107,31 @@ export class RunsRepo {
     if (info.changes === 0) throw notFound('run', run.id)
   }
 
+  /** Sets a run's notes and/or tags (undefined leaves one as it is); NasError('not_found') if no such run. */
+  annotate(id: string, notes: string | undefined, tags: string[] | undefined): void {
+    const info = this.db
+      .prepare(`UPDATE runs SET notes = COALESCE(?, notes), tags = COALESCE(?, tags) WHERE id = ?`)
+      .run(notes ?? null, tags === undefined ? null : JSON.stringify(tags), id)
+    if (info.changes === 0) throw notFound('run', id)
+  }
+
+  /** Per run: the best trial's parameter count and the number of trials recorded (History view). */
+  summaries(): Array<{ runId: string; bestParams: number | null; trials: number }> {
+    return this.db
+      .prepare(
+        `SELECT r.id AS runId, b.params AS bestParams,
+           (SELECT count(*) FROM trials t WHERE t.run_id = r.id) AS trials
+         FROM runs r LEFT JOIN trials b ON b.id = r.best_trial_id ORDER BY r.created_at DESC, r.rowid DESC`,
+      )
+      .all() as Array<{ runId: string; bestParams: number | null; trials: number }>
+  }
+
+  /** Deletes a run; its trials and epochs go with it (ON DELETE CASCADE). */
+  delete(id: string): void {
+    const info = this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id)
+    if (info.changes === 0) throw notFound('run', id)
+  }
+
   /** The run with this id, or null. */
   get(id: string): Run | null {
     const row = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as RunRow | undefined
@@ -103,6 +148,73 @@ export class RunsRepo {
   /** All runs, newest first. */
   list(): Run[] {
     return (this.db.prepare(`${SELECT} ORDER BY created_at DESC, rowid DESC`).all() as RunRow[]).map(fromRow)
+  }
+
+  /** Stores the strategy's JSON state (RNG included) after a result, replacing the previous one. */
+  saveStrategyState(id: string, state: unknown): void {
+    this.db.prepare(`UPDATE runs SET strategy_state = ? WHERE id = ?`).run(JSON.stringify(state), id)
+  }
+
+  /** The last strategy state saved for the run, or null (to resume it). */
+  strategyState(id: string): unknown {
+    const row = this.db.prepare(`SELECT strategy_state AS s FROM runs WHERE id = ?`).get(id) as
+      { s: string | null } | undefined
+    return row?.s ? jsonColumn(row.s, `Run ${id} strategy_state`) : null
+  }
+
+  /** Replaces the run's Pareto front. */
+  savePareto(id: string, front: ParetoPoint[]): void {
+    this.db.prepare(`UPDATE runs SET pareto = ? WHERE id = ?`).run(JSON.stringify(front), id)
+  }
+
+  /** The run's Pareto front (empty before a trial completed); NasError('not_found') for an unknown run. */
+  pareto(id: string): ParetoPoint[] {
+    const row = this.db.prepare(`SELECT pareto AS p FROM runs WHERE id = ?`).get(id) as
+      { p: string | null } | undefined
+    if (!row) throw notFound('run', id)
+    if (!row.p) return []
+    const where = `Run ${id} pareto`
+    return validateRow(paretoPointSchema.array(), jsonColumn(row.p, where), where)
+  }
+
+  /** Appends (or replaces) one epoch's architecture weights. */
+  insertAlphaSnapshot(s: AlphaSnapshot): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO alpha_snapshots (run_id, epoch, cell, ops, edges, weights, beta) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        s.runId,
+        s.epoch,
+        s.cell,
+        JSON.stringify(s.ops),
+        JSON.stringify(s.edges),
+        JSON.stringify(s.weights),
+        s.beta === undefined ? null : JSON.stringify(s.beta),
+      )
+  }
+
+  /** Architecture weights of a differentiable run, by epoch then cell kind; empty for other strategies. */
+  alphaSnapshots(id: string): AlphaSnapshot[] {
+    const rows = this.db
+      .prepare(
+        `SELECT run_id AS runId, epoch, cell, ops, edges, weights, beta FROM alpha_snapshots WHERE run_id = ? ORDER BY epoch, cell`,
+      )
+      .all(id) as Array<Record<string, unknown>>
+    return rows.map((r) => {
+      const where = `Alpha snapshot ${id}/${String(r.epoch)}`
+      return validateRow(
+        alphaSnapshotSchema,
+        {
+          ...r,
+          ops: jsonColumn(r.ops, where),
+          edges: jsonColumn(r.edges, where),
+          weights: jsonColumn(r.weights, where),
+          beta: r.beta === null ? undefined : jsonColumn(r.beta, where),
+        },
+        where,
+      )
+    })
   }
 
   /** The search space definition snapshot taken when the run started, or null. */

@@ -50,6 +50,26 @@ export class SpacesRepo {
       .run(space.name, space.description, JSON.stringify(space.def), id)
   }
 
+  /** Replaces one of the user's own spaces' name, description and definition. */
+  updateOwn(id: string, space: Pick<SearchSpace, 'name' | 'description' | 'def'>): void {
+    const info = this.db
+      .prepare(`UPDATE spaces SET name = ?, description = ?, def = ? WHERE id = ? AND preset = 0`)
+      .run(space.name, space.description, JSON.stringify(space.def), id)
+    if (info.changes === 0) throw notFound('search space', id)
+  }
+
+  /** How many runs searched this space. */
+  runCount(id: string): number {
+    const row = this.db.prepare(`SELECT count(*) AS n FROM runs WHERE space_id = ?`).get(id) as { n: number }
+    return row.n
+  }
+
+  /** Deletes one of the user's own spaces (presets stay). */
+  deleteOwn(id: string): void {
+    const info = this.db.prepare(`DELETE FROM spaces WHERE id = ? AND preset = 0`).run(id)
+    if (info.changes === 0) throw notFound('search space', id)
+  }
+
   /** The space with this id, or null. */
   get(id: string): SearchSpace | null {
     const row = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as SpaceRow | undefined

@@ -119,4 +119,11 @@ export class TrialsRepo {
       this.db.prepare(`${SELECT_EPOCH} WHERE trial_id = ? ORDER BY epoch`).all(trialId) as unknown[]
     ).map((row) => validateRow(trialEpochSchema, row, `Epoch of trial ${trialId}`))
   }
+
+  /** Every epoch of a run's trials, by trial then epoch (for learning curves). */
+  listRunEpochs(runId: string): TrialEpoch[] {
+    return (
+      this.db.prepare(`${SELECT_EPOCH} WHERE run_id = ? ORDER BY trial_id, epoch`).all(runId) as unknown[]
+    ).map((row) => validateRow(trialEpochSchema, row, `Epoch of run ${runId}`))
+  }
 }

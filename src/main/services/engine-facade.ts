@@ -1,4 +1,5 @@
 import type { Clock, EventSink, Logger, RunStore } from '../../engine/ports'
+import type { ExportTrialRequest, ExportTrialResult, PredictRequest, PredictResult } from '../../engine'
 import type { Dataset, DatasetImportRequest, DatasetPreview, Run, SearchSpaceDef } from '../../shared'
 
 /** A compute backend as the engine reports it. */
@@ -57,4 +58,14 @@ export interface EngineApi {
     logger?: Logger
     signal?: AbortSignal
   }): Promise<Run>
+  /** Writes and verifies one export of a trial's saved model (src/engine/export); absent in fakes. */
+  exportTrial?(req: ExportTrialRequest): Promise<ExportTrialResult>
+  /** Predicts one image or row with a saved model or an export (the try-it panel); absent in fakes. */
+  predictSample?(req: PredictRequest): Promise<PredictResult>
+  /** Makes trial workers save each completed trial's trained model; absent in fakes (nothing is saved). */
+  withModelSaving?<R extends TrialRunnerLike>(
+    runner: R,
+    modelDirFor: (trialId: string) => string,
+    onSaved: (trialId: string, dir: string) => void,
+  ): R
 }

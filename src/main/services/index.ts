@@ -14,6 +14,8 @@ import {
 import type { AppDb } from '../db'
 import { createDatasetService } from './datasets-service'
 import { createEventHub, type EventSubscribe } from './event-hub'
+import { createExportService } from './exports-service'
+import { createStudioHandlers } from './studio-service'
 import type { BackendInfo, EngineApi, TrialRunnerLike } from './engine-facade'
 
 export type { EngineApi, BackendInfo, TrialRunnerLike, PresetSpace } from './engine-facade'
@@ -88,6 +90,17 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     nowIso,
   })
   registerPresetSpaces(opts, logger, nowIso)
+  const exportsSvc = createExportService({
+    db,
+    engine,
+    dataDir: opts.dataDir,
+    appName: opts.appName ?? 'NAS Studio',
+    version: opts.version ?? '0.0.0',
+    withCacheDir: datasets.withCacheDir,
+    newId: randomUUID,
+    nowIso,
+    logger,
+  })
 
   const getBackend = (): Promise<BackendInfo> =>
     (backend ??= engine.detectBackend().catch((err: unknown) => ({
@@ -128,6 +141,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'datasets.list': async () => db.datasets.list(),
     ...datasets.handlers,
     'spaces.list': async () => db.spaces.list(),
+    ...createStudioHandlers({ db, nowIso, newId: randomUUID }),
     'runs.list': async () => db.runs.list(),
     'runs.get': async ({ runId }) => db.runs.require(runId),
     'runs.start': async (config) => {
@@ -160,7 +174,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
             space: space.def,
             dataset: datasets.withCacheDir(dataset),
             store: db.store,
-            runner: getRunner(),
+            runner: exportsSvc.withModelSaving(getRunner()),
             emit: hub.publish,
             clock,
             logger,
@@ -192,6 +206,27 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       entry.controller.abort()
       // The engine writes 'cancelled' and emits run.updated when the trial in flight has stopped.
       return db.runs.require(runId)
+    },
+    'runs.delete': async ({ runId }) => {
+      const run = db.runs.require(runId)
+      if (active.has(runId) || !FINISHED_RUN_STATUSES.has(run.status)) {
+        throw new NasError(
+          'conflict',
+          `Run "${run.config.name}" is still running; stop it before deleting it.`,
+          {
+            runId,
+          },
+        )
+      }
+      await exportsSvc.forgetRunModels(runId)
+      db.runs.delete(runId)
+      return { deleted: true as const, id: runId }
+    },
+    ...exportsSvc.handlers,
+    'runs.pareto': async ({ runId }) => db.runs.pareto(runId),
+    'runs.alphas': async ({ runId }) => {
+      db.runs.require(runId)
+      return db.runs.alphaSnapshots(runId)
     },
     'trials.list': async ({ runId }) => {
       db.runs.require(runId)

@@ -15,6 +15,7 @@ import { FakeIpcMain } from '../../helpers/fake-ipc'
 import { postApi } from '../../helpers/http'
 import { makeServices } from '../../helpers/services'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { findAppRoot } from '../../../src/main/paths'
 
 /**
@@ -101,9 +102,37 @@ const validRequests: Record<Method, () => unknown> = {
   'runs.get': () => ({ runId: runA }),
   'runs.start': () => config,
   'runs.cancel': () => ({ runId: runB }),
+  'runs.pareto': () => ({ runId: runA }),
+  'runs.alphas': () => ({ runId: runA }),
   'trials.list': () => ({ runId: runA }),
   'trials.epochs': () => ({ trialId }),
+  'spaces.analyze': () => ({ def: quickMlpDef(), inputShape: [28, 28, 1], numClasses: 10, samples: 4 }),
+  'spaces.save': () => ({ name: 'My MLP', description: 'saved by the contract test', def: quickMlpDef() }),
+  'spaces.delete': () => ({ spaceId: savedSpaceId }),
+  'runs.delete': () => ({ runId: runB }),
+  'runs.annotate': () => ({ runId: runA, notes: 'first try', tags: ['contract'] }),
+  'trials.runEpochs': () => ({ runId: runA }),
+  'runs.summaries': () => ({}),
+  'trials.analyze': () => ({ trialId }),
+  'exports.create': () => ({ runId: runA, format: 'onnx' }),
+  'exports.list': () => ({ runId: runA }),
+  'exports.trials': () => ({ runId: runA }),
+  'exports.predict': () => ({ trialId, imageBase64: pngBase64 }),
 }
+
+/** Methods whose second call cannot answer like the first (they create or delete). */
+const CHANGING: Method[] = [
+  'runs.start',
+  'runs.cancel',
+  'datasets.import',
+  'spaces.save',
+  'spaces.delete',
+  'runs.delete',
+  'exports.create',
+]
+let pngBase64 = ''
+let savedSpaceId = ''
+const quickMlpDef = () => ctx.db.spaces.require(presetSpaceId('quick-mlp')).def
 
 describe('contract: IPC and HTTP serve every method alike', () => {
   it('covers exactly the methods of the contract', () => {
@@ -137,7 +166,37 @@ describe('contract: IPC and HTTP serve every method alike', () => {
     ])
   })
 
-  it.each(METHODS.filter((m) => m !== 'runs.start' && m !== 'runs.cancel' && m !== 'datasets.import'))(
+  it('saves a space, then deletes it and a finished run, through both transports', async () => {
+    const [a, b] = await both('spaces.save', validRequests['spaces.save']())
+    expect(a.ok && b.ok).toBe(true)
+    savedSpaceId = (a as { data: { id: string } }).data.id
+    // the first delete (IPC) deletes, the second (HTTP) finds nothing left
+    const d1 = await viaIpc('spaces.delete', validRequests['spaces.delete']())
+    const d2 = await viaHttp('spaces.delete', validRequests['spaces.delete']())
+    expect(d1).toEqual({ ok: true, data: { deleted: true, id: savedSpaceId } })
+    expect(d2).toEqual({ ok: false, error: expect.objectContaining({ code: 'not_found' }) })
+    const r1 = await viaHttp('runs.delete', validRequests['runs.delete']())
+    const r2 = await viaIpc('runs.delete', validRequests['runs.delete']())
+    expect(r1).toEqual({ ok: true, data: { deleted: true, id: runB } })
+    expect(r2).toEqual({ ok: false, error: expect.objectContaining({ code: 'not_found' }) })
+  })
+
+  it('exports the best trial through both transports, verified in onnxruntime', async () => {
+    const [a, b] = await both('exports.create', validRequests['exports.create']())
+    for (const r of [a, b]) {
+      expect(r.ok, JSON.stringify(r)).toBe(true)
+      expect((r as { data: { status: string; trialId: string } }).data).toMatchObject({
+        status: 'verified',
+        trialId,
+      })
+    }
+    const png = await sharp({ create: { width: 30, height: 20, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer()
+    pngBase64 = png.toString('base64')
+  })
+
+  it.each(METHODS.filter((m) => !CHANGING.includes(m)))(
     '%s answers ok and the same on both',
     async (method) => {
       const [a, b] = await both(method, validRequests[method]())

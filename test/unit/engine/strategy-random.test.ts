@@ -1,15 +1,13 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SearchSpaceDef } from '../../../src/shared'
-import { archHash } from '../../../src/engine/space'
 import { loadPresetSpaces } from '../../../src/engine/space/presets'
 import { RandomSearch } from '../../../src/engine/strategy/random'
 
 const space = loadPresetSpaces(path.resolve(__dirname, '../../../resources/presets'))[0]!.def
 const make = (seed: number, def: SearchSpaceDef = space): RandomSearch =>
   new RandomSearch({ space: def, inputShape: [28, 28, 1], numClasses: 10, seed })
-const hashes = (s: RandomSearch, n: number): string[] =>
-  Array.from({ length: n }, () => archHash(s.propose()))
+const hashes = (s: RandomSearch, n: number): string[] => Array.from({ length: n }, () => s.propose().archHash)
 
 describe('RandomSearch', () => {
   it('same seed gives the same proposals; another seed differs', () => {

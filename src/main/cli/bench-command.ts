@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { Nb201Table } from '../../engine/evaluate/nb201-table'
+import type { Nb201Budget, Nb201ProtocolResult } from '../../engine/evaluate/nb201-bench'
+import { formatNb201Table, runNb201Protocol } from '../../engine/evaluate/nb201-bench'
+import { isBlackBox, type BlackBoxStrategyName } from '../../engine/strategy'
+
+/** Where the CLI looks for the NAS-Bench-201 file when --file is not given. */
+export const DEFAULT_NB201_FILES = [
+  '../shared/benchmarks/nasbench201.json',
+  'shared/benchmarks/nasbench201.json',
+]
+
+/** The strategies the NB201 protocol runs ('asha' needs several fidelities; the file has one at 12 epochs). */
+export const NB201_STRATEGIES: BlackBoxStrategyName[] = [
+  'random',
+  'evolution',
+  'local',
+  'tpe',
+  'bo',
+  'reinforce',
+]
+
+/** What `nas-studio bench nb201` needs: parsed options and output functions. */
+export interface BenchOptions {
+  strategies: string[]
+  runs: number
+  seed: number
+  /** Fixed-query mode when set; else the paper's 12,000 simulated seconds (or --budget-seconds). */
+  queries?: number
+  budgetSeconds: number
+  file?: string
+  /** JSON output path (default bench/results/nb201.json when run from the repository). */
+  out?: string
+  stdout: (t: string) => void
+  stderr: (t: string) => void
+}
+
+/**
+ * `nas-studio bench nb201`: runs NAS-Bench-201's search protocol for each strategy, prints the Markdown table
+ * beside the published rows and the JSON, and writes the JSON to `out`. Returns the results.
+ */
+export async function benchNb201(opts: BenchOptions): Promise<Nb201ProtocolResult[]> {
+  const file = opts.file ?? DEFAULT_NB201_FILES.map((f) => resolve(f)).find((f) => existsSync(f))
+  if (file === undefined)
+    throw new Error(
+      `No NAS-Bench-201 file found at ${DEFAULT_NB201_FILES.join(' or ')}: point to it with --file nasbench201.json.`,
+    )
+  for (const s of opts.strategies) {
+    if (!isBlackBox(s) || s === 'asha')
+      throw new Error(
+        `--strategy ${s} cannot run the NB201 protocol; use ${NB201_STRATEGIES.join(', ')} or all.`,
+      )
+  }
+  const table = Nb201Table.load(file)
+  const budget: Nb201Budget =
+    opts.queries !== undefined
+      ? { kind: 'queries', count: opts.queries }
+      : { kind: 'time', seconds: opts.budgetSeconds }
+  const results: Nb201ProtocolResult[] = []
+  for (const s of opts.strategies as BlackBoxStrategyName[]) {
+    const started = Date.now()
+    results.push(
+      await runNb201Protocol({
+        table,
+        strategy: s,
+        runs: opts.runs,
+        seed: opts.seed,
+        budget,
+        onRun: (done, total) => {
+          if (done % 25 === 0 || done === total) opts.stderr(`  ${s}: ${done}/${total} runs\n`)
+        },
+      }),
+    )
+    opts.stderr(`${s}: ${opts.runs} runs in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  }
+  const what =
+    budget.kind === 'time'
+      ? `simulated budget ${budget.seconds} s per run (query cost = CIFAR-10 train_time_200_s x 12/200)`
+      : `${budget.count} queries per run`
+  opts.stdout(
+    `NAS-Bench-201 protocol: search on CIFAR-10 with val_acc_12 as the signal, ${what}; ${opts.runs} runs from seed ${opts.seed}; ` +
+      `reported: 200-epoch accuracies (%) of the chosen architecture, mean±std over runs.\n\n`,
+  )
+  opts.stdout(`${formatNb201Table(results)}\n\n`)
+  const json = JSON.stringify({ file, results: results.map(({ results: _runs, ...rest }) => rest) }, null, 2)
+  opts.stdout(`${json}\n`)
+  if (opts.out !== undefined) {
+    mkdirSync(dirname(opts.out), { recursive: true })
+    writeFileSync(opts.out, JSON.stringify({ file, results }, null, 1))
+    opts.stderr(`Wrote ${opts.out}\n`)
+  }
+  return results
+}

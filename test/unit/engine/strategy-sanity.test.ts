@@ -1,0 +1,244 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Architecture, Dataset, Nb201Space, Run, Trial } from '../../../src/shared'
+import { NB201_OPS } from '../../../src/shared'
+import { initCompute } from '../../../src/engine/compute/backend'
+import { runSearch } from '../../../src/engine/execution/scheduler'
+import type { TrialRunner } from '../../../src/engine/execution/types'
+import type { RunStore } from '../../../src/engine/ports'
+import { Rng } from '../../../src/engine/rng'
+import { countParams, nb201FromString, sampleArchitecture } from '../../../src/engine/space'
+import { BLACK_BOX_STRATEGIES, createStrategy } from '../../../src/engine/strategy'
+import type { SearchStrategy } from '../../../src/engine/strategy'
+
+/**
+ * The sanity test every strategy must pass (NNI's pattern): a toy space (the NAS-Bench-201 cell with one cell
+ * per stage) and a known-formula evaluator. Each edge adds a fixed value per op, and two edges interact, so
+ * the optimum is known (1.0) and the landscape is not purely additive. Lower fidelity adds a deterministic
+ * per-architecture distortion that shrinks to zero at full budget (so ASHA has something to be fooled by).
+ */
+const space: Nb201Space = {
+  family: 'nb201',
+  version: 1,
+  ops: [...NB201_OPS],
+  channels: [4],
+  cellsPerStage: [1],
+}
+const ctx = (seed: number) => ({ space, inputShape: [8, 8, 1], numClasses: 3, seed })
+const VALUE = [
+  [0, 0.2, 0.5, 1, 0.3],
+  [0, 0.6, 1, 0.4, 0.2],
+  [0, 1, 0.3, 0.5, 0.4],
+  [0, 0.3, 0.6, 0.2, 1],
+  [0, 0.2, 1, 0.7, 0.1],
+  [0, 0.5, 0.4, 1, 0.3],
+]
+function formula(arch: Architecture, fidelity = 1): number {
+  const g = arch.genotype
+  if (g?.family !== 'nb201') throw new Error('not nb201')
+  const ops = nb201FromString(g.cell).map((o) => NB201_OPS.indexOf(o))
+  let s = ops.reduce((acc, op, e) => acc + VALUE[e]![op]!, 0) / 6
+  if (ops[0] === ops[5]) s *= 0.9 // an interaction between two edges
+  const h = ops.reduce((a, op) => (a * 31 + op) % 997, 7) / 997
+  return s * (0.8 + 0.2 * fidelity) + (1 - fidelity) * 0.1 * h
+}
+
+/** Proposes and observes until `budget` full-training equivalents are spent; returns the trajectory. */
+function drive(
+  strategy: SearchStrategy,
+  budget: number,
+  from: { spent: number } = { spent: 0 },
+): {
+  hashes: string[]
+  best: number
+  spent: number
+} {
+  const hashes: string[] = []
+  let best = 0
+  let spent = from.spent
+  while (spent < budget - 1e-9) {
+    const p = strategy.propose()
+    if (spent + p.fidelity > budget + 1e-9) break
+    spent += p.fidelity
+    const acc = formula(p.architecture, p.fidelity)
+    hashes.push(`${p.archHash}@${p.fidelity.toFixed(3)}`)
+    strategy.observe({
+      architecture: p.architecture,
+      archHash: p.archHash,
+      valAccuracy: acc,
+      fidelity: p.fidelity,
+    })
+    if (p.fidelity >= 1) best = Math.max(best, acc)
+  }
+  return { hashes, best, spent }
+}
+
+const SEEDS = [1, 2, 3, 4, 5, 6]
+const BUDGET = 40
+
+describe('every strategy on a toy space with a known formula', () => {
+  beforeAll(async () => {
+    await initCompute()
+  })
+  const meanBest = (name: (typeof BLACK_BOX_STRATEGIES)[number]): number =>
+    SEEDS.reduce((a, seed) => a + drive(createStrategy(name, ctx(seed)), BUDGET).best, 0) / SEEDS.length
+  let randomMean = 0
+
+  it('random search is the baseline', () => {
+    randomMean = meanBest('random')
+    expect(randomMean).toBeGreaterThan(0.5)
+    expect(randomMean).toBeLessThan(1)
+  })
+
+  it.each(BLACK_BOX_STRATEGIES.filter((s) => s !== 'random'))('%s improves on random', (name) => {
+    const mean = meanBest(name)
+    expect(mean, `${name} mean best ${mean.toFixed(4)} vs random ${randomMean.toFixed(4)}`).toBeGreaterThan(
+      randomMean,
+    )
+  })
+
+  it.each(BLACK_BOX_STRATEGIES)('%s respects the budget and resumes to the identical trajectory', (name) => {
+    const whole = drive(createStrategy(name, ctx(11)), BUDGET)
+    expect(whole.spent).toBeLessThanOrEqual(BUDGET + 1e-9)
+    const a = createStrategy(name, ctx(11))
+    const first = drive(a, BUDGET / 2)
+    const state = JSON.parse(JSON.stringify(a.saveState())) as unknown
+    const b = createStrategy(name, ctx(999))
+    b.restoreState(state)
+    const second = drive(b, BUDGET, { spent: first.spent })
+    expect([...first.hashes, ...second.hashes]).toEqual(whole.hashes)
+    // same seed, same search
+    expect(drive(createStrategy(name, ctx(11)), BUDGET).hashes).toEqual(whole.hashes)
+  })
+})
+
+describe('the scheduler drives any strategy within its budgets', () => {
+  const dataset: Dataset = {
+    id: 'ds',
+    name: 'toy',
+    source: 'idx',
+    path: '/nowhere',
+    hash: 'h',
+    inputShape: [8, 8, 1],
+    classNames: ['a', 'b', 'c'],
+    numTrain: 10,
+    numTest: 2,
+    createdAt: '',
+  }
+  const baseRun = (over: Partial<Run['config']>): Run => ({
+    id: 'r',
+    config: {
+      name: 'x',
+      datasetId: 'ds',
+      spaceId: 's',
+      strategy: 'evolution',
+      maxTrials: 12,
+      concurrency: 2,
+      seed: 3,
+      train: { epochs: 9, batchSize: 4, learningRate: 0.01, validationFraction: 0.2 },
+      ...over,
+    },
+    status: 'queued',
+    createdAt: '',
+    startedAt: null,
+    finishedAt: null,
+    trialsCompleted: 0,
+    trialsFailed: 0,
+    bestTrialId: null,
+    bestValAccuracy: null,
+    backend: null,
+    error: null,
+  })
+  const runner = (delayMs: number, epochsSeen: number[]): TrialRunner => ({
+    async run(job) {
+      await new Promise((r) => setTimeout(r, delayMs))
+      epochsSeen.push(job.train.epochs)
+      return {
+        valAccuracy: formula(job.architecture, job.train.epochs / 9),
+        valLoss: 1,
+        params: 1,
+        trainTimeMs: delayMs,
+      }
+    },
+    backend: () => null,
+    close: async () => {},
+  })
+  const memStore = () => {
+    const trials = new Map<string, Trial>()
+    const states: unknown[] = []
+    const fronts: unknown[] = []
+    const store: RunStore = {
+      insertTrial: (t) => trials.set(t.id, t),
+      updateTrial: (t) => trials.set(t.id, t),
+      insertEpoch: () => {},
+      updateRun: () => {},
+      saveStrategyState: (_id, s) => states.push(JSON.parse(JSON.stringify(s))),
+      savePareto: (_id, f) => fronts.push(f),
+    }
+    return { store, trials, states, fronts }
+  }
+
+  it('stops at the number of candidates, saves the strategy state after each result and the Pareto front', async () => {
+    const m = memStore()
+    const final = await runSearch({
+      run: baseRun({}),
+      space,
+      dataset,
+      store: m.store,
+      runner: runner(1, []),
+      emit: () => {},
+    })
+    expect(final.status).toBe('completed')
+    expect(m.trials.size).toBe(12)
+    expect(m.states).toHaveLength(12)
+    expect((m.states[11] as { strategy: string }).strategy).toBe('evolution')
+    expect(m.fronts.length).toBe(12)
+  })
+
+  it('stops after the wall-clock budget ("stop after N minutes")', async () => {
+    const m = memStore()
+    const t0 = Date.now()
+    const final = await runSearch({
+      run: baseRun({ maxTrials: 1000, budgetMinutes: 0.4 / 60, concurrency: 1 }),
+      space,
+      dataset,
+      store: m.store,
+      runner: runner(50, []),
+      emit: () => {},
+    })
+    expect(final.status).toBe('completed')
+    expect(Date.now() - t0).toBeLessThan(2000)
+    expect(m.trials.size).toBeGreaterThan(2)
+    expect(m.trials.size).toBeLessThan(20)
+  })
+
+  it('ASHA trains candidates with fewer epochs first; a hard parameter limit is never broken', async () => {
+    const m = memStore()
+    const seen: number[] = []
+    await runSearch({
+      run: baseRun({ strategy: 'asha', maxTrials: 30 }),
+      space,
+      dataset,
+      store: m.store,
+      runner: runner(1, seen),
+      emit: () => {},
+    })
+    expect(new Set(seen)).toEqual(new Set([1, 3, 9]))
+    const limited = memStore()
+    const rng = new Rng(5)
+    const sizes = Array.from({ length: 31 }, () =>
+      countParams(sampleArchitecture(space, rng, dataset.inputShape, 3), dataset.inputShape),
+    ).sort((a, b) => a - b)
+    const limit = sizes[15]!
+    await runSearch({
+      run: baseRun({ strategy: 'bo', maxTrials: 8, objectives: { maxParams: limit, secondary: 'params' } }),
+      space,
+      dataset,
+      store: limited.store,
+      runner: runner(1, []),
+      emit: () => {},
+    })
+    const params = [...limited.trials.values()].map((t) => t.params)
+    expect(params).toHaveLength(8)
+    expect(Math.max(...params)).toBeLessThanOrEqual(limit)
+  })
+})
