@@ -36,10 +36,26 @@ export function buildModel(arch: Architecture, inputShape: number[], seed: numbe
       `Architecture has no input node or its output ${arch.output} is unknown`,
     )
   }
-  return tf.model({ inputs: input, outputs: output })
+  const model = tf.model({ inputs: input, outputs: output })
+  builtModelObserver?.(model)
+  return model
 }
 
-function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): tf.layers.Layer {
+let builtModelObserver: ((model: tf.LayersModel) => void) | null = null
+
+/**
+ * Calls `fn` with every model buildModel builds from now on (until the returned function is called). Why: a
+ * trial worker keeps the trained weights of the model trainArchitecture builds and disposes internally.
+ */
+export function observeBuiltModels(fn: (model: tf.LayersModel) => void): () => void {
+  builtModelObserver = fn
+  return () => {
+    if (builtModelObserver === fn) builtModelObserver = null
+  }
+}
+
+/** The tf.js layer of one non-input node (layer name = node id); `rng` seeds its initialisers. */
+export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): tf.layers.Layer {
   const init = (): ReturnType<typeof tf.initializers.glorotUniform> =>
     tf.initializers.glorotUniform({ seed: rng.seed() })
   const name = node.id

@@ -1,0 +1,46 @@
+import { rename, rm } from 'node:fs/promises'
+import type { Architecture } from '../../shared'
+import type { tf } from '../compute/backend'
+import { buildModel } from '../evaluate/build-model'
+import '../evaluate/custom-layers'
+import type { LayerWeights } from './onnx'
+import { fileSaveHandler, loadModelDir, readLayerWeights, writeLayerWeights } from './tfjs-files'
+
+/**
+ * A completed trial's trained network on disk, <dataDir>/models/<trialId>/ in TF.js layers format (model.json +
+ * weights.bin, our custom layers included). It is what every export starts from, so a model trained again
+ * later (final training) is exported the same way by saving it here under its own id.
+ */
+
+/** Copies the current weights of `model` (a snapshot that survives the model's disposal). */
+export function snapshotWeights(model: tf.LayersModel): LayerWeights {
+  return readLayerWeights(model)
+}
+
+/**
+ * Rebuilds `arch` for `inputShape`, sets `weights` and writes it to `dir` (atomically: a temporary folder
+ * renamed into place). Every tensor is disposed.
+ */
+export async function saveTrainedModel(
+  arch: Architecture,
+  inputShape: number[],
+  weights: LayerWeights,
+  dir: string,
+): Promise<void> {
+  const model = buildModel(arch, inputShape, 0)
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
+  try {
+    writeLayerWeights(model, weights)
+    await model.save(fileSaveHandler(tmp))
+    await rm(dir, { recursive: true, force: true })
+    await rename(tmp, dir)
+  } finally {
+    model.dispose()
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/** Loads a trial's trained model written by saveTrainedModel (the caller disposes it). */
+export function loadTrainedModel(dir: string): Promise<tf.LayersModel> {
+  return loadModelDir(dir)
+}

@@ -1,0 +1,81 @@
+import { resolve } from 'node:path'
+import { EXPORT_FORMATS, type ExportFormat } from '../../shared'
+import { openAppCore } from '../app'
+import { createConsoleLogger } from '../logger'
+import type { CliIo } from './commands'
+
+/** Exit codes (as commands.ts): 0 ok, 1 failed (or not verified), 2 wrong usage. */
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+
+/** Help lines of `nas-studio export`, shown in the main usage text. */
+export const EXPORT_USAGE = `  export   Export a trained model: nas-studio export <run id> --format F --out DIR [options]
+             --format F        tfjs (model.json + weights), onnx (model.onnx) or report (report.html)
+             --out DIR         folder to write into (created if missing)
+             --trial ID        which trial (default: the run's best)
+             Model exports are reloaded (TF.js; onnxruntime) and compared with the trained model on 100
+             validation samples; the command fails when they differ by 1e-4 or more.
+`
+
+/**
+ * `nas-studio export RUN [--trial ID] --format tfjs|onnx|report --out DIR`: writes the export through the same
+ * service as the app (so it is verified and listed in the Export view) and prints the files and the check.
+ */
+export async function exportCommand(
+  dataDir: string,
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<number> {
+  const usage = (message: string): number => {
+    io.stderr(
+      `nas-studio export: ${message}\n\nUsage: nas-studio export <run id> [--trial ID] --format ${EXPORT_FORMATS.join('|')} --out DIR\n`,
+    )
+    return EXIT.usage
+  }
+  const [runId, ...extra] = positionals
+  if (!runId) return usage('the run id is missing (see "nas-studio runs").')
+  if (extra.length > 0) return usage(`unexpected argument "${extra[0]}".`)
+  const format = values.format as string | undefined
+  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format))
+    return usage(`--format must be one of ${EXPORT_FORMATS.join(', ')}${format ? `, got "${format}"` : ''}.`)
+  const out = values.out as string | undefined
+  if (!out) return usage('--out DIR is required.')
+  const logger = createConsoleLogger(values.verbose ? 'info' : 'warn', io.stderr)
+  const core = await openAppCore({
+    dataDir,
+    mode: 'web',
+    modeReason: 'Command line (nas-studio export)',
+    logger,
+  })
+  try {
+    const trialId = values.trial as string | undefined
+    const record = await core.services.handlers['exports.create']({
+      runId,
+      format: format as ExportFormat,
+      outDir: resolve(out),
+      ...(trialId ? { trialId } : {}),
+    })
+    const trial = core.db.trials.require(record.trialId)
+    io.stdout(
+      `Exported trial ${trial.index + 1} (${record.trialId}) as ${record.format} to ${record.outDir}\n`,
+    )
+    for (const f of record.files) io.stdout(`  ${f}\n`)
+    if (record.status === 'written') {
+      io.stdout('Written (a report is not a model, so there is nothing to verify).\n')
+      return EXIT.ok
+    }
+    const diff = record.maxAbsDiff === null ? 'n/a' : record.maxAbsDiff.toExponential(2)
+    if (record.status === 'verified') {
+      io.stdout(
+        `Verified: max |difference| ${diff} < ${record.tolerance} on ${record.samples} validation samples.\n`,
+      )
+      return EXIT.ok
+    }
+    io.stderr(
+      `NOT verified: the reloaded export differs from the trained model by up to ${diff} (limit ${record.tolerance}) on ${record.samples} validation samples.\n`,
+    )
+    return EXIT.failed
+  } finally {
+    await core.close()
+  }
+}
