@@ -78,9 +78,13 @@ async function stopServer(server: Server): Promise<void> {
   clearTimeout(timer)
 }
 
-/** Opens a page on `url` and records page errors and console errors (CSP violations show up there). */
-async function openPage(url: string, errors: string[]): Promise<Page> {
+/**
+ * Opens a page on `url` and records page errors and console errors (CSP violations show up there).
+ * `beforeLoad` runs before navigating (e.g. to watch the WebSocket, which opens while the page loads).
+ */
+async function openPage(url: string, errors: string[], beforeLoad?: (page: Page) => void): Promise<Page> {
   const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
+  beforeLoad?.(page)
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`)
@@ -124,8 +128,9 @@ describe('search in web mode', () => {
     const server = await startServer(dataDir)
     const errors: string[] = []
     const frames: string[] = []
-    const page = await openPage(server.url, errors)
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))))
+    const page = await openPage(server.url, errors, (p) =>
+      p.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))),
+    )
 
     // The token left the address bar; the status bar says which mode and backend are in use.
     await page.waitForSelector('[data-testid="runs-view"][data-state="ready"]')

@@ -14,6 +14,12 @@ export function createAppRouter(): Router {
       { path: '/runs/:id', name: 'run', component: () => import('./views/RunView.vue'), props: true },
       { path: '/new', name: 'new-search', component: () => import('./views/NewSearchView.vue') },
       { path: '/data', name: 'data', component: () => import('./views/DataView.vue') },
+      { path: '/design', name: 'design', component: () => import('./views/DesignView.vue') },
+      { path: '/search', redirect: '/new' },
+      { path: '/history', redirect: '/runs' },
+      { path: '/compare', name: 'compare', component: () => import('./views/CompareView.vue') },
+      { path: '/export', name: 'export', component: () => import('./views/ExportView.vue') },
+      { path: '/guide', name: 'guide', component: () => import('./views/GuideView.vue') },
       { path: '/:pathMatch(.*)*', redirect: '/runs' },
     ],
   })

@@ -66,10 +66,38 @@ export const useRunsStore = defineStore('runs', () => {
     return run
   }
 
+  /** Deletes a finished run (`runs.delete`) and drops it from the list. Throws ApiError. */
+  async function remove(runId: string): Promise<void> {
+    await useApi().call('runs.delete', { runId })
+    runs.value = runs.value.filter((r) => r.id !== runId)
+  }
+
+  /** Sets a run's notes and tags (`runs.annotate`). Throws ApiError. */
+  async function annotate(runId: string, notes: string, tags: string[]): Promise<Run> {
+    const run = await useApi().call('runs.annotate', { runId, notes, tags })
+    applyRun(run)
+    return run
+  }
+
   /** Applies 'run.updated' events from now on; returns the unsubscribe function. */
   function listen(): () => void {
     return useApi().onEvent('run.updated', applyRun)
   }
 
-  return { runs, sorted, loaded, loading, error, byId, applyRun, load, fetchRun, start, cancel, listen }
+  return {
+    runs,
+    sorted,
+    loaded,
+    loading,
+    error,
+    byId,
+    applyRun,
+    load,
+    fetchRun,
+    start,
+    cancel,
+    remove,
+    annotate,
+    listen,
+  }
 })

@@ -39,6 +39,8 @@ export const useTrialsStore = defineStore('trials', () => {
   const runId = ref<string | null>(null)
   const trials = ref<Trial[]>([])
   const latestEpochs = ref<Record<string, TrialEpoch>>({})
+  /** Every epoch of each trial (learning curves), from `trials.runEpochs` then live events. */
+  const epochs = ref<Record<string, TrialEpoch[]>>({})
   const selectedTrialId = ref<string | null>(null)
   const loading = ref(false)
   const error = ref<string | null>(null)
@@ -69,6 +71,25 @@ export const useTrialsStore = defineStore('trials', () => {
     if (epoch.runId !== runId.value) return
     const previous = latestEpochs.value[epoch.trialId]
     if (!previous || previous.epoch <= epoch.epoch) latestEpochs.value[epoch.trialId] = epoch
+    const list = (epochs.value[epoch.trialId] ??= [])
+    const at = list.findIndex((e) => e.epoch === epoch.epoch)
+    if (at === -1) list.push(epoch)
+    else list[at] = epoch
+    list.sort((a, b) => a.epoch - b.epoch)
+  }
+
+  /** Loads every epoch of the run (learning curves); a failure leaves the curves empty, nothing else. */
+  async function loadEpochs(id: string): Promise<void> {
+    try {
+      const list = await useApi().call('trials.runEpochs', { runId: id })
+      if (runId.value !== id) return
+      const next: Record<string, TrialEpoch[]> = {}
+      for (const e of list) (next[e.trialId] ??= []).push(e)
+      for (const l of Object.values(next)) l.sort((a, b) => a.epoch - b.epoch)
+      epochs.value = next
+    } catch {
+      // curves are a nicety: the table and charts of scores still work
+    }
   }
 
   /** Switches to `id`'s trials (`trials.list`); errors end up in `error`. */
@@ -76,6 +97,7 @@ export const useTrialsStore = defineStore('trials', () => {
     if (runId.value !== id) {
       trials.value = []
       latestEpochs.value = {}
+      epochs.value = {}
       selectedTrialId.value = null
     }
     runId.value = id
@@ -115,6 +137,8 @@ export const useTrialsStore = defineStore('trials', () => {
     runId,
     trials,
     latestEpochs,
+    epochs,
+    loadEpochs,
     selectedTrialId,
     loading,
     error,

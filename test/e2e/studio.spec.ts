@@ -1,0 +1,305 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
+import { makeShapesFolder } from '../helpers/bad-data'
+
+/**
+ * The whole studio by mouse, in web mode in Debian's Chromium: import a generated image folder, draw a search
+ * space by dragging blocks onto the canvas and drawing edges between them, start a short search and watch its
+ * candidates arrive, run it again, open History, compare the two runs and their winners' architecture diff.
+ * Every view is screenshotted into docs/ and checked with axe-core (no serious or critical violation).
+ * Waits are on state markers, never on sleeps.
+ */
+const root = resolve(import.meta.dirname, '../..')
+const cliPath = join(root, 'out/main/cli.js')
+const docs = join(root, 'docs')
+const axeSource = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8')
+const RUN_TIMEOUT_MS = 240_000
+const CANDIDATES = 2
+
+let proc: ChildProcess | null = null
+let browser: Browser | null = null
+let tmp = ''
+const axeReport: Record<string, string[]> = {}
+
+function startServer(dataDir: string): Promise<string> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  proc = child
+  let out = ''
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s:\n${out}`)), 60_000)
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = WEB_URL_PATTERN.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolvePromise(m[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
+    })
+  })
+}
+
+/** Runs axe-core in the page; returns the serious and critical violations as readable lines. */
+async function axe(page: Page, view: string): Promise<string[]> {
+  const loaded = await page.evaluate('typeof window.axe === "object"')
+  if (!loaded) await page.evaluate(axeSource)
+  const result = (await page.evaluate(
+    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`,
+  )) as Array<{ id: string; impact: string; help: string; nodes: string[] }>
+  const bad = result
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${view}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`)
+  axeReport[view] = result.map((v) => `${v.impact} ${v.id}`)
+  return bad
+}
+
+/** A full-page screenshot at the page's own height, so nav and status bar sit where a person sees them. */
+async function shot(page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 })
+  const height = Number(await page.evaluate('document.documentElement.scrollHeight'))
+  if (height > 800) await page.setViewportSize({ width: 1280, height: Math.min(height, 4000) })
+  await page.screenshot({ path: join(docs, `studio-${name}.png`), fullPage: true })
+  await page.setViewportSize({ width: 1280, height: 800 })
+}
+
+/** Centre of a block on the designer canvas, in page coordinates. */
+async function blockCenter(page: Page, nodeId: string): Promise<{ x: number; y: number }> {
+  const box = (await page.locator('[data-testid="designer-canvas"]').boundingBox())!
+  const item = page.locator(`[data-testid="canvas-block"][data-node-id="${nodeId}"]`)
+  return {
+    x: box.x + Number(await item.getAttribute('data-x')),
+    y: box.y + Number(await item.getAttribute('data-y')),
+  }
+}
+
+/** Draws an edge by dragging from one block to another (connect mode must be on). */
+async function drawEdge(page: Page, from: string, to: string): Promise<void> {
+  const a = await blockCenter(page, from)
+  const b = await blockCenter(page, to)
+  const before = Number(await page.getAttribute('[data-testid="designer-canvas"]', 'data-edges'))
+  await page.mouse.move(a.x, a.y)
+  await page.mouse.down()
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 })
+  await page.mouse.move(b.x, b.y, { steps: 8 })
+  // a few moves over the target, as a hand does, so the target is hovered before the release
+  await page.mouse.move(b.x + 3, b.y + 2, { steps: 4 })
+  await page.mouse.up()
+  await page.waitForSelector(`[data-testid="designer-canvas"][data-edges="${before + 1}"]`)
+}
+
+describe('the studio, end to end by mouse', () => {
+  beforeAll(async () => {
+    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx electron-vite build" first.`)
+    tmp = await mkdtemp(join(tmpdir(), 'nas-e2e-studio-'))
+    await makeShapesFolder(join(tmp, 'shapes'), 12)
+    await mkdir(docs, { recursive: true })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {})
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise<void>((r) => proc!.once('exit', () => r()))
+      proc.kill('SIGTERM')
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-proc!.pid!, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }, 15_000)
+      await exited
+      clearTimeout(timer)
+    }
+    if (tmp) await rm(tmp, { recursive: true, force: true })
+  })
+
+  it('imports data, draws a space, searches twice, then compares the runs and their winners', async () => {
+    const url = await startServer(join(tmp, 'data'))
+    const errors: string[] = []
+    const violations: string[] = []
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+    })
+    await page.goto(url)
+    try {
+      await walkThrough(page, violations)
+    } catch (err) {
+      // leave a picture of the moment it failed, for whoever reads the failure
+      await page
+        .screenshot({ path: join(tmpdir(), 'nas-studio-e2e-failure.png'), fullPage: true })
+        .catch(() => {})
+      throw err
+    }
+    console.log(`axe-core results by view:\n${JSON.stringify(axeReport, null, 2)}`)
+    expect(violations).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
+
+/** The whole path, view by view; pushes axe findings into `violations`. */
+async function walkThrough(page: Page, violations: string[]): Promise<void> {
+  // First run: the guide greets a new user on the History view.
+  await page.waitForSelector('[data-testid="runs-view"][data-state="ready"]', { timeout: 60_000 })
+  await page.waitForSelector('[data-testid="first-run-guide"]')
+  await shot(page, 'guide')
+  violations.push(...(await axe(page, 'history (first run, with guide)')))
+
+  // 1. Data: import a tiny image folder by its path.
+  await page.click('[data-testid="guide-go-data"]')
+  await page.waitForSelector('[data-testid="data-view"][data-state="ready"]')
+  await page.fill('[data-testid="import-path"]', join(tmp, 'shapes'))
+  await page.fill('[data-testid="import-size"]', '16')
+  await page.click('[data-testid="import-button"]')
+  await page.waitForSelector('[data-testid="import-panel"][data-state="done"]', { timeout: 60_000 })
+  await page.locator('[data-testid="thumbnail"]').nth(5).waitFor()
+  await page.click('[data-testid="guide-dismiss"]')
+  await shot(page, 'data')
+  violations.push(...(await axe(page, 'data')))
+
+  // 2. Design: an empty MLP canvas; drag Dense and Dropout onto it and connect Input -> Dense ->
+  //    Dropout -> Output by drawing edges.
+  await page.click('[data-testid="nav-design"]')
+  await page.waitForSelector('[data-testid="design-view"][data-state="ready"]')
+  await page.waitForSelector('[data-testid="design-view"][data-valid="true"]')
+  // an MLP: dense blocks, each followed by dropout, in the order drawn
+  await page.click('[data-testid="family-select"]')
+  await page.locator('.n-base-select-option', { hasText: 'MLP for tables' }).click()
+  await page.click('[data-testid="empty-canvas"]')
+  await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="2"][data-edges="0"]')
+  const canvasBox = (await page.locator('[data-testid="designer-canvas"]').boundingBox())!
+  await page.dragAndDrop('[data-testid="palette-dense"]', '[data-testid="designer-canvas"]', {
+    targetPosition: { x: canvasBox.width * 0.5, y: canvasBox.height * 0.4 },
+  })
+  await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="3"]')
+  await page.dragAndDrop('[data-testid="palette-dropout"]', '[data-testid="designer-canvas"]', {
+    targetPosition: { x: canvasBox.width * 0.5, y: canvasBox.height * 0.62 },
+  })
+  await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="4"]')
+  // unconnected blocks are flagged on the block itself
+  await page.waitForSelector('[data-testid="canvas-block"][data-kind="dense"][data-error="true"]')
+  const dense = (await page
+    .locator('[data-testid="canvas-block"][data-kind="dense"]')
+    .getAttribute('data-node-id'))!
+  const dropout = (await page
+    .locator('[data-testid="canvas-block"][data-kind="dropout"]')
+    .getAttribute('data-node-id'))!
+  await page.click('[data-testid="connect-mode"]')
+  await drawEdge(page, 'input', dense)
+  await drawEdge(page, dense, dropout)
+  await drawEdge(page, dropout, 'output')
+  await page.click('[data-testid="connect-mode"]')
+  // Inspector: the dense block offers 32 or 64 units (not 128).
+  const d = await blockCenter(page, dense)
+  await page.mouse.click(d.x, d.y)
+  const units = page.locator('[data-testid="field-units"]')
+  await units.getByText('32', { exact: true }).click()
+  await units.getByText('128', { exact: true }).click()
+  // undo and redo the last choice
+  await page.click('[data-testid="undo"]')
+  await page.click('[data-testid="redo"]')
+  await page.waitForSelector('[data-testid="design-view"][data-valid="true"][data-analysis="done"]')
+  expect(await page.textContent('[data-testid="space-size"]')).toMatch(/\d/)
+  expect(await page.textContent('[data-testid="space-params"]')).toMatch(/\d/)
+  await page.fill('#space-name', 'Drawn MLP')
+  await page.click('[data-testid="save-space"]')
+  await page.waitForSelector('[data-testid="space-saved"]')
+  await shot(page, 'design')
+  violations.push(...(await axe(page, 'design')))
+
+  // 3. Search: the imported data, the drawn space, 2 candidates of 1 epoch.
+  await page.click('[data-testid="nav-new-search"]')
+  await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
+  await page.locator('[data-testid="dataset-option"]', { hasText: 'shapes' }).click()
+  await page.locator('[data-testid="space-option"]', { hasText: 'Drawn MLP' }).click()
+  await page.fill('[data-testid="input-max-trials"]', String(CANDIDATES))
+  await page.fill('[data-testid="input-epochs"]', '1')
+  await shot(page, 'search')
+  violations.push(...(await axe(page, 'search')))
+  await page.click('[data-testid="start-button"]')
+  await page.waitForSelector('[data-testid="run-view"]')
+  await page.waitForSelector('[data-testid="trial-row"]', { timeout: RUN_TIMEOUT_MS })
+  await page.waitForSelector('[data-testid="run-view"][data-run-status="completed"]', {
+    timeout: RUN_TIMEOUT_MS,
+  })
+  expect(await page.locator('[data-testid="trial-row"][data-status="completed"]').count()).toBe(CANDIDATES)
+  await page.waitForSelector('[data-testid="graph-canvas"] canvas')
+  await page.waitForSelector('[data-testid="run-charts"] canvas')
+  await page.click('[data-testid="sort-accuracy"]')
+  await shot(page, 'run')
+  violations.push(...(await axe(page, 'run')))
+
+  // Run again with the same settings but another seed.
+  await page.click('[data-testid="run-again"]')
+  await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
+  expect(await page.inputValue('[data-testid="input-max-trials"]')).toBe(String(CANDIDATES))
+  await page.fill('[data-testid="input-seed"]', '7')
+  await page.click('[data-testid="start-button"]')
+  await page.waitForSelector('[data-testid="run-view"][data-run-status="completed"]', {
+    timeout: RUN_TIMEOUT_MS,
+  })
+
+  // 4. History: both runs; tick them and compare.
+  await page.click('[data-testid="nav-runs"]')
+  await page.waitForSelector('[data-testid="runs-view"][data-state="ready"]')
+  await page.locator('[data-testid="run-row"]').nth(1).waitFor()
+  expect(await page.locator('[data-testid="run-row"][data-status="completed"]').count()).toBe(2)
+  // notes and a tag on the newest run
+  await page.locator('[data-testid="run-actions"]').first().click()
+  await page.locator('.n-dropdown-option', { hasText: 'Notes and tags' }).click()
+  await page.fill('#run-notes-text', 'Same space, another seed.')
+  await page.fill('#run-tags-text', 'seed-7')
+  await page.click('[data-testid="save-notes"]')
+  await page.waitForSelector('[data-testid="notes-form"]', { state: 'detached' })
+  await page.locator('[data-testid="run-row"]', { hasText: 'Same space, another seed.' }).waitFor()
+  await shot(page, 'history')
+  violations.push(...(await axe(page, 'history')))
+  for (const row of await page.locator('[data-testid="run-row"]').all()) {
+    await row.locator('.n-checkbox').click()
+  }
+  await page.click('[data-testid="compare-selected"]')
+
+  // 5. Compare: charts, parallel coordinates and the winners' architecture diff.
+  await page.waitForSelector('[data-testid="compare-view"][data-state="ready"]')
+  await page.waitForSelector('[data-testid="arch-diff"] [data-testid="graph-canvas"] canvas')
+  expect(Number(await page.getAttribute('[data-testid="parallel-coordinates"]', 'data-lines'))).toBe(
+    2 * CANDIDATES,
+  )
+  await shot(page, 'compare')
+  violations.push(...(await axe(page, 'compare')))
+
+  // Export (its own spec drives it) and the guide page; then the dark theme.
+  await page.click('[data-testid="nav-export"]')
+  await page.waitForSelector('[data-testid="export-view"]')
+  await shot(page, 'export')
+  violations.push(...(await axe(page, 'export')))
+  await page.click('[data-testid="nav-guide"]')
+  await page.waitForSelector('[data-testid="guide-step"][data-step="watch"][data-done="true"]')
+  await shot(page, 'guide-done')
+  await page.click('[data-testid="theme-toggle"]')
+  await page.click('[data-testid="nav-design"]')
+  await page.waitForSelector('[data-testid="design-view"][data-state="ready"]')
+  await shot(page, 'design-dark')
+  violations.push(...(await axe(page, 'design (dark)')))
+}
