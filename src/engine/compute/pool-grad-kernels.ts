@@ -43,9 +43,18 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo 
   const tiled = info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth
   const { top, left } = info.padInfo
   const [, h, w] = x.shape as [number, number, number, number]
-  const exact2x2 = tiled && info.filterHeight === 2 && info.filterWidth === 2 && top === 0 && left === 0
-  // the 2x2 pass writes every cell it covers; clear first unless it covers all of x
-  if (!exact2x2 || h !== 2 * info.outHeight || w !== 2 * info.outWidth) dx.fill(0)
+  // The 2x2 pass assumes every window lies fully inside x: with odd sizes and 'same' padding the last window
+  // hangs over the edge, so those go to the tiled pass, which clips windows.
+  const exact2x2 =
+    tiled &&
+    info.filterHeight === 2 &&
+    info.filterWidth === 2 &&
+    top === 0 &&
+    left === 0 &&
+    h === 2 * info.outHeight &&
+    w === 2 * info.outWidth
+  // the 2x2 pass writes every cell of x; the others only write winners, so clear first
+  if (!exact2x2) dx.fill(0)
   if (exact2x2) maxPoolGrad2x2(xv, dyv, dx, x.shape, info)
   else if (tiled && y !== undefined && y.dtype === 'float32')
     maxPoolGradTiled(xv, wasm.typedArrayFromHeap(y) as Float32Array, dyv, dx, x.shape, info)

@@ -253,6 +253,9 @@ describe('wasm training kernels match the cpu backend', () => {
     { shape: [1, 9, 7, 2], k: 3, stride: 2, pad: 'same', offset: 0 },
     { shape: [2, 7, 7, 4], k: 3, stride: 1, pad: 'same', offset: -2 },
     { shape: [3, 6, 6, 1], k: 3, stride: 3, pad: 'valid', offset: 0.5 },
+    // odd sizes with 'same': the last 2x2 window hangs over the bottom/right edge (7x7 -> 4x4, 5x6 -> 3x3)
+    { shape: [2, 7, 7, 3], k: 2, stride: 2, pad: 'same', offset: 0 },
+    { shape: [2, 5, 6, 2], k: 2, stride: 2, pad: 'same', offset: -3 },
   ] as const
 
   it.each(poolCases.map((c) => [label(c), c] as const))('max and avg pool gradients %s', async (_, c) => {
