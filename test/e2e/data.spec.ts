@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser } from 'playwright-core'
-import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
+import type { Browser } from 'playwright-core'
 import { makeShapesFolder } from '../helpers/bad-data'
 
 /**
@@ -14,7 +13,6 @@ import { makeShapesFolder } from '../helpers/bad-data'
  * results and the thumbnails; the dataset is then offered by New search. Waits are on state markers.
  */
 const root = resolve(import.meta.dirname, '../..')
-const cliPath = join(root, 'out/main/cli.js')
 const screenshotPath = join(root, 'docs/screenshot-data.png')
 
 let proc: ChildProcess | null = null
@@ -22,59 +20,23 @@ let browser: Browser | null = null
 let tmp = ''
 let serverUrl = ''
 
-function startServer(dataDir: string): Promise<string> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  proc = child
-  let out = ''
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s:\n${out}`)), 60_000)
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = WEB_URL_PATTERN.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolvePromise(m[1]!)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
-    })
-  })
+async function startServer(dataDir: string): Promise<string> {
+  const started = await startServe(dataDir)
+  proc = started.proc
+  return started.url
 }
 
 describe('Data view in web mode', () => {
   beforeAll(async () => {
-    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx electron-vite build" first.`)
+    requireBuiltCli()
     tmp = await mkdtemp(join(tmpdir(), 'nas-e2e-data-'))
     await makeShapesFolder(join(tmp, 'shapes'), 10)
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {
     await browser?.close().catch(() => {})
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise<void>((r) => proc!.once('exit', () => r()))
-      proc.kill('SIGTERM')
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-proc!.pid!, 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }, 15_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await stopServe(proc)
     if (tmp) await rm(tmp, { recursive: true, force: true })
   })
 

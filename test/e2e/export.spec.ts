@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import sharp from 'sharp'
-import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
 
 /**
  * Export in web mode: a tiny search from the CLI (`nas-studio search`), then the real UI served by
@@ -35,31 +35,10 @@ function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   })
 }
 
-function startServer(): Promise<string> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  proc = child
-  let out = ''
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s:\n${out}`)), 60_000)
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = WEB_URL_PATTERN.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolvePromise(m[1]!)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
-    })
-  })
+async function startServer(): Promise<string> {
+  const started = await startServe(dataDir)
+  proc = started.proc
+  return started.url
 }
 
 async function exportAs(page: Page, format: 'onnx' | 'tfjs' | 'report'): Promise<string> {
@@ -73,27 +52,14 @@ async function exportAs(page: Page, format: 'onnx' | 'tfjs' | 'report'): Promise
 
 describe('export in web mode', () => {
   beforeAll(async () => {
-    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx electron-vite build" first.`)
+    requireBuiltCli()
     dataDir = await mkdtemp(join(tmpdir(), 'nas-e2e-export-'))
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {
     await browser?.close().catch(() => {})
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise<void>((r) => proc!.once('exit', () => r()))
-      proc.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))])
-    }
+    await stopServe(proc)
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
   })
 

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
+import type { Browser, Page } from 'playwright-core'
 import { makeShapesFolder } from '../helpers/bad-data'
 
 /**
@@ -16,7 +16,6 @@ import { makeShapesFolder } from '../helpers/bad-data'
  * Waits are on state markers, never on sleeps.
  */
 const root = resolve(import.meta.dirname, '../..')
-const cliPath = join(root, 'out/main/cli.js')
 const docs = join(root, 'docs')
 const axeSource = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8')
 const RUN_TIMEOUT_MS = 240_000
@@ -27,31 +26,10 @@ let browser: Browser | null = null
 let tmp = ''
 const axeReport: Record<string, string[]> = {}
 
-function startServer(dataDir: string): Promise<string> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  proc = child
-  let out = ''
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s:\n${out}`)), 60_000)
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = WEB_URL_PATTERN.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolvePromise(m[1]!)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
-    })
-  })
+async function startServer(dataDir: string): Promise<string> {
+  const started = await startServe(dataDir)
+  proc = started.proc
+  return started.url
 }
 
 /** Runs axe-core in the page; returns the serious and critical violations as readable lines. */
@@ -104,31 +82,16 @@ async function drawEdge(page: Page, from: string, to: string): Promise<void> {
 
 describe('the studio, end to end by mouse', () => {
   beforeAll(async () => {
-    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx electron-vite build" first.`)
+    requireBuiltCli()
     tmp = await mkdtemp(join(tmpdir(), 'nas-e2e-studio-'))
     await makeShapesFolder(join(tmp, 'shapes'), 12)
     await mkdir(docs, { recursive: true })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {
     await browser?.close().catch(() => {})
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise<void>((r) => proc!.once('exit', () => r()))
-      proc.kill('SIGTERM')
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-proc!.pid!, 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }, 15_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await stopServe(proc)
     if (tmp) await rm(tmp, { recursive: true, force: true })
   })
 

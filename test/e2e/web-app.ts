@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser } from 'playwright-core'
+import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
+
+/** Shared set-up of the end-to-end specs: the built app in web mode, and Debian's Chromium. */
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const CLI_PATH = join(ROOT, 'out/main/cli.js')
+
+/** Fails early, with the fix, when the app has not been built (npm test builds it before the e2e). */
+export function requireBuiltCli(): void {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run "npx electron-vite build" first.`)
+}
+
+/**
+ * Starts `nas-studio serve --port 0` on `dataDir` in its own process group and resolves with the URL it prints
+ * (token included) and the process; rejects with everything it printed if no URL comes within 60 s.
+ */
+export function startServe(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--data-dir', dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  let out = ''
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s:\n${out}`)), 60_000)
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = WEB_URL_PATTERN.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolvePromise({ url: m[1]!, proc: child })
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
+    })
+  })
+}
+
+/** Stops a server from startServe: SIGTERM, then SIGKILL to its process group if it is not gone in 15 s. */
+export async function stopServe(proc: ChildProcess | null): Promise<void> {
+  if (!proc || proc.exitCode !== null) return
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  proc.kill('SIGTERM')
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-proc.pid!, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }, 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Debian's Chromium, headless, with the flags this closed network needs (never a downloaded browser). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  })
+}
