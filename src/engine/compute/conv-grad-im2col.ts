@@ -138,10 +138,13 @@ export function filterGradIm2col(
     const xv = wasm.typedArrayFromHeap(x) as Float32Array
     const cv = wasm.typedArrayFromHeap(colsT) as Float32Array
     cv.fill(0)
-    // one view of the whole heap: row copies by copyWithin, with no subarray object per row
+    // one view of the whole heap: row copies by copyWithin, with no subarray object per row.
+    // Offsets are divided, never shifted: `>> 2` is a signed 32-bit shift and turns a byte offset above
+    // 2 GiB (a grown wasm heap) negative, and copyWithin then counts from the END of the heap, silently
+    // overwriting other tensors (issue 5's crash in free() during the DARTS-space search).
     const heap = new Float32Array(cv.buffer)
-    const xOff = xv.byteOffset >> 2
-    const cOff = cv.byteOffset >> 2
+    const xOff = xv.byteOffset / 4
+    const cOff = cv.byteOffset / 4
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         // output columns whose tap j lands inside the input: xc = col * sw + j * dw - left in [0, w)

@@ -123,11 +123,14 @@ export const FILTER_GRAD_TUNING = {
   maxChunkFloats: 1 << 19,
   /**
    * Many-channel form: 'gemm' = im2col rows written by copies in wasm memory + one matMul per chunk
-   * (filterGradGemm), 'conv' = the swapped-axes convolution, 'auto' (default) = gemm exactly when the
-   * convolution form would need sample chunks (dy^T over maxChunkFloats). Why: XNNPACK re-packs the
-   * convolution's "filter" (dy^T) on every call; measured (CPU time, loaded machine) gemm took cnn-bn's 28x28
-   * 32->32 filter gradient from 54 to 45 ms and its 14x14 32->64 from 28 to 21, but was no faster on
-   * cnn-small's 14x14 16->32 (one chunk), where its larger memory traffic costs more under load.
+   * (filterGradGemm), 'conv' = the swapped-axes convolution, 'auto' (default) = gemm at stride 1, and at
+   * larger strides exactly when the convolution form would need sample chunks (dy^T over maxChunkFloats).
+   * Why: XNNPACK re-packs the convolution's "filter" (dy^T) on every call; measured (CPU time, loaded machine)
+   * gemm took cnn-bn's 28x28 32->32 filter gradient from 54 to 45 ms and its 14x14 32->64 from 28 to 21.
+   * Re-measured at stride 1 without chunks (CPU time per call, conv / gemm, two rounds each, load ~5):
+   * cnn-small's 14x14 16->32 (batch 64) 7.3-8.3 / 5.0-5.8 ms, 7x7 64->64 10.2 / 8.9, 14x14 8->8 (batch 32)
+   * 0.7-0.8 / 0.6, 1x1 28x28 12->12 2.4 / 1.3, 1x1 7x7 24->24 0.29 / 0.17; but at stride 2 (28x28 16->16)
+   * the convolution form wins, 6.9-7.2 / 8.6-9.1 ms (its im2col rows are strided element copies).
    */
   method: 'auto' as 'auto' | 'gemm' | 'conv',
   /** Largest im2col chunk (floats) of the gemm form: 2M floats = 8 MiB, whole samples per chunk. */
@@ -149,8 +152,8 @@ function chunkSamples(b: number, floatsPerSample: number): number {
  * conv2d(x^T [ci,H,W,bc] padded like the forward pass, "filter" dy^T [oh,ow,bc,co], strides = d, dilations = s)
  * gives [ci, >=kh, >=kw, co] for a chunk of bc samples (see FILTER_GRAD_TUNING); the chunks' results are
  * summed, rows past kh (slack of 'valid' strides) are cut and the axes go back, in one pass.
- * When that form would need chunks (FILTER_GRAD_TUNING.method 'auto'), im2col + matMul runs instead
- * (filterGradGemm).
+ * At stride 1, and when that form would need chunks, im2col + matMul runs instead (filterGradGemm; see
+ * FILTER_GRAD_TUNING.method 'auto').
  * (Measured alternative, no faster: one row-only convolution per filter column with ow*b-long channel runs.)
  */
 export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
@@ -166,7 +169,8 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const { outHeight: oh, outWidth: ow } = info
   const bc = chunkSamples(b, oh * ow * co)
   const method = FILTER_GRAD_TUNING.method
-  if (method === 'gemm' || (method === 'auto' && bc < b))
+  const strided = info.strideHeight > 1 || info.strideWidth > 1
+  if (method === 'gemm' || (method === 'auto' && (bc < b || !strided)))
     return filterGradGemm(x, dy, info, wasm, FILTER_GRAD_TUNING.maxColsFloats)
   const { top, left } = info.padInfo
   const bottom = Math.max(
