@@ -1,8 +1,6 @@
-import type { BaseState, Scored } from './common'
-import { BaseStrategy, scoreOf } from './common'
-import type { Elite } from './candidates'
-import { addElite, candidatePool } from './candidates'
-import type { Proposal, SearchStrategy, StrategyContext, TrialObservation } from './types'
+import { candidatePool } from './candidates'
+import { ModelBasedStrategy } from './model-based'
+import type { Proposal, SearchStrategy, StrategyContext } from './types'
 
 /** Options of predictor-guided Bayesian optimisation. */
 export interface BayesOptOptions extends StrategyContext {
@@ -18,12 +16,6 @@ export interface BayesOptOptions extends StrategyContext {
 
 /** Most results the GP is fitted on (half best, half most recent). */
 const MAX_GP_POINTS = 160
-
-interface BayesOptState extends BaseState {
-  history: Scored[]
-  elite: Elite[]
-  proposed: number
-}
 
 /** Lower Cholesky factor of a symmetric positive-definite n x n matrix (row-major); throws when not SPD. */
 function cholesky(a: Float64Array, n: number): Float64Array {
@@ -143,19 +135,14 @@ export function expectedImprovement(mean: number, std: number, best: number): nu
  * after every result; each proposal is the candidate with the highest expected improvement among mutations of
  * the best candidates so far and random draws (as BANANAS-style local acquisition optimisation does).
  */
-export class BayesOpt extends BaseStrategy implements SearchStrategy {
+export class BayesOpt extends ModelBasedStrategy implements SearchStrategy {
   private readonly initialSamples: number
-  private readonly eliteSize: number
   private readonly perElite: number
   private readonly randomCandidates: number
-  private history: Scored[] = []
-  private elite: Elite[] = []
-  private proposed = 0
 
   constructor(opts: BayesOptOptions) {
-    super('bo', opts)
+    super('bo', opts, opts.eliteSize ?? 10)
     this.initialSamples = opts.initialSamples ?? 10
-    this.eliteSize = opts.eliteSize ?? 10
     this.perElite = opts.perElite ?? 4
     this.randomCandidates = opts.randomCandidates ?? 20
   }
@@ -194,28 +181,5 @@ export class BayesOpt extends BaseStrategy implements SearchStrategy {
       }
     })
     return this.emit(pool[bestIdx]!.architecture)
-  }
-
-  /** Adds the result to the GP's data and to the elite when it is among the best. */
-  observe(result: TrialObservation): void {
-    this.seen.add(result.archHash)
-    const score = scoreOf(result)
-    this.history.push({ hash: result.archHash, enc: this.encode(result.architecture), score })
-    this.elite = addElite(
-      this.elite,
-      { architecture: result.architecture, hash: result.archHash, score },
-      this.eliteSize,
-    )
-  }
-
-  saveState(): BayesOptState {
-    return { ...this.baseState(), history: this.history, elite: this.elite, proposed: this.proposed }
-  }
-
-  restoreState(state: unknown): void {
-    const s = this.restoreBase<BayesOptState>(state)
-    this.history = s.history.map((h) => ({ ...h }))
-    this.elite = s.elite.map((e) => ({ ...e }))
-    this.proposed = s.proposed
   }
 }

@@ -1,8 +1,6 @@
-import type { BaseState, Scored } from './common'
-import { BaseStrategy, scoreOf } from './common'
-import type { Elite } from './candidates'
-import { addElite, candidatePool } from './candidates'
-import type { Proposal, SearchStrategy, StrategyContext, TrialObservation } from './types'
+import { candidatePool } from './candidates'
+import { ModelBasedStrategy } from './model-based'
+import type { Proposal, SearchStrategy, StrategyContext } from './types'
 
 /** Options of the tree-structured Parzen estimator. */
 export interface TpeOptions extends StrategyContext {
@@ -12,12 +10,6 @@ export interface TpeOptions extends StrategyContext {
   gamma?: number
   /** Candidates scored per proposal; default 48 (half mutations of good ones, half random). */
   candidates?: number
-}
-
-interface TpeState extends BaseState {
-  history: Scored[]
-  elite: Elite[]
-  proposed: number
 }
 
 /** Per-dimension categorical densities over the encoding's values, with add-one smoothing. */
@@ -50,16 +42,13 @@ function logDensity(dens: Array<Map<string, number>>, n: number, x: readonly num
  * quantile into good and bad; each encoding dimension gets a smoothed categorical density for both; the next
  * proposal maximises l(x) / g(x) among candidates drawn from the prior (random) and around the good ones.
  */
-export class Tpe extends BaseStrategy implements SearchStrategy {
+export class Tpe extends ModelBasedStrategy implements SearchStrategy {
   private readonly initialSamples: number
   private readonly gamma: number
   private readonly candidates: number
-  private history: Scored[] = []
-  private elite: Elite[] = []
-  private proposed = 0
 
   constructor(opts: TpeOptions) {
-    super('tpe', opts)
+    super('tpe', opts, 10)
     this.initialSamples = opts.initialSamples ?? 10
     this.gamma = opts.gamma ?? 0.25
     this.candidates = opts.candidates ?? 48
@@ -96,24 +85,5 @@ export class Tpe extends BaseStrategy implements SearchStrategy {
       }
     }
     return this.emit(best.architecture)
-  }
-
-  /** Records the result (and keeps the best networks to draw candidates around). */
-  observe(result: TrialObservation): void {
-    this.seen.add(result.archHash)
-    const score = scoreOf(result)
-    this.history.push({ hash: result.archHash, enc: this.encode(result.architecture), score })
-    this.elite = addElite(this.elite, { architecture: result.architecture, hash: result.archHash, score }, 10)
-  }
-
-  saveState(): TpeState {
-    return { ...this.baseState(), history: this.history, elite: this.elite, proposed: this.proposed }
-  }
-
-  restoreState(state: unknown): void {
-    const s = this.restoreBase<TpeState>(state)
-    this.history = s.history.map((h) => ({ ...h }))
-    this.elite = s.elite.map((e) => ({ ...e }))
-    this.proposed = s.proposed
   }
 }
