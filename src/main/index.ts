@@ -5,6 +5,7 @@ import { openAppCore, type AppCore } from './app'
 import { createTrustedSenderCheck, forwardEvents, registerIpc } from './ipc'
 import { createConsoleLogger } from './logger'
 import { contentSecurityPolicy } from './server/csp'
+import { createMainWindow, guardWebContents, hardenSession, isAppUrl, type AppLocation } from './window'
 
 /**
  * The Electron shell: one locked-down window showing the built UI, the contract served over IPC, and the
@@ -13,23 +14,18 @@ import { contentSecurityPolicy } from './server/csp'
 const logger = createConsoleLogger('info')
 const devServerUrl = process.env.ELECTRON_RENDERER_URL
 let core: AppCore | null = null
-
-function isAppUrl(raw: string, rendererIndexUrl: string): boolean {
-  try {
-    const url = new URL(raw)
-    if (devServerUrl) return url.origin === new URL(devServerUrl).origin
-    return url.protocol === 'file:' && `file://${url.host}${url.pathname}` === rendererIndexUrl
-  } catch {
-    return false
-  }
-}
+/** Set once the renderer's location is known; until then no navigation counts as the app's. */
+let appLocation: AppLocation | null = null
 
 async function start(): Promise<void> {
   const dataDir = app.getPath('userData')
   core = await openAppCore({ dataDir, mode: 'electron', modeReason: 'Desktop app (Electron window)', logger })
   const { paths, services } = core
   const rendererIndex = join(paths.rendererDir, 'index.html')
-  const rendererIndexUrl = pathToFileURL(rendererIndex).href
+  appLocation = {
+    rendererIndexUrl: pathToFileURL(rendererIndex).href,
+    ...(devServerUrl ? { devServerUrl } : {}),
+  }
 
   const isTrustedSender = createTrustedSenderCheck({
     rendererDir: paths.rendererDir,
@@ -37,42 +33,15 @@ async function start(): Promise<void> {
   })
   registerIpc(ipcMain, services.handlers, { isTrustedSender })
 
-  // The UI needs no camera, notifications, geolocation...: deny every permission request.
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
-  session.defaultSession.setPermissionCheckHandler(() => false)
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({
-      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy()] },
-    })
-  })
+  // The UI needs no camera, notifications, geolocation...: deny every permission; one strict CSP.
+  hardenSession(session.defaultSession, contentSecurityPolicy())
 
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    show: false,
-    title: 'NAS Studio',
-    webPreferences: {
-      preload: join(paths.root, 'out', 'preload', 'index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
-  })
+  const win = createMainWindow(BrowserWindow, join(paths.root, 'out', 'preload', 'index.cjs'))
   const stopForwarding = forwardEvents(services.events, (channel, message) => {
     if (!win.isDestroyed()) win.webContents.send(channel, message)
   })
   win.on('closed', stopForwarding)
   win.once('ready-to-show', () => win.show())
-
-  // The window only ever shows the app; links to elsewhere open in the user's browser instead.
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, rendererIndexUrl)) event.preventDefault()
-  })
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
 
   const info = await services.handlers['app.info']({})
   logger.info(`Compute backend: ${info.backend.name} on ${info.backend.device} (${info.backend.detail})`)
@@ -91,8 +60,13 @@ function explain(err: unknown): string {
   return message
 }
 
+// Every web contents (the window, and any a bug or exploit might create) only ever shows the app: no
+// navigation elsewhere, no new windows (http(s) links open in the user's browser), no <webview>.
 app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault())
+  guardWebContents(contents, {
+    isAppUrl: (url) => appLocation !== null && isAppUrl(url, appLocation),
+    openExternal: (url) => void shell.openExternal(url),
+  })
 })
 
 app.on('window-all-closed', () => app.quit())

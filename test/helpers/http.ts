@@ -22,7 +22,15 @@ export function httpRequest(
         port,
         method: opts.method ?? 'GET',
         path: opts.path,
-        headers: { Host: `127.0.0.1:${port}`, ...opts.headers },
+        headers: {
+          Host: `127.0.0.1:${port}`,
+          // A body needs framing: Node sends GET, DELETE and OPTIONS bodies unframed unless told the length.
+          ...(opts.body !== undefined &&
+          !Object.keys(opts.headers ?? {}).some((h) => /^(content-length|transfer-encoding)$/i.test(h))
+            ? { 'Content-Length': String(Buffer.byteLength(opts.body)) }
+            : {}),
+          ...opts.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = []

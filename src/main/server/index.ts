@@ -37,6 +37,8 @@ export interface WebServer {
   url: string
   token: string
   port: number
+  /** The address the socket is bound to, as the OS reports it (always 127.0.0.1). */
+  host: string
   close(): Promise<void>
 }
 
@@ -78,9 +80,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
     const isApi = url.pathname.startsWith(WEB_API_PREFIX)
+    const isUpload = url.pathname.startsWith(WEB_UPLOAD_PREFIX)
     const source = findValidToken(req, url, token)
     if (source === null) {
-      if (isApi)
+      // The API and uploads answer Result envelopes, so their callers can show the reason.
+      if (isApi || isUpload)
         sendJson(
           res,
           401,
@@ -98,7 +102,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       await handleApi(req, res, url.pathname.slice(WEB_API_PREFIX.length))
       return
     }
-    if (url.pathname.startsWith(WEB_UPLOAD_PREFIX)) {
+    if (isUpload) {
       await handleUpload(req, res, url.pathname.slice(WEB_UPLOAD_PREFIX.length))
       return
     }
@@ -131,14 +135,19 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     const body = await readBody(req, WEB_MAX_BODY_BYTES)
     if (body === 'too_large') {
-      res.setHeader('Connection', 'close')
+      // The rest of the body is read and thrown away rather than the connection closed at once: a client
+      // still writing would otherwise get a broken pipe instead of this answer. A body that has not ended
+      // 2 s later (an endless upload) is cut off.
+      if (!req.readableEnded) {
+        const cutOff = setTimeout(() => req.destroy(), 2000).unref()
+        req.once('end', () => clearTimeout(cutOff))
+        req.once('close', () => clearTimeout(cutOff))
+      }
       sendJson(
         res,
         413,
         failure('bad_request', `The request body is larger than ${WEB_MAX_BODY_BYTES} bytes.`),
       )
-      // Stop an endless upload: give the client a moment to read the answer, then drop the connection.
-      setTimeout(() => req.destroy(), 2000).unref()
       return
     }
     let request: unknown = {}
@@ -190,6 +199,26 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
   }
 
+  // A request that is not valid HTTP (bad request line, headers too large, conflicting lengths) never reaches
+  // handleRequest: answer it with the same kind of envelope, then close the connection.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const [status, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'The request headers are too large.']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['408 Request Timeout', 'The request took too long to arrive.']
+          : ['400 Bad Request', `The request is not valid HTTP (${err.code ?? 'parse error'}).`]
+    const body = JSON.stringify(failure('bad_request', message))
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  })
+
   server.on('upgrade', (req, socket, head) => {
     const reject = (status: number): void => {
       socket.end(
@@ -202,6 +231,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (findValidToken(req, url, token) === null) return reject(401)
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws)
+      // The socket only carries events to the page; anything a client sends is refused and ends it.
+      ws.on('message', () => ws.close(1008, 'NAS Studio event sockets accept no messages.'))
       ws.on('close', () => clients.delete(ws))
       ws.on('error', () => clients.delete(ws))
     })
@@ -227,13 +258,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     unsubscribe()
     throw err
   })
-  port = (server.address() as AddressInfo).port
+  const bound = server.address() as AddressInfo
+  port = bound.port
 
   let closing: Promise<void> | null = null
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     token,
     port,
+    host: bound.address,
     close: () =>
       (closing ??= (async () => {
         unsubscribe()

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { extname, join, relative, resolve, isAbsolute, sep } from 'node:path'
 
@@ -24,35 +24,70 @@ export const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 }
 
+/** What a URL path names under the static root: a file to serve, nothing, or a path that is refused. */
+export type StaticLookup = { kind: 'file'; file: string } | { kind: 'missing' } | { kind: 'forbidden' }
+
+/** True when `target` is `root` itself or inside it. */
+function isInside(root: string, target: string): boolean {
+  const rel = relative(root, target)
+  return rel === '' || (!isAbsolute(rel) && !rel.split(sep).includes('..'))
+}
+
 /**
- * Resolves a URL path to a file inside `rootDir`, or null when it names no file there. Decoded segments
- * that climb out of the root ("..", encoded slashes, absolute paths, NUL) are refused.
+ * Looks a URL path up inside `rootDir`. Paths that are not valid URL encoding, contain NUL or a backslash,
+ * climb out of the root once decoded ("..", encoded slashes, absolute paths), or lead out of it through a
+ * symbolic link are 'forbidden'; a path naming no file inside is 'missing'.
  */
-export function resolveStaticFile(rootDir: string, urlPath: string): string | null {
+export function lookupStaticFile(rootDir: string, urlPath: string): StaticLookup {
   let decoded: string
   try {
     decoded = decodeURIComponent(urlPath)
   } catch {
-    return null
+    return { kind: 'forbidden' }
   }
-  if (decoded.includes('\0')) return null
+  if (decoded.includes('\0') || decoded.includes('\\')) return { kind: 'forbidden' }
   const root = resolve(rootDir)
   const candidate = resolve(join(root, decoded))
-  const rel = relative(root, candidate)
-  if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) return null
+  if (!isInside(root, candidate)) return { kind: 'forbidden' }
+  let real: string
   try {
-    return statSync(candidate).isFile() ? candidate : null
+    real = realpathSync(candidate)
   } catch {
-    return null
+    return { kind: 'missing' }
   }
+  // A symbolic link inside the build that points elsewhere must not expose what it points at.
+  let realRoot: string
+  try {
+    realRoot = realpathSync(root)
+  } catch {
+    return { kind: 'missing' }
+  }
+  if (!isInside(realRoot, real)) return { kind: 'forbidden' }
+  try {
+    return statSync(real).isFile() ? { kind: 'file', file: real } : { kind: 'missing' }
+  } catch {
+    return { kind: 'missing' }
+  }
+}
+
+/** Resolves a URL path to a file inside `rootDir`, or null when it names no file there or is refused. */
+export function resolveStaticFile(rootDir: string, urlPath: string): string | null {
+  const found = lookupStaticFile(rootDir, urlPath)
+  return found.kind === 'file' ? found.file : null
 }
 
 /**
  * Serves the built renderer: the named file if it exists, else index.html (client-side routes). Answers
- * 503 with a hint when the UI has not been built.
+ * 403 for a refused path (see lookupStaticFile) and 503 with a hint when the UI has not been built.
  */
 export function serveStatic(rootDir: string, urlPath: string, res: ServerResponse, headOnly: boolean): void {
-  const file = resolveStaticFile(rootDir, urlPath) ?? resolveStaticFile(rootDir, '/index.html')
+  const found = lookupStaticFile(rootDir, urlPath)
+  if (found.kind === 'forbidden') {
+    res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' })
+    res.end('This path is not allowed: NAS Studio serves only its own app files.\n')
+    return
+  }
+  const file = found.kind === 'file' ? found.file : resolveStaticFile(rootDir, '/index.html')
   if (!file || !existsSync(file)) {
     res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' })
     res.end('The NAS Studio UI is not built. Run "npm run build:app", then restart "nas-studio serve".\n')

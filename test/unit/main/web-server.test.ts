@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { startWebServer, type WebServer } from '../../../src/main/server'
-import { resolveStaticFile } from '../../../src/main/server/static'
+import { lookupStaticFile, resolveStaticFile } from '../../../src/main/server/static'
 import { tokenMatches } from '../../../src/main/server/auth'
 import {
   WEB_MAX_BODY_BYTES,
@@ -29,6 +31,9 @@ beforeAll(async () => {
   writeFileSync(join(ui.dir, 'index.html'), '<!doctype html><title>NAS Studio</title>')
   writeFileSync(join(ui.dir, 'assets', 'app.js'), 'console.log(1)')
   writeFileSync(join(ui.dir, '..', 'secret.txt'), 'secret')
+  // Links inside the build that lead out of it: to a file and to a folder.
+  symlinkSync(join(ui.dir, '..', 'secret.txt'), join(ui.dir, 'assets', 'leak.txt'))
+  symlinkSync(join(ui.dir, '..'), join(ui.dir, 'up'))
   ctx = await makeServices(createFakeEngine())
   server = await startWebServer({
     handlers: ctx.services.handlers,
@@ -206,5 +211,58 @@ describe('web server', () => {
     }
     expect(resolveStaticFile(ui.dir, '/../secret.txt')).toBeNull()
     expect(resolveStaticFile(ui.dir, '/%00')).toBeNull()
+  })
+
+  it('answers 403 for paths that leave the UI folder: encoded ../, backslashes, NUL, absolute, symlinks', async () => {
+    for (const path of [
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e%2fsecret.txt',
+      '/..%5csecret.txt',
+      '/assets/app.js%00.png',
+      '/%2fetc%2fpasswd/..%2f..%2f..%2f..%2fetc%2fpasswd',
+      '/assets/leak.txt',
+      '/up/secret.txt',
+      '/%E0%A4%A',
+    ]) {
+      const res = await httpRequest(server.port, { path, headers: auth() })
+      expect(res.status, path).toBe(403)
+      expect(res.body, path).toContain('not allowed')
+      expect(res.body, path).not.toContain('secret')
+    }
+    expect(lookupStaticFile(ui.dir, '/assets/leak.txt')).toEqual({ kind: 'forbidden' })
+    expect(lookupStaticFile(ui.dir, '/assets/app.js').kind).toBe('file')
+    expect(lookupStaticFile(ui.dir, '/assets/none.js')).toEqual({ kind: 'missing' })
+  })
+
+  it('is bound to 127.0.0.1 only: another address of this machine is refused', async () => {
+    expect(server.host).toBe('127.0.0.1')
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)
+    // A machine with no other interface has nothing else to refuse; the bound address above still holds.
+    if (!external) return
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: external.address, port: server.port })
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve('connected')
+      })
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'))
+    })
+    expect(outcome).toBe('ECONNREFUSED')
+  })
+
+  it('closes a WebSocket that sends a message over the size limit and keeps serving', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    ws.on('error', () => undefined)
+    ws.send('x'.repeat(64 * 1024))
+    expect(await closed).toBe(1009)
+    const after = await postApi(server.port, server.token, 'runs.list', {})
+    expect(after.json).toEqual({ ok: true, data: [] })
   })
 })
