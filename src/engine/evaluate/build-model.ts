@@ -133,7 +133,9 @@ export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): t
     case 'dropout':
       return tf.layers.dropout({ name, rate: node.rate, seed: rng.seed() })
     case 'batchNorm':
-      return tf.layers.batchNormalization({ name })
+      // why: with tfjs's default momentum 0.99 the moving statistics need hundreds of steps to settle, so a
+      // short (proxy) training scored on them looks like chance; 0.9 is PyTorch's default and settles in ~30
+      return tf.layers.batchNormalization({ name, momentum: 0.9 })
     case 'activation':
       return tf.layers.activation({ name, activation: node.activation })
     case 'identity':

@@ -5,6 +5,18 @@ import { tf } from '../compute/backend'
 import type { DataPart, LoadedData } from '../data/bundled'
 import { Rng } from '../rng'
 import { buildModel } from './build-model'
+import type { ParallelGroup } from './data-parallel'
+import { ParallelSync, averageGradientsAcrossRanks } from './data-parallel'
+import {
+  concatParts,
+  epochInputs,
+  learningRateAt,
+  resizePart,
+  scaledShape,
+  setLearningRate,
+  smoothedTargets,
+  subsetPart,
+} from './recipe'
 
 /** Metrics of one finished epoch (1-based); losses are mean cross-entropy, accuracies in [0, 1], time in ms. */
 export interface EpochMetrics {
@@ -26,6 +38,9 @@ export interface TrainResult {
   epochs: number
   /** Training samples processed (epochs x train size), for throughput. */
   samplesSeen: number
+  /** Final mode only: accuracy and loss on the test split, measured once after the last epoch. */
+  testAccuracy?: number
+  testLoss?: number
 }
 
 /** Per-call options: `seed` fixes init, dropout and batch order; `signal` aborts between batches. */
@@ -35,13 +50,40 @@ export interface TrainOptions {
   signal?: AbortSignal
   /** Wall clock in ms (default performance.now), injectable for tests. */
   now?: () => number
+  /**
+   * 'search' (default): learn from data.train, score on data.validation after every epoch (then valAccuracy
+   * and valLoss are the validation scores). 'final': learn from train + validation, score once on data.test
+   * after the last epoch (epoch metrics then carry the training loss and accuracy in the val fields too).
+   */
+  mode?: 'search' | 'final'
+  /**
+   * Wall-clock limit of the whole training in ms: after each epoch the number of epochs is cut to what still
+   * fits at the average epoch time so far (the learning-rate schedule then ends at the new last epoch).
+   */
+  timeLimitMs?: number
+  /**
+   * Data-parallel training with other workers (final mode): this rank learns from its share of every batch of
+   * `settings.batchSize` and the ranks average gradients each step; only rank 0 scores the test split.
+   */
+  parallel?: ParallelGroup
 }
+
+/** How long a data-parallel rank waits for the others: long at the first step (a worker may still start). */
+const FIRST_STEP_WAIT_MS = 300_000
+const STEP_WAIT_MS = 60_000
 
 function toTensors(part: DataPart, inputShape: number[], numClasses: number): { x: tf.Tensor; y: tf.Tensor } {
   return tf.tidy(() => ({
     x: tf.tensor(part.x, [part.count, ...inputShape], 'float32'),
     y: tf.oneHot(tf.tensor1d(part.y, 'int32'), numClasses),
   }))
+}
+
+/** The optimizer of `settings`: Adam (wasm fast path) or SGD with Nesterov momentum 0.9. */
+function makeOptimizer(settings: TrainSettings): tf.Optimizer {
+  return settings.optimizer === 'sgd'
+    ? tf.train.momentum(settings.learningRate, 0.9, true)
+    : adam(settings.learningRate)
 }
 
 /**
@@ -53,6 +95,11 @@ function weightsFinite(model: tf.LayersModel): boolean {
   const value = total.dataSync()[0]!
   total.dispose()
   return Number.isFinite(value)
+}
+
+/** Samples one rank learns from per epoch. */
+function order0Count(count: number, ranks: number): number {
+  return ranks > 1 ? Math.floor(count / ranks) : count
 }
 
 /** How often training lets timers, I/O and worker messages (e.g. cancel) run, in ms. */
@@ -67,8 +114,11 @@ function cancelled(): NasError {
 }
 
 /**
- * Trains `arch` from scratch on `data.train` with Adam(settings.learningRate), one `fit` per epoch on a seeded
- * permutation, and scores it on `data.validation` after every epoch. Yields to the event loop about every
+ * Trains `arch` from scratch on `data.train` with the recipe of `settings` (Adam or SGD-momentum, constant or
+ * warm-up + cosine learning rate set before every batch, shift/flip augmentation and label smoothing applied
+ * while the epoch's seeded permutation is built), one `fit` per epoch, and scores it on `data.validation`
+ * after every epoch. Proxies in `settings` (dataFraction, resolution) cut the data; opts.mode 'final' learns
+ * from train + validation and scores once on the test split. Yields to the event loop about every
  * 100 ms (between batches) and after every epoch. Throws NasError('cancelled') when `signal` aborts and NasError('training_failed')
  * when the loss becomes NaN or infinite. Every tensor it creates, the model and the optimizer are disposed.
  */
@@ -88,36 +138,88 @@ export async function trainArchitecture(
   }
   const rng = new Rng(opts.seed)
   const started = now()
-  const train = toTensors(data.train, data.inputShape, data.numClasses)
-  const val = toTensors(data.validation, data.inputShape, data.numClasses)
-  const optimizer = adam(settings.learningRate)
+  const final = opts.mode === 'final'
+  const inputShape = scaledShape(data.inputShape, settings.resolution ?? 1)
+  const sampleSize = data.inputShape.reduce((a, b) => a * b, 1)
+  // proxies cut the training data; the validation split stays whole so every candidate is scored alike
+  const learnFrom = final
+    ? concatParts(data.train, data.validation)
+    : subsetPart(data.train, settings.dataFraction ?? 1, sampleSize)
+  const trainPart = resizePart(learnFrom, data.inputShape, inputShape)
+  const evalPart = resizePart(final ? data.test : data.validation, data.inputShape, inputShape)
+  if (final && evalPart.count === 0) {
+    throw new NasError('training_failed', 'The dataset has no test split to score the final training on')
+  }
+  const val = toTensors(evalPart, inputShape, data.numClasses)
+  const optimizer = makeOptimizer(settings)
+  const group = opts.parallel
+  const sync = group && group.size > 1 ? new ParallelSync(group) : null
+  const ranks = sync ? group!.size : 1
+  const rank = sync ? group!.rank : 0
+  // each rank learns from an equal share, so all take the same number of steps
+  const shard = Math.floor(trainPart.count / ranks)
+  const batchSize = Math.max(1, Math.round(settings.batchSize / ranks))
+  const stepsPerEpoch = Math.ceil(shard / batchSize)
+  let epochs = settings.epochs
+  let totalSteps = stepsPerEpoch * epochs
+  const warmupSteps = (settings.warmupEpochs ?? 0) * stepsPerEpoch
+  let step = 0
   let model: tf.LayersModel | null = null
   let last: EpochMetrics | null = null
+  let stepsDone = 0
+  if (sync)
+    averageGradientsAcrossRanks(optimizer, sync, () =>
+      stepsDone++ === 0 ? FIRST_STEP_WAIT_MS : STEP_WAIT_MS,
+    )
   try {
-    model = buildModel(arch, data.inputShape, rng.seed())
+    model = buildModel(arch, inputShape, rng.seed())
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
     const params = model.countParams()
     const trained = model
     let diverged: number | null = null
     let lastYield = now()
-    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    let timeUp = false
+    /** A re-planned schedule: from step `from`, half a cosine from `lr` down to 0 at step `total`. */
+    let replan: { from: number; lr: number; total: number } | null = null
+    const rateAt = (t: number): number =>
+      replan === null || settings.schedule !== 'cosine'
+        ? learningRateAt(settings.schedule, settings.learningRate, t, totalSteps, warmupSteps)
+        : 0.5 *
+          replan.lr *
+          (1 + Math.cos(Math.PI * Math.min(1, (t - replan.from) / Math.max(1, replan.total - replan.from))))
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       const epochStart = now()
-      const order = tf.tensor1d(rng.shuffle([...Array(data.train.count).keys()]), 'int32')
-      const xs = tf.gather(train.x, order)
-      const ys = tf.gather(train.y, order)
-      order.dispose()
+      const all = rng.shuffle([...Array(trainPart.count).keys()])
+      const order = sync ? all.slice(rank * shard, (rank + 1) * shard) : all
+      const xs = tf.tensor(epochInputs(trainPart, order, inputShape, settings.augment, rng), [
+        order.length,
+        ...inputShape,
+      ])
+      const ys = tf.tensor2d(
+        smoothedTargets(trainPart.y, order, data.numClasses, settings.labelSmoothing ?? 0),
+        [order.length, data.numClasses],
+      )
       let history: tf.History
       try {
         history = await trained.fit(xs, ys, {
           epochs: 1,
-          batchSize: settings.batchSize,
+          batchSize,
           shuffle: false,
-          validationData: [val.x, val.y],
+          ...(final ? {} : { validationData: [val.x, val.y] as [tf.Tensor, tf.Tensor] }),
           verbose: 0,
           // why: tfjs's own 'auto' yielding restarts its timer on every fit() call, so one short fit per
           // epoch would never yield; we yield ourselves on a clock that spans epochs
           yieldEvery: 'never',
           callbacks: {
+            onBatchBegin: () => {
+              setLearningRate(optimizer, rateAt(step))
+              step++
+              // the time limit is hard: a rank (rank 0 when data parallel) ends the epoch when it is reached
+              if (opts.timeLimitMs !== undefined && now() - started >= opts.timeLimitMs) {
+                if (sync) sync.requestStop()
+                else timeUp = true
+              }
+            },
             onBatchEnd: async (_batch, logs) => {
               const loss = logs?.loss
               if (typeof loss === 'number' && !Number.isFinite(loss)) {
@@ -129,6 +231,8 @@ export async function trainArchitecture(
                 await yieldToEventLoop()
               }
               if (opts.signal?.aborted) trained.stopTraining = true
+              if (sync?.stopAgreed()) timeUp = true
+              if (timeUp) trained.stopTraining = true
             },
           },
         })
@@ -145,8 +249,8 @@ export async function trainArchitecture(
         epoch,
         loss: pick('loss'),
         accuracy: pick('acc', 'accuracy'),
-        valLoss: pick('val_loss'),
-        valAccuracy: pick('val_acc', 'val_accuracy'),
+        valLoss: final ? pick('loss') : pick('val_loss'),
+        valAccuracy: final ? pick('acc', 'accuracy') : pick('val_acc', 'val_accuracy'),
         timeMs: now() - epochStart,
       }
       const finiteLosses = Number.isFinite(metrics.loss) && Number.isFinite(metrics.valLoss)
@@ -161,20 +265,43 @@ export async function trainArchitecture(
       }
       last = metrics
       opts.onEpoch?.(metrics)
+      if (timeUp) break
+      if (opts.timeLimitMs !== undefined && epoch < settings.epochs) {
+        // re-plan from the last epoch's pace (the machine's load changes): fewer or more epochs, up to the
+        // settings' number; the learning rate then glides from where it is to zero at the new end
+        const left = opts.timeLimitMs - (now() - started)
+        const pace = Math.max(metrics.timeMs, 1)
+        let next = Math.min(settings.epochs, Math.max(epoch, epoch + Math.floor(left / pace)))
+        // every rank must stop after the same epoch: rank 0 decides
+        if (sync) next = sync.agree(next, STEP_WAIT_MS)
+        if (next !== epochs) {
+          epochs = next
+          totalSteps = stepsPerEpoch * epochs
+          if (step >= warmupSteps) replan = { from: step, lr: rateAt(step), total: totalSteps }
+        }
+      }
       lastYield = now()
       await yieldToEventLoop()
+    }
+    let test: { testAccuracy: number; testLoss: number } | Record<string, never> = {}
+    if (final && rank === 0) {
+      const scores = trained.evaluate(val.x, val.y, { batchSize: 256 }) as tf.Scalar[]
+      const [testLoss, testAccuracy] = scores.map((t) => t.dataSync()[0]!) as [number, number]
+      tf.dispose(scores)
+      test = { testAccuracy, testLoss }
     }
     return {
       valAccuracy: last!.valAccuracy,
       valLoss: last!.valLoss,
       params,
       trainTimeMs: now() - started,
-      epochs: settings.epochs,
-      samplesSeen: settings.epochs * data.train.count,
+      epochs: last!.epoch,
+      samplesSeen: last!.epoch * order0Count(trainPart.count, ranks),
+      ...test,
     }
   } finally {
     model?.dispose()
     optimizer.dispose()
-    tf.dispose([train.x, train.y, val.x, val.y])
+    tf.dispose([val.x, val.y])
   }
 }

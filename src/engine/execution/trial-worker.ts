@@ -61,6 +61,9 @@ async function runJob(job: TrialJob): Promise<void> {
       result = await trainArchitecture(job.architecture, data, job.train, {
         seed: job.seed,
         signal: controller.signal,
+        ...(job.mode ? { mode: job.mode } : {}),
+        ...(job.timeLimitMs !== undefined ? { timeLimitMs: job.timeLimitMs } : {}),
+        ...(job.dataParallel ? { parallel: job.dataParallel } : {}),
         onEpoch: (m) => {
           if (model !== null) trained = snapshotWeights(model)
           post({ type: 'epoch', trialId: job.trialId, ...m })
@@ -79,7 +82,14 @@ async function runJob(job: TrialJob): Promise<void> {
     post({
       type: 'done',
       trialId: job.trialId,
-      outcome: { valAccuracy, valLoss, params, trainTimeMs },
+      outcome: {
+        valAccuracy,
+        valLoss,
+        params,
+        trainTimeMs,
+        ...(result.testAccuracy !== undefined ? { testAccuracy: result.testAccuracy } : {}),
+        ...(result.epochs !== job.train.epochs ? { epochs: result.epochs } : {}),
+      },
       samplesPerSec,
       memory: {
         numTensors: tfMemory.numTensors,

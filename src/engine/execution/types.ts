@@ -1,5 +1,6 @@
 import type { Architecture, Dataset, NasErrorData, TrainSettings } from '../../shared'
 import type { BackendInfo } from '../compute/backend'
+import type { ParallelGroup } from '../evaluate/data-parallel'
 import type { EpochMetrics } from '../evaluate/train'
 
 /** One unit of work for a trial runner: train `architecture` on `dataset` with `train` settings and `seed`. */
@@ -13,6 +14,12 @@ export interface TrialJob {
   seed: number
   /** Where the worker saves the trained model (TF.js format) when the trial completes; absent = not saved. */
   modelDir?: string
+  /** 'final': learn from train + validation and score once on the test split (see trainArchitecture). */
+  mode?: 'search' | 'final'
+  /** Wall-clock limit of the training in ms: the epochs are cut to what fits (see trainArchitecture). */
+  timeLimitMs?: number
+  /** Data-parallel final training: this job is one rank of a group sharing the buffer (worker threads only). */
+  dataParallel?: ParallelGroup
 }
 
 /** The result of a trained trial: last-epoch validation scores, weight count, wall time in ms. */
@@ -21,6 +28,10 @@ export interface TrialOutcome {
   valLoss: number
   params: number
   trainTimeMs: number
+  /** Final mode only: accuracy on the test split. */
+  testAccuracy?: number
+  /** Epochs actually trained, when a time limit cut them. */
+  epochs?: number
 }
 
 /** Trains trials somewhere (worker threads, later child processes or remote machines). */

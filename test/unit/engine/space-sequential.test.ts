@@ -147,6 +147,7 @@ describe('presets', () => {
       'quick-mlp',
       'resnet-chain',
       'small-cnn',
+      'tiny-cnn',
     ])
     const mlp = presets.find((p) => p.key === 'quick-mlp')!.def
     expect(mlp.family === 'sequential' && mlp.ops.map((o) => o.op).sort()).toEqual([

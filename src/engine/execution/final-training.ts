@@ -1,0 +1,142 @@
+import type { Dataset, Run, Trial } from '../../shared'
+import { toErrorData } from '../../shared'
+import { createParallelBuffer } from '../evaluate/data-parallel'
+import { withoutProxies } from '../evaluate/proxy'
+import type { EventSink, Logger, RunStore } from '../ports'
+import type { TrialJob, TrialOutcome, TrialRunner } from './types'
+
+/** What the final training of a run needs from the scheduler. */
+export interface FinalTrainingArgs {
+  run: Run
+  /** The search's winner (a completed, fully trained trial). */
+  winner: Trial
+  index: number
+  seed: number
+  dataset: Dataset
+  runner: TrialRunner
+  store: RunStore
+  emit: EventSink
+  iso: () => string
+  logger: Logger
+  /** Wall-clock ms the final training may take (the rest of the run's time budget); absent = no limit. */
+  timeLimitMs?: number
+  /** Workers that may train it together (data parallel); 1 = one worker. */
+  workers?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Trains the winner again from scratch with the full recipe (run.config.finalTraining: its `train` settings,
+ * else the search's settings without proxies, for `epochs`) on train + validation, scores it once on the test
+ * split, and journals it as a trial flagged `isFinal` (its valAccuracy/valLoss are the last epoch's training
+ * scores; per-epoch rows are not stored because there is no held-out score per epoch). Returns the run with
+ * finalTrialId and finalTestAccuracy set; a failed or cancelled final training leaves finalTestAccuracy null
+ * and never fails the run.
+ */
+export async function trainFinalModel(args: FinalTrainingArgs): Promise<Run> {
+  const { winner, store, emit, iso, logger } = args
+  const cfg = args.run.config.finalTraining!
+  const train = { ...(cfg.train ?? withoutProxies(args.run.config.train)), epochs: cfg.epochs }
+  let run: Run = args.run
+  const saveRun = (patch: Partial<Run>): void => {
+    run = { ...run, ...patch }
+    store.updateRun(run)
+    emit({ event: 'run.updated', payload: run })
+  }
+  let trial: Trial = {
+    id: `${run.id}-t${args.index}`,
+    runId: run.id,
+    index: args.index,
+    status: 'running',
+    architecture: winner.architecture,
+    archHash: winner.archHash,
+    params: winner.params,
+    isFinal: true,
+    valAccuracy: null,
+    valLoss: null,
+    trainTimeMs: null,
+    error: null,
+    startedAt: iso(),
+    finishedAt: null,
+  }
+  store.insertTrial(trial)
+  emit({ event: 'trial.updated', payload: trial })
+  saveRun({ finalTrialId: trial.id, finalTestAccuracy: null })
+  logger.info('Final training of the winner', {
+    runId: run.id,
+    winner: winner.id,
+    epochs: train.epochs,
+    timeLimitMs: args.timeLimitMs,
+  })
+  const started = Date.now()
+  const base: TrialJob = {
+    trialId: trial.id,
+    runId: run.id,
+    architecture: winner.architecture,
+    dataset: args.dataset,
+    train,
+    seed: args.seed,
+    mode: 'final',
+    ...(args.timeLimitMs !== undefined ? { timeLimitMs: Math.max(1, args.timeLimitMs) } : {}),
+  }
+  const onEpoch = (e: object): void => logger.info('Final training epoch', { runId: run.id, ...e })
+  try {
+    let outcome: TrialOutcome | null = null
+    const workers = Math.max(1, args.workers ?? 1)
+    if (workers > 1) {
+      // every rank trains the same model on its share of each batch; rank 0's result is the trial's
+      const buffer = createParallelBuffer(workers, winner.params + 1024)
+      const ranks = Array.from({ length: workers }, (_, rank) =>
+        args.runner.run(
+          {
+            ...base,
+            trialId: rank === 0 ? trial.id : `${trial.id}-rank${rank}`,
+            dataParallel: { rank, size: workers, buffer },
+          },
+          rank === 0 ? onEpoch : () => {},
+          args.signal,
+        ),
+      )
+      const first = (await Promise.allSettled(ranks))[0]!
+      if (first.status === 'fulfilled') outcome = first.value
+      else if (toErrorData(first.reason).code === 'cancelled' || args.signal?.aborted) throw first.reason
+      else
+        logger.warn('Data-parallel final training failed; training in one worker', {
+          runId: run.id,
+          error: toErrorData(first.reason).message,
+        })
+    }
+    if (outcome === null) {
+      const left = args.timeLimitMs === undefined ? undefined : args.timeLimitMs - (Date.now() - started)
+      outcome = await args.runner.run(
+        { ...base, ...(left !== undefined ? { timeLimitMs: Math.max(1, left) } : {}) },
+        onEpoch,
+        args.signal,
+      )
+    }
+    const testAccuracy = outcome.testAccuracy ?? null
+    trial = {
+      ...trial,
+      status: 'completed',
+      valAccuracy: outcome.valAccuracy,
+      valLoss: outcome.valLoss,
+      trainTimeMs: outcome.trainTimeMs,
+      ...(testAccuracy !== null ? { testAccuracy } : {}),
+      ...(outcome.epochs !== undefined && outcome.epochs < train.epochs
+        ? { proxy: { epochs: outcome.epochs } }
+        : {}),
+      finishedAt: iso(),
+    }
+    store.updateTrial(trial)
+    emit({ event: 'trial.updated', payload: trial })
+    saveRun({ finalTestAccuracy: testAccuracy })
+  } catch (err) {
+    const data = toErrorData(err)
+    const cancelled = data.code === 'cancelled'
+    trial = { ...trial, status: cancelled ? 'cancelled' : 'failed', error: data.message, finishedAt: iso() }
+    store.updateTrial(trial)
+    emit({ event: 'trial.updated', payload: trial })
+    logger.warn('Final training did not finish', { runId: run.id, error: data.message })
+  }
+  return run
+}

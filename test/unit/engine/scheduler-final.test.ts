@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest'
+import type { Dataset, Run, SearchSpaceDef, Trial } from '../../../src/shared'
+import { runSearch } from '../../../src/engine/execution/scheduler'
+import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
+import type { RunStore } from '../../../src/engine/ports'
+
+/**
+ * The scheduler's share of final training under a time budget, with a fake clock and a runner that "trains"
+ * by advancing it: the search stops launching when an average trial no longer fits before the final
+ * training's reserve, and the final training gets the rest of the budget as its time limit.
+ */
+
+const space: SearchSpaceDef = {
+  family: 'sequential',
+  version: 1,
+  minLayers: 1,
+  maxLayers: 2,
+  ops: [{ op: 'dense', units: [8, 16, 32], activation: ['relu', 'tanh'] }],
+}
+const dataset: Dataset = {
+  id: 'ds',
+  name: 'toy',
+  source: 'idx',
+  path: '/nowhere',
+  hash: 'h',
+  inputShape: [4, 4, 1],
+  classNames: ['a', 'b', 'c'],
+  numTrain: 10,
+  numTest: 2,
+  createdAt: '',
+}
+const MIN = 60_000
+
+function makeRun(config: Partial<Run['config']>): Run {
+  return {
+    id: 'r',
+    config: {
+      name: 'x',
+      datasetId: 'ds',
+      spaceId: 's',
+      strategy: 'random',
+      maxTrials: 100,
+      concurrency: 1,
+      seed: 1,
+      train: { epochs: 2, batchSize: 4, learningRate: 0.01, validationFraction: 0.2, dataFraction: 0.5 },
+      ...config,
+    },
+    status: 'queued',
+    createdAt: '',
+    startedAt: null,
+    finishedAt: null,
+    trialsCompleted: 0,
+    trialsFailed: 0,
+    bestTrialId: null,
+    bestValAccuracy: null,
+    backend: null,
+    error: null,
+  }
+}
+
+describe('final training under a time budget', () => {
+  it('stops launching trials that would not fit, then trains the winner in the rest of the budget', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const jobs: TrialJob[] = []
+    const runner: TrialRunner = {
+      async run(job) {
+        jobs.push(job)
+        if (job.mode === 'final') {
+          now += job.timeLimitMs!
+          return {
+            valAccuracy: 0.99,
+            valLoss: 0.1,
+            params: 100,
+            trainTimeMs: job.timeLimitMs!,
+            testAccuracy: 0.91,
+          }
+        }
+        now += 8 * MIN // every search trial takes 8 minutes
+        const units = job.architecture.nodes.reduce((s, n) => s + (n.op === 'dense' ? n.units : 0), 0)
+        return { valAccuracy: units / 1000, valLoss: 1, params: units, trainTimeMs: 8 * MIN }
+      },
+      backend: () => null,
+      close: async () => {},
+    }
+    const trials = new Map<string, Trial>()
+    const runs: Run[] = []
+    const store: RunStore = {
+      insertTrial: (t) => void trials.set(t.id, t),
+      updateTrial: (t) => void trials.set(t.id, t),
+      insertEpoch: () => {},
+      updateRun: (r) => void runs.push(r),
+    }
+    const done = await runSearch({
+      run: makeRun({ budgetMinutes: 30, finalTraining: { epochs: 20, reserveMinutes: 10 } }),
+      space,
+      dataset,
+      store,
+      runner,
+      emit: () => {},
+      clock: { now: () => now },
+    })
+    expect(done.status).toBe('completed')
+    // 20 min for the search: after 2 trials (16 min) a third (8 min) would overrun it
+    const search = jobs.filter((j) => j.mode !== 'final')
+    expect(search).toHaveLength(2)
+    const final = jobs.find((j) => j.mode === 'final')!
+    // the rest of the 30 minutes, less 15 s for scoring the test split
+    expect(final.timeLimitMs).toBe(14 * MIN - 15_000)
+    // the full recipe: the search's proxy (half the data) is gone, epochs are the final ones
+    expect(final.train.dataFraction).toBeUndefined()
+    expect(final.train.epochs).toBe(20)
+    const winner = [...trials.values()].find((t) => t.id === done.bestTrialId)!
+    expect(final.architecture).toEqual(winner.architecture)
+    expect(done.finalTestAccuracy).toBe(0.91)
+    const finalTrial = trials.get(done.finalTrialId!)!
+    expect(finalTrial).toMatchObject({ isFinal: true, testAccuracy: 0.91, status: 'completed', index: 2 })
+    // search trials recorded the proxy that scored them: 2 of 20 epochs on half the data
+    expect(trials.get('r-t0')!.proxy).toEqual({ epochs: 2, dataFraction: 0.5 })
+  })
+
+  it('without final training the whole budget goes to the search (trials are not held back)', async () => {
+    let now = 0
+    let count = 0
+    const runner: TrialRunner = {
+      async run() {
+        count++
+        now += 8 * MIN
+        return { valAccuracy: 0.5, valLoss: 1, params: 1, trainTimeMs: 8 * MIN }
+      },
+      backend: () => null,
+      close: async () => {},
+    }
+    const store: RunStore = {
+      insertTrial: () => {},
+      updateTrial: () => {},
+      insertEpoch: () => {},
+      updateRun: () => {},
+    }
+    const done = await runSearch({
+      run: makeRun({ budgetMinutes: 30 }),
+      space,
+      dataset,
+      store,
+      runner,
+      emit: () => {},
+      clock: { now: () => now },
+    })
+    expect(done.finalTrialId).toBeUndefined()
+    // launched at 0, 8, 16 and 24 minutes: every start before the 30-minute mark
+    expect(count).toBe(4)
+  })
+})
