@@ -20,6 +20,26 @@ export interface RunStore {
   savePareto?(runId: string, front: ParetoPoint[]): void
   /** Appends one epoch's architecture weights of a differentiable search. */
   insertAlphaSnapshot?(snapshot: AlphaSnapshot): void
+  /**
+   * Saves what a resume needs after each result, replacing the previous one (used instead of
+   * saveStrategyState when present).
+   */
+  saveCheckpoint?(runId: string, checkpoint: RunCheckpoint): void
+  /**
+   * Runs `fn` (calls to this store) atomically: all of its writes are committed together or none are. Rows
+   * that belong together (a finished trial, the run's counters, the strategy state) go through it.
+   */
+  transaction?<T>(fn: () => T): T
+}
+
+/** What a paused or interrupted run continues from, besides its stored trials. JSON-safe. */
+export interface RunCheckpoint {
+  /** The strategy's saveState() after the last result (RNG included); null before the first result. */
+  strategy: unknown
+  /** Wall-clock milliseconds the run has spent running; they count against its time budget. */
+  budgetUsedMs: number
+  /** Ids of completed trials trained with less than the full budget (multi-fidelity): never the best. */
+  partialTrialIds: string[]
 }
 
 /** Wall-clock time, injectable so tests can control it. */

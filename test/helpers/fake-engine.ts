@@ -43,12 +43,14 @@ export function createFakeEngine(opts: { trialDelayMs?: number } = {}): EngineAp
       backend: () => ({ name: 'fake', detail: 'test engine', device: 'test CPU (1 threads)' }),
       close: async () => {},
     }),
-    runSearch: async ({ run, store, emit, signal }) => {
+    runSearch: async ({ run, store, emit, signal, pause, resume }) => {
       let current: Run = { ...run, status: 'running', startedAt: new Date().toISOString(), backend: 'fake' }
       store.updateRun(current)
       emit({ event: 'run.updated', payload: current })
-      for (let i = 0; i < run.config.maxTrials; i++) {
-        if (signal?.aborted) break
+      // a resumed run continues after the trials it already has (the real scheduler also restores its strategy)
+      let i = resume ? Math.max(-1, ...resume.trials.map((t) => t.index)) + 1 : 0
+      for (; i < run.config.maxTrials; i++) {
+        if (signal?.aborted || pause?.aborted) break
         const trial: Trial = {
           id: `${run.id}-t${i}`,
           runId: run.id,
@@ -107,7 +109,11 @@ export function createFakeEngine(opts: { trialDelayMs?: number } = {}): EngineAp
       }
       current = {
         ...current,
-        status: signal?.aborted ? 'cancelled' : 'completed',
+        status: signal?.aborted
+          ? 'cancelled'
+          : pause?.aborted && i < run.config.maxTrials
+            ? 'paused'
+            : 'completed',
         finishedAt: new Date().toISOString(),
       }
       store.updateRun(current)

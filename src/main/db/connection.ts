@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { NasError } from '../../shared'
@@ -12,11 +12,23 @@ export const DB_FILE_NAME = 'nas-studio.sqlite'
 /** How long a write waits for another process's lock before failing, in milliseconds. */
 export const BUSY_TIMEOUT_MS = 5000
 
-/** Maps a SQLite failure to a message a person can act on. */
-function storageError(file: string, err: unknown): NasError {
+/** True for an error better-sqlite3 raised (its code starts with SQLITE_). */
+export function isSqliteError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_')
+}
+
+/**
+ * Maps a SQLite failure to NasError('storage_error') with a message a person can act on; `details.sqliteCode`
+ * keeps the code. A NasError passes through unchanged.
+ */
+export function storageError(file: string, err: unknown): NasError {
+  if (err instanceof NasError) return err
   const code = (err as { code?: unknown })?.code
   const raw = err instanceof Error ? err.message : String(err)
   const hints: Record<string, string> = {
+    SQLITE_FULL: `The disk holding ${file} is full, so NAS Studio could not save. Free some disk space, then resume the run; everything saved before is intact.`,
+    SQLITE_IOERR: `Reading or writing ${file} failed (a disk or file-system error). Check the disk, then resume the run; everything saved before is intact.`,
     SQLITE_NOTADB: `${file} is not a NAS Studio database (it is not an SQLite file). Move it away or choose another data folder; it was left untouched.`,
     SQLITE_CORRUPT: `${file} is damaged. Restore it from a backup or move it away; it was left untouched.`,
     SQLITE_BUSY: `${file} is locked by another program. Close other NAS Studio windows or commands and try again.`,
@@ -26,17 +38,45 @@ function storageError(file: string, err: unknown): NasError {
     SQLITE_PERM: `${file} cannot be opened: permission denied. Check the file's and folder's permissions.`,
   }
   const prefix = typeof code === 'string' ? Object.keys(hints).find((k) => code.startsWith(k)) : undefined
-  const message = prefix ? hints[prefix]! : `Could not open the database ${file}: ${raw}`
+  const message = prefix ? hints[prefix]! : `The database ${file} failed: ${raw}`
   return new NasError('storage_error', message, { file, sqliteCode: typeof code === 'string' ? code : null })
+}
+
+/** Options of openConnection / openConnectionFile. */
+export interface ConnectionOptions {
+  /** How long a statement waits for another connection's lock before SQLITE_BUSY (default BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number
+}
+
+/**
+ * Throws NasError('storage_error') when `path` exists but this process may not write to it: read-only
+ * permissions, an immutable file (chattr +i, which even root cannot write) or a read-only mount. Checked
+ * before opening, because SQLite would otherwise open such a database read-only without a word and only
+ * fail at the first write.
+ */
+function assertWritable(path: string, what: 'folder' | 'file'): void {
+  if (!existsSync(path)) return
+  try {
+    accessSync(path, constants.W_OK)
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'EACCES'
+    throw new NasError(
+      'storage_error',
+      what === 'folder'
+        ? `The data folder ${path} is read-only (${why}), so NAS Studio cannot save anything there. Give your user write permission to it, or choose another data folder.`
+        : `The database ${path} is read-only (${why}), so NAS Studio cannot save anything. Give your user write permission to it, or choose another data folder; it was left untouched.`,
+      { path, errno: why },
+    )
+  }
 }
 
 /**
  * Opens (creating if absent) <dataDir>/nas-studio.sqlite with WAL, foreign keys on, a busy timeout and
  * synchronous=FULL, so every committed write survives a crash or power loss (the RunStore contract).
- * Throws NasError('storage_error') for a folder it cannot create or a file that is not a usable database;
- * such a file is never overwritten or deleted.
+ * Throws NasError('storage_error') for a folder it cannot create or write to, or a file that is not a
+ * usable (writable) database; such a file is never overwritten or deleted.
  */
-export function openConnection(dataDir: string): Db {
+export function openConnection(dataDir: string, opts: ConnectionOptions = {}): Db {
   try {
     mkdirSync(dataDir, { recursive: true })
   } catch (err) {
@@ -48,15 +88,19 @@ export function openConnection(dataDir: string): Db {
       },
     )
   }
-  return openConnectionFile(join(dataDir, DB_FILE_NAME))
+  // SQLite writes <file>-wal and -shm next to the database, so the folder must be writable too
+  assertWritable(dataDir, 'folder')
+  return openConnectionFile(join(dataDir, DB_FILE_NAME), opts)
 }
 
 /** Opens a specific database file with the app's pragmas (see openConnection). */
-export function openConnectionFile(file: string): Db {
+export function openConnectionFile(file: string, opts: ConnectionOptions = {}): Db {
+  const timeout = opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS
+  assertWritable(file, 'file')
   let db: Db | undefined
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    db = new Database(file, { timeout })
+    db.pragma(`busy_timeout = ${timeout}`)
     // Reading the schema first makes a non-database file fail here, before any write could touch it.
     db.prepare('SELECT count(*) FROM sqlite_master').get()
     const mode = db.pragma('journal_mode = WAL', { simple: true })

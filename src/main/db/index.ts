@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { RunStore } from '../../engine/ports'
 import { NasError } from '../../shared'
-import { openConnection, DB_FILE_NAME, type Db } from './connection'
+import { isSqliteError, openConnection, storageError, DB_FILE_NAME, type Db } from './connection'
 import { DatasetsRepo } from './datasets-repo'
 import { migrate } from './migrations'
 import { createRunStore } from './run-store'
@@ -10,7 +10,14 @@ import { RunsRepo, type RunOwner } from './runs-repo'
 import { SpacesRepo } from './spaces-repo'
 import { TrialsRepo } from './trials-repo'
 
-export { DB_FILE_NAME, openConnection, openConnectionFile, type Db } from './connection'
+export {
+  DB_FILE_NAME,
+  isSqliteError,
+  openConnection,
+  openConnectionFile,
+  storageError,
+  type Db,
+} from './connection'
 export { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations'
 export type { RunOwner } from './runs-repo'
 export { DatasetsRepo, RunsRepo, SpacesRepo, TrialsRepo }
@@ -50,9 +57,17 @@ export function isOwnerAlive(owner: RunOwner): boolean {
  */
 export function openAppDb(
   dataDir: string,
-  opts: { now?: () => string; isOwnerAlive?: (owner: RunOwner) => boolean } = {},
+  opts: {
+    now?: () => string
+    isOwnerAlive?: (owner: RunOwner) => boolean
+    /** Lock wait before SQLITE_BUSY, in ms (default BUSY_TIMEOUT_MS); tests shorten it. */
+    busyTimeoutMs?: number
+  } = {},
 ): AppDb {
-  const db = openConnection(dataDir)
+  const db = openConnection(
+    dataDir,
+    opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {},
+  )
   try {
     migrate(db)
     const datasets = new DatasetsRepo(db)
@@ -68,7 +83,7 @@ export function openAppDb(
       spaces,
       runs,
       trials,
-      store: createRunStore(runs, trials),
+      store: createRunStore(runs, trials, db, join(dataDir, DB_FILE_NAME)),
       owner: { pid: process.pid, host: hostname() },
       interruptedRunIds,
       close: () => {
@@ -79,10 +94,12 @@ export function openAppDb(
     db.close()
     throw err instanceof NasError
       ? err
-      : new NasError(
-          'storage_error',
-          `Could not prepare the database in ${dataDir}: ${(err as Error).message}`,
-          { dataDir },
-        )
+      : isSqliteError(err)
+        ? storageError(join(dataDir, DB_FILE_NAME), err)
+        : new NasError(
+            'storage_error',
+            `Could not prepare the database in ${dataDir}: ${(err as Error).message}`,
+            { dataDir },
+          )
   }
 }

@@ -7,8 +7,18 @@ import {
   type Run,
   type SearchSpaceDef,
 } from '../../shared'
+import { z } from 'zod'
+import type { RunCheckpoint } from '../../engine/ports'
 import type { Db } from './connection'
 import { jsonColumn, notFound, validateRow } from './row'
+
+/** Marks a strategy_state column holding a whole RunCheckpoint (not a bare strategy state). */
+const CHECKPOINT_FORMAT = 'nas-studio-checkpoint/1'
+const checkpointSchema = z.object({
+  strategy: z.unknown(),
+  budgetUsedMs: z.number().nonnegative(),
+  partialTrialIds: z.array(z.string()),
+})
 
 interface RunRow {
   id: string
@@ -25,20 +35,24 @@ interface RunRow {
   error: string | null
   notes: string | null
   tags: string | null
+  finalTrialId: string | null
+  finalTestAccuracy: number | null
 }
 
 const SELECT = `SELECT id, config, status, created_at AS createdAt, started_at AS startedAt,
   finished_at AS finishedAt, trials_completed AS trialsCompleted, trials_failed AS trialsFailed,
-  best_trial_id AS bestTrialId, best_val_accuracy AS bestValAccuracy, backend, error, notes, tags FROM runs`
+  best_trial_id AS bestTrialId, best_val_accuracy AS bestValAccuracy, backend, error, notes, tags,
+  final_trial_id AS finalTrialId, final_test_accuracy AS finalTestAccuracy FROM runs`
 
 function fromRow(row: RunRow): Run {
   const where = `Run ${row.id}`
-  const { notes, tags, ...rest } = row
+  const { notes, tags, finalTrialId, finalTestAccuracy, ...rest } = row
   return validateRow(
     runSchema,
     {
       ...rest,
       config: jsonColumn(row.config, `${where} config`),
+      ...(finalTrialId !== null ? { finalTrialId, finalTestAccuracy } : {}),
       ...(notes !== null ? { notes } : {}),
       ...(tags !== null ? { tags: jsonColumn(tags, `${where} tags`) } : {}),
     },
@@ -90,7 +104,8 @@ export class RunsRepo {
     const info = this.db
       .prepare(
         `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, trials_completed = ?, trials_failed = ?,
-           best_trial_id = ?, best_val_accuracy = ?, backend = ?, error = ? WHERE id = ?`,
+           best_trial_id = ?, best_val_accuracy = ?, backend = ?, error = ?, final_trial_id = ?,
+           final_test_accuracy = ? WHERE id = ?`,
       )
       .run(
         run.status,
@@ -102,6 +117,8 @@ export class RunsRepo {
         run.bestValAccuracy,
         run.backend,
         run.error,
+        run.finalTrialId ?? null,
+        run.finalTestAccuracy ?? null,
         run.id,
       )
     if (info.changes === 0) throw notFound('run', run.id)
@@ -152,14 +169,50 @@ export class RunsRepo {
 
   /** Stores the strategy's JSON state (RNG included) after a result, replacing the previous one. */
   saveStrategyState(id: string, state: unknown): void {
-    this.db.prepare(`UPDATE runs SET strategy_state = ? WHERE id = ?`).run(JSON.stringify(state), id)
+    this.saveCheckpoint(id, { strategy: state, budgetUsedMs: 0, partialTrialIds: [] })
   }
 
-  /** The last strategy state saved for the run, or null (to resume it). */
+  /** Stores the run's resume checkpoint (strategy state, time spent, partial trials), replacing the last. */
+  saveCheckpoint(id: string, checkpoint: RunCheckpoint): void {
+    this.db
+      .prepare(`UPDATE runs SET strategy_state = ? WHERE id = ?`)
+      .run(JSON.stringify({ format: CHECKPOINT_FORMAT, ...checkpoint }), id)
+  }
+
+  /** The last strategy state saved for the run, or null. */
   strategyState(id: string): unknown {
+    return this.checkpoint(id)?.strategy ?? null
+  }
+
+  /**
+   * The run's resume checkpoint, or null when none was saved. A bare strategy state (written before
+   * checkpoints existed) reads as a checkpoint with no time spent.
+   */
+  checkpoint(id: string): RunCheckpoint | null {
     const row = this.db.prepare(`SELECT strategy_state AS s FROM runs WHERE id = ?`).get(id) as
       { s: string | null } | undefined
-    return row?.s ? jsonColumn(row.s, `Run ${id} strategy_state`) : null
+    if (!row?.s) return null
+    const where = `Run ${id} strategy_state`
+    const value = jsonColumn(row.s, where) as Record<string, unknown> | null
+    if (value === null || typeof value !== 'object' || value.format !== CHECKPOINT_FORMAT)
+      return { strategy: value, budgetUsedMs: 0, partialTrialIds: [] }
+    const { format: _format, ...rest } = value
+    return validateRow(checkpointSchema, rest, where)
+  }
+
+  /**
+   * Takes a 'paused' or 'interrupted' run for `owner` to resume: one conditional UPDATE, so of two processes
+   * resuming the same run only one wins. Sets it 'queued' and clears its finish time and error. False when
+   * the run is in another state (someone else resumed it first, or it finished).
+   */
+  claimForResume(id: string, owner: RunOwner): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, owner_pid = ?, owner_host = ?
+         WHERE id = ? AND status IN ('paused', 'interrupted')`,
+      )
+      .run(owner.pid, owner.host, id)
+    return info.changes === 1
   }
 
   /** Replaces the run's Pareto front. */
@@ -225,9 +278,10 @@ export class RunsRepo {
   }
 
   /**
-   * Marks runs left 'queued' or 'running' by a process that is gone as 'interrupted', and their 'running'
-   * trials as 'failed'. A run whose owner is still alive (e.g. `nas-studio serve` while `nas-studio runs`
-   * opens the same database) is left alone. Returns the ids of the runs it marked.
+   * Marks runs left 'queued' or 'running' by a process that is gone as 'interrupted', and their 'queued' or
+   * 'running' trials as 'cancelled' (not counted: resuming the run trains them again). A run whose owner is
+   * still alive (e.g. `nas-studio serve` while `nas-studio runs` opens the same database) is left alone.
+   * Returns the ids of the runs it marked.
    */
   markInterrupted(isOwnerAlive: (owner: RunOwner) => boolean, now: string): string[] {
     const candidates = this.db
@@ -244,11 +298,14 @@ export class RunsRepo {
          error = COALESCE(error, 'interrupted: the app stopped while this run was in progress') WHERE id = ?`,
     )
     const markTrials = this.db.prepare(
-      `UPDATE trials SET status = 'failed', finished_at = COALESCE(finished_at, ?),
-         error = 'interrupted: the app stopped while this trial was training' WHERE run_id = ? AND status = 'running'`,
+      `UPDATE trials SET status = 'cancelled', finished_at = COALESCE(finished_at, ?),
+         error = 'interrupted: the app stopped while this trial was training; resuming the run trains it again'
+       WHERE run_id = ? AND status IN ('queued', 'running')`,
     )
     const countFailed = this.db.prepare(
-      `UPDATE runs SET trials_failed = (SELECT count(*) FROM trials WHERE run_id = runs.id AND status = 'failed') WHERE id = ?`,
+      `UPDATE runs SET
+         trials_completed = (SELECT count(*) FROM trials WHERE run_id = runs.id AND status = 'completed'),
+         trials_failed = (SELECT count(*) FROM trials WHERE run_id = runs.id AND status = 'failed') WHERE id = ?`,
     )
     this.db.transaction(() => {
       for (const { id } of stale) {

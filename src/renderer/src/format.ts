@@ -41,6 +41,7 @@ export function formatTime(iso: string | null | undefined): string {
 export const STATUS_LABELS: Record<string, string> = {
   queued: 'Queued',
   running: 'Running',
+  paused: 'Paused',
   completed: 'Completed',
   failed: 'Failed',
   cancelled: 'Cancelled',

@@ -172,17 +172,21 @@ describe('database', () => {
     reopened.close()
   })
 
-  it("marks runs left 'running' by a stopped process as interrupted, and their running trials failed", () => {
+  it("marks runs left 'running' by a stopped process as interrupted, and their running trials cancelled", () => {
     seed(tmp.dir)
     const db = openAppDb(tmp.dir)
     expect(db.interruptedRunIds).toEqual(['run1'])
     const r = db.runs.require('run1')
     expect(r.status).toBe('interrupted')
     expect(r.finishedAt).not.toBeNull()
-    expect(r.trialsFailed).toBe(1)
+    // the trial in flight is not a result: not counted, and a resume trains it again
+    expect(r.trialsFailed).toBe(0)
+    expect(r.trialsCompleted).toBe(0)
     const t = db.trials.require('t1')
-    expect(t.status).toBe('failed')
-    expect(t.error).toBe('interrupted: the app stopped while this trial was training')
+    expect(t.status).toBe('cancelled')
+    expect(t.error).toBe(
+      'interrupted: the app stopped while this trial was training; resuming the run trains it again',
+    )
     expect(db.trials.listEpochs('t1')).toEqual([epoch])
     db.close()
   })

@@ -6,6 +6,18 @@ import { errorMessage, useApi } from '@renderer/api'
 /** Statuses in which a run may still change (and can be cancelled). */
 export const ACTIVE_RUN_STATUSES: readonly Run['status'][] = ['queued', 'running']
 
+/** Statuses from which a run can be continued (`runs.resume`). */
+export const RESUMABLE_RUN_STATUSES: readonly Run['status'][] = ['paused', 'interrupted']
+
+/** True when `run` can be resumed: paused or interrupted, and not a one-shot (DARTS) search. */
+export function canResume(run: Run): boolean {
+  return (
+    RESUMABLE_RUN_STATUSES.includes(run.status) &&
+    run.config.strategy !== 'darts' &&
+    run.config.strategy !== 'pc-darts'
+  )
+}
+
 /**
  * The run history: every run known to main, newest first, kept live by 'run.updated' events.
  * Holds plain JSON data only.
@@ -66,6 +78,20 @@ export const useRunsStore = defineStore('runs', () => {
     return run
   }
 
+  /** Pauses a running search (`runs.pause`): resolves once it is paused. Throws ApiError. */
+  async function pause(runId: string): Promise<Run> {
+    const run = await useApi().call('runs.pause', { runId })
+    applyRun(run)
+    return run
+  }
+
+  /** Continues a paused or interrupted search (`runs.resume`). Throws ApiError with a readable message. */
+  async function resume(runId: string): Promise<Run> {
+    const run = await useApi().call('runs.resume', { runId })
+    applyRun(run)
+    return run
+  }
+
   /** Deletes a finished run (`runs.delete`) and drops it from the list. Throws ApiError. */
   async function remove(runId: string): Promise<void> {
     await useApi().call('runs.delete', { runId })
@@ -96,6 +122,8 @@ export const useRunsStore = defineStore('runs', () => {
     fetchRun,
     start,
     cancel,
+    pause,
+    resume,
     remove,
     annotate,
     listen,

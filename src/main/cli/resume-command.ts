@@ -1,0 +1,88 @@
+import { openAppCore } from '../app'
+import { createConsoleLogger } from '../logger'
+import { dispatch } from '../services'
+import type { CliIo } from './commands'
+import { formatTrialLine } from './format'
+
+/** Exit codes (as commands.ts): 0 ok, 1 failed, 2 wrong usage, 130 stopped by the user. */
+const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
+
+/** Help lines of `nas-studio resume`, shown in the main usage text. */
+export const RESUME_USAGE = `  resume   Continue paused or interrupted runs: nas-studio resume <run id> [<run id> ...]
+             The strategy continues from its saved state and the same seed gives the same remaining
+             search; finished trials are kept, the ones that were training are trained again.
+`
+
+/**
+ * `nas-studio resume RUN...`: resumes each run in turn through the same service as the app (runs.resume),
+ * printing one line per finished trial. Exit 0 when every run completed; 1 when one could not be resumed
+ * or did not complete (the others are still tried); 130 when stopped by SIGINT/SIGTERM (the run in
+ * progress is paused, so it can be resumed again).
+ */
+export async function resumeCommand(
+  dataDir: string,
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<number> {
+  if (positionals.length === 0) {
+    io.stderr(
+      'nas-studio resume: the run id is missing (see "nas-studio runs").\n\nUsage: nas-studio resume <run id> [<run id> ...]\n',
+    )
+    return EXIT.usage
+  }
+  const logger = createConsoleLogger(values.verbose ? 'info' : 'warn', io.stderr)
+  const core = await openAppCore({
+    dataDir,
+    mode: 'web',
+    modeReason: 'Command line (nas-studio resume)',
+    logger,
+  })
+  let code: number = EXIT.ok
+  try {
+    for (const runId of positionals) {
+      if (io.signal.aborted) return EXIT.interrupted
+      const resumed = await dispatch(core.services.handlers, 'runs.resume', { runId })
+      if (!resumed.ok) {
+        io.stderr(`nas-studio resume: ${resumed.error.message}\n`)
+        code = EXIT.failed
+        continue
+      }
+      const run = resumed.data as {
+        id: string
+        trialsCompleted: number
+        trialsFailed: number
+        config: { maxTrials: number }
+      }
+      io.stdout(
+        `Resuming run ${run.id}: ${run.trialsCompleted + run.trialsFailed} of ${run.config.maxTrials} trial(s) done\n`,
+      )
+      const stop = core.services.events((msg) => {
+        if (
+          msg.event === 'trial.updated' &&
+          msg.payload.runId === run.id &&
+          ['completed', 'failed'].includes(msg.payload.status)
+        )
+          io.stdout(`${formatTrialLine(msg.payload, run.config.maxTrials)}\n`)
+      })
+      const onAbort = (): void => {
+        io.stderr('Stopping: pausing the run (resume it later with the same command)...\n')
+        void core.services.handlers['runs.pause']({ runId: run.id }).catch(() => undefined)
+      }
+      io.signal.addEventListener('abort', onAbort, { once: true })
+      const final = await core.services.whenFinished(run.id)
+      io.signal.removeEventListener('abort', onAbort)
+      stop()
+      io.stdout(
+        `Run ${run.id} ${final.status}: ${final.trialsCompleted} completed, ${final.trialsFailed} failed${
+          final.bestValAccuracy !== null ? `, best val accuracy ${final.bestValAccuracy.toFixed(4)}` : ''
+        }${final.error ? ` (${final.error})` : ''}\n`,
+      )
+      if (final.status === 'paused') return EXIT.interrupted
+      if (final.status !== 'completed') code = EXIT.failed
+    }
+    return code
+  } finally {
+    await core.close()
+  }
+}
