@@ -1,6 +1,14 @@
-import type { Clock, EventSink, Logger, RunStore } from '../../engine/ports'
+import type { Clock, EventSink, Logger, RunCheckpoint, RunStore } from '../../engine/ports'
 import type { ExportTrialRequest, ExportTrialResult, PredictRequest, PredictResult } from '../../engine'
-import type { Dataset, DatasetImportRequest, DatasetPreview, Run, SearchSpaceDef } from '../../shared'
+import type {
+  Dataset,
+  DatasetImportRequest,
+  DatasetPreview,
+  Run,
+  SearchSpaceDef,
+  QueueWorker,
+  Trial,
+} from '../../shared'
 
 /** A compute backend as the engine reports it. */
 export interface BackendInfo {
@@ -14,6 +22,12 @@ export interface BackendInfo {
 export interface TrialRunnerLike {
   backend(): BackendInfo | null
   close(): Promise<void>
+}
+
+/** A trial runner that feeds `nas-studio worker` processes through a Redis queue (engine createQueueRunner). */
+export interface QueueRunnerLike extends TrialRunnerLike {
+  status(): { state: 'connecting' | 'connected' | 'disconnected' | 'closed'; message: string }
+  workers(): Promise<QueueWorker[]>
 }
 
 /** A preset search space read from resources/presets. */
@@ -57,7 +71,13 @@ export interface EngineApi {
     clock?: Clock
     logger?: Logger
     signal?: AbortSignal
+    /** Continue a paused or interrupted run (see src/engine/execution/scheduler.ts ResumeFrom). */
+    resume?: { trials: Trial[]; checkpoint: RunCheckpoint | null }
+    /** Aborting it pauses the run (it ends 'paused'). */
+    pause?: AbortSignal
   }): Promise<Run>
+  /** A trial runner on a Redis queue (src/engine/execution/queue-runner.ts); absent in fakes. */
+  createQueueRunner?(opts: { url: string; logger?: Logger }): QueueRunnerLike
   /** Writes and verifies one export of a trial's saved model (src/engine/export); absent in fakes. */
   exportTrial?(req: ExportTrialRequest): Promise<ExportTrialResult>
   /** Predicts one image or row with a saved model or an export (the try-it panel); absent in fakes. */

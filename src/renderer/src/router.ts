@@ -20,6 +20,7 @@ export function createAppRouter(): Router {
       { path: '/compare', name: 'compare', component: () => import('./views/CompareView.vue') },
       { path: '/export', name: 'export', component: () => import('./views/ExportView.vue') },
       { path: '/guide', name: 'guide', component: () => import('./views/GuideView.vue') },
+      { path: '/workers', name: 'workers', component: () => import('./views/WorkersView.vue') },
       { path: '/:pathMatch(.*)*', redirect: '/runs' },
     ],
   })
