@@ -1,4 +1,4 @@
-import type { ArchNode, Architecture, OpChoice, SequentialSpace } from '../../shared'
+import type { ArchNode, Architecture, OpChoice, SequentialSlot, SequentialSpace } from '../../shared'
 import { NasError } from '../../shared'
 import type { Rng } from '../rng'
 import type { SpaceFamily } from './family'
@@ -63,6 +63,7 @@ function validate(def: SequentialSpace, inputShape?: number[]): void {
     if (seen.has(op.op)) throw invalid(`Search space lists op '${op.op}' twice: merge them`)
     seen.add(op.op)
   }
+  if (def.slots) validateSlots(def, def.slots)
   if (inputShape !== undefined) {
     if (inputShape.length !== 3 && def.ops.every((o) => SPATIAL.has(o.op))) {
       throw invalid(
@@ -79,6 +80,43 @@ function validate(def: SequentialSpace, inputShape?: number[]): void {
         }
       }
     }
+  }
+}
+
+/**
+ * Ordered spaces: each slot's ops are distinct op kinds whose values are among the space's `ops` of that kind
+ * (so the per-position encoding over `ops` covers them), and minLayers / maxLayers are the slots' sums.
+ */
+function validateSlots(def: SequentialSpace, slots: readonly SequentialSlot[]): void {
+  slots.forEach((slot, i) => {
+    const where = `Layer slot ${i + 1}`
+    if (slot.min > slot.max) throw invalid(`${where}: min ${slot.min} is larger than max ${slot.max}`)
+    const seen = new Set<string>()
+    for (const c of slot.ops) {
+      if (seen.has(c.op)) throw invalid(`${where} lists op '${c.op}' twice: merge them`)
+      seen.add(c.op)
+      const all = def.ops.find((o) => o.op === c.op)
+      if (!all) throw invalid(`${where} uses op '${c.op}', which the space's ops do not list`)
+      const allParams = new Map(params(all))
+      for (const [name, values] of params(c)) {
+        if (values.length === 0) throw invalid(`${where}: '${c.op}' has no ${name} to choose from`)
+        const known = allParams.get(name) ?? []
+        const extra = values.filter((v) => !known.includes(v))
+        if (extra.length) {
+          throw invalid(`${where}: ${c.op} ${name} ${extra.join(', ')} not among the space's ops values`)
+        }
+      }
+    }
+  })
+  const lo = Math.max(
+    1,
+    slots.reduce((n, s) => n + s.min, 0),
+  )
+  const hi = slots.reduce((n, s) => n + s.max, 0)
+  if (def.minLayers !== lo || def.maxLayers !== hi) {
+    throw invalid(
+      `minLayers/maxLayers (${def.minLayers}/${def.maxLayers}) must be the slots' sums (${lo}/${hi}) in an ordered space`,
+    )
   }
 }
 
@@ -176,6 +214,7 @@ function assemble(layers: Layer[], inputShape: number[], numClasses: number): Ar
  */
 function sample(def: SequentialSpace, rng: Rng, inputShape: number[], numClasses: number): Architecture {
   validate(def, inputShape)
+  if (def.slots) return sampleSlots(def, def.slots, rng, inputShape, numClasses)
   const layers: Layer[] = []
   let spatial: number[] | null = inputShape.length === 3 ? [inputShape[0]!, inputShape[1]!] : null
   const depth = rng.int(def.minLayers, def.maxLayers)
@@ -189,6 +228,124 @@ function sample(def: SequentialSpace, rng: Rng, inputShape: number[], numClasses
     spatial = after(made, spatial)
   }
   return assemble(layers, inputShape, numClasses)!
+}
+
+/**
+ * Ordered spaces: each slot draws its count uniformly in [min, max] (drawn again, at most 100 times, when all
+ * slots drew 0 and the total is below minLayers), each layer an op of its slot that fits there, each value
+ * uniform. A layer that no op of its slot fits is an invalid_space error naming the slot.
+ */
+function sampleSlots(
+  def: SequentialSpace,
+  slots: readonly SequentialSlot[],
+  rng: Rng,
+  inputShape: number[],
+  numClasses: number,
+): Architecture {
+  let counts = slots.map((s) => rng.int(s.min, s.max))
+  for (let i = 0; i < 100 && counts.reduce((a, b) => a + b, 0) < def.minLayers; i++) {
+    counts = slots.map((s) => rng.int(s.min, s.max))
+  }
+  const layers: Layer[] = []
+  let spatial: number[] | null = inputShape.length === 3 ? [inputShape[0]!, inputShape[1]!] : null
+  slots.forEach((slot, i) => {
+    for (let k = 0; k < counts[i]!; k++) {
+      const options = slot.ops.filter((c) => eligible(c, spatial))
+      if (options.length === 0) {
+        throw invalid(
+          `No op of layer slot ${i + 1} (${slot.ops.map((o) => o.op).join(', ')}) fits there for input [${inputShape}]: an image op cannot follow a dense layer, and pools need a large enough map`,
+        )
+      }
+      const made = concretise(rng.pick(options), rng, spatial, '')
+      layers.push(made)
+      spatial = after(made, spatial)
+    }
+  })
+  return assemble(layers, inputShape, numClasses)!
+}
+
+/** Whether `layer` is one of `slot`'s choices (its op listed there, every value among the slot's values). */
+function fitsSlot(layer: Layer, slot: SequentialSlot): boolean {
+  const c = slot.ops.find((o) => o.op === layer.op)
+  if (!c) return false
+  return params(c).every(([name, values]) => {
+    const v = (layer as Record<string, unknown>)[name]
+    return values.includes(v ?? (name === 'strides' ? 1 : undefined))
+  })
+}
+
+/**
+ * Which slot each layer belongs to (slot indices, non-decreasing), so that every slot holds [min, max] of
+ * them; null when the layers cannot come from the ordered space.
+ */
+export function assignSlots(layers: readonly Layer[], slots: readonly SequentialSlot[]): number[] | null {
+  const memo = new Map<string, number[] | null>()
+  // layers[i..] into slots[j..], with `used` layers already in slot j
+  const go = (i: number, j: number, used: number): number[] | null => {
+    if (j === slots.length) return i === layers.length ? [] : null
+    const key = `${i},${j},${used}`
+    if (memo.has(key)) return memo.get(key)!
+    let found: number[] | null = null
+    if (used >= slots[j]!.min) {
+      const rest = go(i, j + 1, 0)
+      if (rest) found = rest
+    }
+    if (!found && i < layers.length && used < slots[j]!.max && fitsSlot(layers[i]!, slots[j]!)) {
+      const rest = go(i + 1, j, used + 1)
+      if (rest) found = [j, ...rest]
+    }
+    memo.set(key, found)
+    return found
+  }
+  return go(0, 0, 0)
+}
+
+/** Ordered spaces: like `mutate`, but every change stays inside a slot's ops, values and [min, max]. */
+function mutateSlots(
+  def: SequentialSpace,
+  slots: readonly SequentialSlot[],
+  arch: Architecture,
+  rng: Rng,
+  inputShape: number[],
+  numClasses: number,
+): Architecture {
+  const layers = layersOf(arch)
+  const owner = assignSlots(layers, slots)
+  if (!owner) return sampleSlots(def, slots, rng, inputShape, numClasses)
+  const spatialGuess = inputShape.length === 3 ? [inputShape[0]!, inputShape[1]!] : null
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const next = [...layers]
+    const kind = rng.int(0, 3)
+    const at = rng.int(0, Math.max(0, next.length - 1))
+    if (kind <= 1 && next.length > 0) {
+      const slot = slots[owner[at]!]!
+      const layer = next[at]!
+      if (kind === 0) {
+        const c = slot.ops.find((o) => o.op === layer.op)
+        const options = c ? params(c).filter(([, v]) => v.length > 1) : []
+        if (options.length === 0) continue
+        const [name, values] = rng.pick(options)
+        const current = (layer as Record<string, unknown>)[name]
+        next[at] = { ...layer, [name]: pickOther(rng, values, current) } as Layer
+      } else {
+        const others = slot.ops.filter((o) => o.op !== layer.op)
+        if (others.length === 0) continue
+        next[at] = concretise(rng.pick(others), rng, spatialGuess, '')
+      }
+    } else if (kind >= 2) {
+      const counts = slots.map((_, j) => owner.filter((o) => o === j).length)
+      const j = rng.int(0, slots.length - 1)
+      const end = owner.filter((o) => o <= j).length
+      if (kind === 2 && counts[j]! < slots[j]!.max) {
+        next.splice(end, 0, concretise(rng.pick(slots[j]!.ops), rng, spatialGuess, ''))
+      } else if (kind === 3 && counts[j]! > slots[j]!.min && next.length > def.minLayers) {
+        next.splice(end - 1, 1)
+      } else continue
+    } else continue
+    const built = assemble(next, inputShape, numClasses)
+    if (built) return built
+  }
+  return assemble(layers, inputShape, numClasses) ?? arch
 }
 
 /** The layers of a sequential architecture (input, flatten and the head removed), in chain order. */
@@ -209,6 +366,7 @@ function mutate(
   inputShape: number[],
   numClasses: number,
 ): Architecture {
+  if (def.slots) return mutateSlots(def, def.slots, arch, rng, inputShape, numClasses)
   const layers = layersOf(arch)
   for (let attempt = 0; attempt < 50; attempt++) {
     const next = [...layers]
@@ -275,6 +433,19 @@ function encode(def: SequentialSpace, arch: Architecture): number[] {
  * do not fit are skipped when sampling).
  */
 function size(def: SequentialSpace): { count: number; log10: number } {
+  if (def.slots) {
+    // product over slots of sum over counts c in [min, max] of (choices per layer)^c
+    let log10 = 0
+    let exact = 1
+    for (const slot of def.slots) {
+      const per = slot.ops.reduce((sum, c) => sum + params(c).reduce((p, [, v]) => p * v.length, 1), 0)
+      log10 += log10GeometricSum(per, slot.min, slot.max)
+      let sum = 0
+      for (let d = slot.min; d <= slot.max; d++) sum += per ** d
+      exact *= sum
+    }
+    return sizeOf(log10, exact < 2 ** 53 ? exact : undefined)
+  }
   const perLayer = def.ops.reduce((sum, c) => sum + params(c).reduce((p, [, v]) => p * v.length, 1), 0)
   let total = 0
   for (let d = def.minLayers; d <= def.maxLayers; d++) total += perLayer ** d

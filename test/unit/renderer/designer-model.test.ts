@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import type { SearchSpaceDef } from '@shared/domain'
+import type { SearchSpaceDef, SequentialSpace } from '@shared/domain'
 import {
+  chainOrder,
   distribute,
+  dropStructure,
   edgeId,
   emptyGraph,
   graphToSpaceDef,
   newNode,
   placeErrors,
+  reorderAfterMove,
   spaceDefToGraph,
   type DesignGraph,
 } from '@renderer/designer/designer-model'
@@ -50,7 +53,13 @@ describe('designer model', () => {
         def.maxBlocks,
         def.filters,
       ])
+      expect([back.stemFilters, back.branches, back.merge]).toEqual([
+        def.stemFilters,
+        def.branches,
+        def.merge,
+      ])
     }
+    if (def.family === 'cell' && back.family === 'cell') expect(back.concat).toBe(def.concat)
   })
 
   it('maps a drawn chain of blocks with repeat ranges to a sequential space', () => {
@@ -75,10 +84,108 @@ describe('designer model', () => {
         { op: 'maxPool2d', poolSize: [2] },
         { op: 'dense', units: [64, 128], activation: ['relu'] },
       ],
+      // a new canvas keeps the drawn order: one slot per block, in chain order
+      slots: [
+        {
+          ops: [{ op: 'conv2d', filters: [16, 32, 64], kernelSize: [3, 5], activation: ['relu'] }],
+          min: 1,
+          max: 1,
+        },
+        { ops: [{ op: 'maxPool2d', poolSize: [2] }], min: 1, max: 1 },
+        { ops: [{ op: 'dense', units: [64, 128], activation: ['relu'] }], min: 1, max: 2 },
+      ],
     })
     // an edge jumping over the pooling block lets the search leave it out
     g.edges.push({ id: edgeId(conv.id, dense.id), source: conv.id, target: dense.id, optional: true })
-    expect((graphToSpaceDef(g).def as { minLayers: number }).minLayers).toBe(2)
+    const skipped = graphToSpaceDef(g).def as SequentialSpace
+    expect(skipped.minLayers).toBe(2)
+    expect(skipped.slots!.map((s) => s.min)).toEqual([1, 0, 1])
+    // unordered (as presets without slots are drawn): no slots, each layer any of the blocks
+    g.ordered = false
+    const free = graphToSpaceDef(g).def as SequentialSpace
+    expect(free.slots).toBeUndefined()
+    expect(free.minLayers).toBe(2)
+  })
+
+  it('keeps the order of an ordered sequential canvas through save and redraw', () => {
+    const g = emptyGraph('sequential')
+    const ids = (['dense', 'conv', 'pool', 'conv'] as const).map((k, i) => {
+      const n = newNode(g, k, 200, 150 + 100 * i)
+      g.nodes.push(n)
+      return n.id
+    })
+    g.nodes.find((n) => n.id === ids[3])!.choices.filters = [8]
+    // wired in a different order than drawn: conv, pool, conv(8), dense
+    connectChain(g, ['input', ids[1]!, ids[2]!, ids[3]!, ids[0]!, 'output'])
+    expect(chainOrder(g)).toEqual([ids[1], ids[2], ids[3], ids[0]])
+    const def = graphToSpaceDef(g).def as SequentialSpace
+    expect(def.slots!.map((s) => s.ops.map((o) => o.op).join())).toEqual([
+      'conv2d',
+      'maxPool2d',
+      'conv2d',
+      'dense',
+    ])
+    expect(def.slots![2]!.ops[0]).toMatchObject({ filters: [8] })
+    // two conv blocks: one op in `ops` with the union of their filters
+    expect(def.ops.find((o) => o.op === 'conv2d')).toMatchObject({ filters: [8, 16, 32, 64] })
+    // drawn again (as when a saved space is opened): same blocks in the same order, same definition
+    const again = spaceDefToGraph(def)
+    expect(again.ordered).toBe(true)
+    expect(chainOrder(again)!.map((id) => again.nodes.find((n) => n.id === id)!.kind)).toEqual([
+      'conv',
+      'pool',
+      'conv',
+      'dense',
+    ])
+    expect(graphToSpaceDef(again).def).toEqual(def)
+  })
+
+  it('reorders the chain when a block is dragged above another, and rewires its edges', () => {
+    const g = emptyGraph('sequential')
+    const ids = (['conv', 'pool', 'dense'] as const).map((k, i) => {
+      const n = newNode(g, k, 200, 150 + 100 * i)
+      g.nodes.push(n)
+      return n.id
+    })
+    const [conv, pool, dense] = ids as [string, string, string]
+    connectChain(g, ['input', conv, pool, dense, 'output'])
+    // a skip over the pool (conv -> dense) stays valid after the move; nothing moved yet: no change
+    g.edges.push({ id: edgeId(conv, dense), source: conv, target: dense, optional: true })
+    expect(reorderAfterMove(g, pool)).toBe(false)
+    // drag the pool block above the convolution
+    g.nodes.find((n) => n.id === pool)!.y = 120
+    expect(reorderAfterMove(g, pool)).toBe(true)
+    expect(chainOrder(g)).toEqual([pool, conv, dense])
+    const links = g.edges.map((e) => `${e.source}>${e.target}`)
+    expect(links).toContain(`input>${pool}`)
+    expect(links).toContain(`${pool}>${conv}`)
+    expect(links).toContain(`${conv}>${dense}`)
+    expect(links).not.toContain(`input>${conv}`)
+    expect(links).not.toContain(`${conv}>${pool}`)
+    // lined up in a column, in the new order
+    const ys = ['input', pool, conv, dense, 'output'].map((id) => g.nodes.find((n) => n.id === id)!.y)
+    expect([...ys].sort((a, b) => a - b)).toEqual(ys)
+    expect(new Set(g.nodes.map((n) => n.x)).size).toBe(1)
+    const def = graphToSpaceDef(g).def as SequentialSpace
+    expect(def.slots!.map((s) => s.ops[0]!.op)).toEqual(['maxPool2d', 'conv2d', 'dense'])
+    // an unordered canvas is never rewired
+    const free = spaceDefToGraph({ ...def, slots: undefined })
+    expect(free.ordered).toBeUndefined()
+    free.nodes.at(-2)!.y = 0
+    expect(reorderAfterMove(free, free.nodes.at(-2)!.id)).toBe(false)
+  })
+
+  it('reports blocks side by side on an ordered sequential canvas', () => {
+    const g = emptyGraph('sequential')
+    const a = newNode(g, 'conv', 150, 150)
+    g.nodes.push(a)
+    const b = newNode(g, 'dense', 300, 150)
+    g.nodes.push(b)
+    connectChain(g, ['input', a.id, 'output'])
+    connectChain(g, ['input', b.id, 'output'])
+    const { def, problems } = graphToSpaceDef(g)
+    expect(def).toBeNull()
+    expect(problems.map((p) => p.message).join(' ')).toMatch(/Side by side/)
   })
 
   it('merges two blocks of the same kind into one op with the union of choices', () => {
@@ -126,13 +233,58 @@ describe('designer model', () => {
 
   it('maps optional edges of a chain space to skip choices', () => {
     const g = spaceDefToGraph(presets.find((p) => p.def.family === 'chain')!.def)
-    g.edges = g.edges.filter((e) => !(e.source === 'input' && e.target === 'output'))
+    // the template draws the skip as an edge around the blocks, from the stem to the branch merge
+    expect(g.edges.filter((e) => e.source === 'stem' && e.target === 'merge')).toHaveLength(1)
+    g.edges = g.edges.filter((e) => !(e.source === 'stem' && e.target === 'merge'))
     expect(graphToSpaceDef(g).def).toMatchObject({ skip: ['none'] })
     const first = g.nodes[1]!.id
     g.edges.push({ id: edgeId('input', first), source: 'input', target: 'output', optional: true })
     const skip = (graphToSpaceDef(g).def as { skip: string[] }).skip
     expect(skip[0]).toBe('none')
     expect(skip.length).toBeGreaterThan(1)
+  })
+
+  it('draws the chain stem and branch merge as nodes whose choices set stemFilters, branches and merge', () => {
+    const def = presets.find((p) => p.def.family === 'chain')!.def
+    const g = spaceDefToGraph(def)
+    const kinds = g.nodes.map((n) => n.kind)
+    expect(kinds[1]).toBe('stem')
+    expect(kinds.indexOf('merge')).toBeGreaterThan(kinds.indexOf('stem'))
+    // stem right after Input, merge on the path to Output
+    expect(g.edges.some((e) => e.source === 'input' && e.target === 'stem')).toBe(true)
+    g.nodes.find((n) => n.kind === 'stem')!.choices.filters = [24, 8]
+    Object.assign(g.nodes.find((n) => n.kind === 'merge')!.choices, { branches: [2, 1], merge: ['concat'] })
+    expect(graphToSpaceDef(g).def).toMatchObject({
+      stemFilters: [8, 24],
+      branches: [1, 2],
+      merge: ['concat'],
+    })
+    // an empty choice is a problem on that node; a stem cut off the path is reported on it
+    g.nodes.find((n) => n.kind === 'merge')!.choices.merge = []
+    g.edges = g.edges.filter((e) => e.source !== 'input')
+    g.edges.push({
+      id: edgeId('input', g.nodes[2]!.id),
+      source: 'input',
+      target: g.nodes[2]!.id,
+      optional: false,
+    })
+    const { problems } = graphToSpaceDef(g)
+    expect(problems.find((p) => p.nodeId === 'merge')?.message).toMatch(/way to merge/)
+    expect(problems.find((p) => p.nodeId === 'stem')?.message).toMatch(
+      /stem convolution must lie on the path/,
+    )
+    // an empty chain canvas starts with the stem and the merge already wired to Input and Output
+    const empty = emptyGraph('chain')
+    expect(empty.nodes.map((n) => n.kind)).toEqual(['input', 'stem', 'merge', 'output'])
+    // turned into another family, the stem and merge go and the path around them stays connected
+    const seq = spaceDefToGraph(def)
+    seq.family = 'sequential'
+    seq.ordered = true
+    dropStructure(seq)
+    expect(seq.nodes.some((n) => n.kind === 'stem' || n.kind === 'merge')).toBe(false)
+    expect(seq.edges.some((e) => e.source === 'input' && e.target === seq.nodes[1]!.id)).toBe(true)
+    const messages = graphToSpaceDef(seq).problems.map((p) => p.message)
+    expect(messages.join(' ')).not.toMatch(/Side by side|Not connected/)
   })
 
   it('places main errors on the blocks behind ops[i] or named in the message', () => {

@@ -10,6 +10,7 @@ import {
   type Nb201Space,
   type OpChoice,
   type SearchSpaceDef,
+  type SequentialSlot,
   type SequentialSpace,
   type SpaceFamilyName,
 } from '@shared/domain'
@@ -20,7 +21,11 @@ import {
  * the definition main analyses and saves.
  *
  * Meaning of the canvas for each family:
- * - sequential / MLP / chain: Input -> blocks -> Output. The network is a stack of layers (blocks for chain);
+ * - sequential, ordered (`ordered: true`, the default for a new canvas): Input -> blocks -> Output is one chain;
+ *   the layers come in the order of the blocks (each block a slot of the definition with its repeat range, an
+ *   edge jumping over blocks makes them optional). Dragging a block above or below another reorders the chain.
+ * - sequential unordered (presets without slots) / MLP / chain: Input -> blocks -> Output. The network is a
+ *   stack of layers (blocks for chain);
  *   each layer is one of the blocks on the canvas. How many layers: the sum of the blocks' repeat ranges
  *   along the path (an edge that jumps over blocks lets the search leave them out, lowering the minimum).
  *   For chain, an edge marked optional is a skip connection the search may take or not.
@@ -28,7 +33,9 @@ import {
  */
 
 export type BlockKind = 'conv' | 'sepconv' | 'pool' | 'dense' | 'dropout' | 'batchnorm' | 'identity' | 'cell'
-export type NodeKind = BlockKind | 'input' | 'output'
+/** Fixed parts of a family's network drawn on the canvas (chain: the stem and each block's branch merge). */
+export type StructureKind = 'stem' | 'merge'
+export type NodeKind = BlockKind | StructureKind | 'input' | 'output'
 
 /** The choices a block offers the search; which fields apply depends on the block kind. */
 export interface BlockChoices {
@@ -45,6 +52,11 @@ export interface BlockChoices {
   channels?: number[]
   cellsPerStage?: number[]
   nodes?: number
+  /** cell blocks of the cell family: which nodes the cell outputs (all, or those no other node uses) */
+  concat?: 'all' | 'unused'
+  /** chain merge node: parallel branches per block and how they are joined */
+  branches?: number[]
+  merge?: Array<'add' | 'concat'>
 }
 
 export interface RepeatRange {
@@ -77,6 +89,8 @@ export interface DesignGraph {
   nodes: DesignNode[]
   edges: DesignEdge[]
   base: SearchSpaceDef
+  /** Sequential only: the layers keep the order of the blocks (absent in files of older versions: false). */
+  ordered?: boolean
 }
 
 /** A problem of the canvas; `nodeId` names the block it belongs to (absent: the whole space). */
@@ -162,6 +176,57 @@ export const BLOCK_BY_KIND: Record<BlockKind, BlockSpec> = Object.fromEntries(
   BLOCKS.map((b) => [b.kind, b]),
 ) as Record<BlockKind, BlockSpec>
 
+/** The chain family's fixed parts: not in the palette, cannot be removed, their choices edited like blocks'. */
+export const STRUCTURE: Record<StructureKind, Omit<BlockSpec, 'kind'> & { kind: StructureKind }> = {
+  stem: {
+    kind: 'stem',
+    label: 'Stem convolution',
+    description: 'A 3×3 convolution that every network starts with, before the chain of blocks.',
+    color: '#0f766e',
+    defaults: { filters: [16] },
+  },
+  merge: {
+    kind: 'merge',
+    label: 'Branches and merge',
+    description:
+      'Each block of the chain runs 1 or more branches side by side, each branch one of the operations above, and joins them here.',
+    color: '#9333ea',
+    defaults: { branches: [1], merge: ['add'] },
+  },
+}
+
+const isStructure = (kind: NodeKind): kind is StructureKind => kind === 'stem' || kind === 'merge'
+
+/** Palette or structure spec of a node kind (null for Input and Output). */
+export function specOf(kind: NodeKind): Omit<BlockSpec, 'kind'> | null {
+  if (kind === 'input' || kind === 'output') return null
+  return isStructure(kind) ? STRUCTURE[kind] : BLOCK_BY_KIND[kind]
+}
+
+/**
+ * Removes the chain family's fixed parts (stem, merge) from a canvas that changes family, joining each one's
+ * incoming blocks straight to its outgoing ones so the path stays connected.
+ */
+export function dropStructure(graph: DesignGraph): void {
+  // the template's skip from stem to merge means nothing without them: drop it rather than turn it into a bypass
+  const structure = new Set(graph.nodes.filter((n) => isStructure(n.kind)).map((n) => n.id))
+  graph.edges = graph.edges.filter((e) => !(structure.has(e.source) && structure.has(e.target)))
+  for (const s of graph.nodes.filter((n) => isStructure(n.kind))) {
+    const ins = graph.edges.filter((e) => e.target === s.id).map((e) => e.source)
+    const outs = graph.edges.filter((e) => e.source === s.id).map((e) => e.target)
+    graph.edges = graph.edges.filter((e) => e.source !== s.id && e.target !== s.id)
+    for (const a of ins)
+      for (const b of outs)
+        if (a !== b && !graph.edges.some((e) => e.source === a && e.target === b))
+          graph.edges.push({ id: edgeId(a, b), source: a, target: b, optional: false })
+    graph.nodes = graph.nodes.filter((n) => n.id !== s.id)
+  }
+}
+
+/** Nodes a person cannot delete: Input, Output and the family's fixed parts. */
+export const isFixedNode = (kind: NodeKind): boolean =>
+  kind === 'input' || kind === 'output' || isStructure(kind)
+
 /** Block kinds each family accepts on the canvas. */
 export const FAMILY_BLOCKS: Record<SpaceFamilyName, readonly BlockKind[]> = {
   sequential: ['conv', 'sepconv', 'pool', 'dense', 'dropout', 'batchnorm'],
@@ -202,9 +267,9 @@ export function newNode(graph: DesignGraph, kind: NodeKind, x: number, y: number
   const used = new Set(graph.nodes.map((n) => n.id))
   let i = graph.nodes.length + 1
   while (used.has(`b${i}`)) i++
-  const defaults = kind === 'input' || kind === 'output' ? {} : BLOCK_BY_KIND[kind].defaults
+  const defaults = specOf(kind)?.defaults ?? {}
   return {
-    id: kind === 'input' || kind === 'output' ? kind : `b${i}`,
+    id: isFixedNode(kind) ? kind : `b${i}`,
     kind,
     x,
     y,
@@ -307,6 +372,8 @@ function blockProblems(node: DesignNode): string[] {
   need(c.cellOps, 'operation')
   need(c.channels, 'channel count')
   need(c.cellsPerStage, 'number of cells')
+  need(c.branches, 'number of branches')
+  need(c.merge, 'way to merge')
   if (node.repeat.min > node.repeat.max) out.push('Repeat: the minimum is larger than the maximum.')
   if (node.repeat.max < 1) out.push('Repeat: the maximum must be at least 1.')
   return out
@@ -334,7 +401,16 @@ export function graphToSpaceDef(graph: DesignGraph): MappedSpace {
   const toOutput = reachable(graph, 'output', false)
   const blocks = order
     .map((id) => graph.nodes.find((n) => n.id === id)!)
-    .filter((n) => n.kind !== 'input' && n.kind !== 'output')
+    .filter((n) => n.kind !== 'input' && n.kind !== 'output' && !isStructure(n.kind))
+  for (const s of graph.nodes.filter((n) => isStructure(n.kind))) {
+    if (!fromInput.has(s.id) || !toOutput.has(s.id)) {
+      problems.push({
+        nodeId: s.id,
+        message: `Not connected: the ${STRUCTURE[s.kind as StructureKind].label.toLowerCase()} must lie on the path from Input to Output.`,
+      })
+    }
+    for (const m of blockProblems(s)) problems.push({ nodeId: s.id, message: m })
+  }
   for (const b of blocks) {
     const spec = BLOCK_BY_KIND[b.kind as BlockKind]
     if (!allowed.includes(b.kind as BlockKind)) {
@@ -394,6 +470,9 @@ export function graphToSpaceDef(graph: DesignGraph): MappedSpace {
             }),
             (o) => {
               if (o.op !== 'conv2d' && o.op !== 'sepConv2d') return
+              const strides = uniqSorted([...(o.strides ?? [1]), ...(c.strides ?? [1])])
+              if (strides.length === 1 && strides[0] === 1) delete o.strides
+              else o.strides = strides
               o.filters = uniqSorted([...o.filters, ...(c.filters ?? [])])
               o.kernelSize = uniqSorted([...o.kernelSize, ...(c.kernelSize ?? [])])
               o.activation = uniq([...o.activation, ...(c.activation ?? [])])
@@ -441,6 +520,30 @@ export function graphToSpaceDef(graph: DesignGraph): MappedSpace {
             b.id,
           )
         }
+      }
+      if (graph.ordered) {
+        // nothing to order until a path reaches Output (that problem is already reported)
+        if (!fromInput.has('output')) break
+        const onPath = new Set(
+          blocks.filter((b) => fromInput.has(b.id) && toOutput.has(b.id)).map((b) => b.id),
+        )
+        const slotted = orderedSlots(graph, order, onPath, live, problems)
+        if (slotted && ops.length) {
+          const lo = slotted.reduce((n, s) => n + s.min, 0)
+          const hi = slotted.reduce((n, s) => n + s.max, 0)
+          if (hi < 1)
+            problems.push({ message: 'Every path must keep at least one layer: an edge skips all blocks.' })
+          if (hi > 64) problems.push({ message: `At most 64 layers: the blocks' repeats add up to ${hi}.` })
+          def = {
+            family: 'sequential',
+            version: 1,
+            minLayers: Math.max(1, lo),
+            maxLayers: Math.max(1, hi),
+            ops,
+            slots: slotted,
+          }
+        }
+        break
       }
       const range = pathRange(graph, order, counted(FAMILY_BLOCKS.sequential))
       if (range && ops.length) {
@@ -510,9 +613,14 @@ export function graphToSpaceDef(graph: DesignGraph): MappedSpace {
       const baseSkips = b0.skip.filter((s) => s !== 'none')
       const skips = baseSkips.length ? baseSkips : (['add'] as ChainSpace['skip'])
       const skip: ChainSpace['skip'] = optional ? ['none', ...skips] : fixedSkip ? skips : ['none']
+      const stem = graph.nodes.find((n) => n.kind === 'stem')
+      const merge = graph.nodes.find((n) => n.kind === 'merge')
       if (range && ops.length) {
         const chain: ChainSpace = {
           ...b0,
+          ...(stem?.choices.filters?.length ? { stemFilters: uniqSorted(stem.choices.filters) } : {}),
+          ...(merge?.choices.branches?.length ? { branches: uniqSorted(merge.choices.branches) } : {}),
+          ...(merge?.choices.merge?.length ? { merge: uniq(merge.choices.merge) } : {}),
           minBlocks: Math.max(1, range.min),
           maxBlocks: Math.max(1, range.max),
           filters: filters.length ? uniqSorted(filters) : b0.filters,
@@ -559,6 +667,7 @@ export function graphToSpaceDef(graph: DesignGraph): MappedSpace {
         const cell: CellSpace = {
           ...b0,
           nodes: c.nodes ?? b0.nodes,
+          concat: c.concat ?? b0.concat,
           ops: (c.cellOps ?? []).filter((o): o is CellSpace['ops'][number] =>
             (CELL_OPS as readonly string[]).includes(o),
           ),
@@ -583,6 +692,140 @@ export function graphToSpaceDef(graph: DesignGraph): MappedSpace {
     }
   }
   return { def: problems.length ? null : def, problems, opSources }
+}
+
+/** The op choices of one sequential block (a pool block with max and avg gives two). */
+function opsOfBlock(b: DesignNode): OpChoice[] {
+  const c = b.choices
+  switch (b.kind) {
+    case 'conv':
+    case 'sepconv':
+      return [
+        {
+          op: b.kind === 'conv' ? 'conv2d' : 'sepConv2d',
+          filters: uniqSorted(c.filters ?? []),
+          kernelSize: uniqSorted(c.kernelSize ?? []),
+          activation: uniq(c.activation ?? []),
+          ...(c.strides && !(c.strides.length === 1 && c.strides[0] === 1)
+            ? { strides: uniqSorted(c.strides) }
+            : {}),
+        },
+      ]
+    case 'pool':
+      return uniq(c.poolType ?? []).map((t) => ({
+        op: t === 'max' ? 'maxPool2d' : 'avgPool2d',
+        poolSize: uniqSorted(c.poolSize ?? []),
+      }))
+    case 'dense':
+      return [{ op: 'dense', units: uniqSorted(c.units ?? []), activation: uniq(c.activation ?? []) }]
+    case 'dropout':
+      return [{ op: 'dropout', rate: uniqSorted(c.rate ?? []) }]
+    case 'batchnorm':
+      return [{ op: 'batchNorm' }]
+    default:
+      return []
+  }
+}
+
+/**
+ * The ordered chain of an ordered sequential canvas: the block ids from Input to Output in layer order, or
+ * null when the blocks do not form one chain (or there is a loop). Blocks off the Input-Output path are left
+ * out (they are reported as not connected).
+ */
+export function chainOrder(graph: DesignGraph): string[] | null {
+  const order = topoSort(graph)
+  if (!order) return null
+  const fromInput = reachable(graph, 'input', true)
+  const toOutput = reachable(graph, 'output', false)
+  const kinds = new Map(graph.nodes.map((n) => [n.id, n.kind]))
+  return order.filter(
+    (id) =>
+      id !== 'input' &&
+      id !== 'output' &&
+      !isStructure(kinds.get(id)!) &&
+      fromInput.has(id) &&
+      toOutput.has(id),
+  )
+}
+
+/**
+ * Ordered sequential canvas -> slots, one per block in chain order. Consecutive blocks (Input and Output
+ * included) must be joined by an edge, else the block stands beside another and a problem names it; an edge
+ * that jumps from one block to a later one makes the blocks in between optional (min 0).
+ */
+function orderedSlots(
+  graph: DesignGraph,
+  order: string[],
+  onPath: Set<string>,
+  live: DesignNode[],
+  problems: DesignProblem[],
+): SequentialSlot[] | null {
+  // every block on the path counts for the line, also one of a kind the family refuses (it has its own problem)
+  const chain = ['input', ...order.filter((id) => onPath.has(id)), 'output']
+  const pos = new Map(chain.map((id, i) => [id, i]))
+  const has = (a: string, b: string) => graph.edges.some((e) => e.source === a && e.target === b)
+  let ok = true
+  for (let i = 1; i < chain.length; i++) {
+    if (!has(chain[i - 1]!, chain[i]!)) {
+      ok = false
+      const id = chain[i] === 'output' ? chain[i - 1]! : chain[i]!
+      problems.push({
+        nodeId: id,
+        message:
+          'Side by side with another block: layers of a sequential space come one after another, so connect the blocks in one line.',
+      })
+    }
+  }
+  if (!ok) return null
+  const skipped = new Set<string>()
+  for (const e of graph.edges) {
+    const a = pos.get(e.source)
+    const b = pos.get(e.target)
+    if (a === undefined || b === undefined) continue
+    for (let i = a + 1; i < b; i++) skipped.add(chain[i]!)
+  }
+  return live
+    .filter((b) => pos.has(b.id))
+    .sort((a, b) => pos.get(a.id)! - pos.get(b.id)!)
+    .map((b) => ({ ops: opsOfBlock(b), min: skipped.has(b.id) ? 0 : b.repeat.min, max: b.repeat.max }))
+}
+
+/**
+ * After block `id` was dragged on an ordered sequential canvas: when its new height puts it before or after
+ * other blocks of the chain, the chain is rewired in the new top-to-bottom order (edges jumping over blocks
+ * that would now point backwards are dropped) and the blocks are lined up in a column. Returns true when the
+ * order changed. Other canvases, and blocks outside the chain, are left as they are.
+ */
+export function reorderAfterMove(graph: DesignGraph, id: string): boolean {
+  if (graph.family !== 'sequential' || !graph.ordered) return false
+  const chain = chainOrder(graph)
+  if (!chain || !chain.includes(id)) return false
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]))
+  const next = [...chain].sort((a, b) => byId.get(a)!.y - byId.get(b)!.y)
+  if (next.every((x, i) => x === chain[i])) return false
+  const full = ['input', ...next, 'output']
+  const old = ['input', ...chain, 'output']
+  const oldLinks = new Set(old.slice(1).map((t, i) => edgeId(old[i]!, t)))
+  const pos = new Map(full.map((x, i) => [x, i]))
+  const kept = graph.edges.filter((e) => {
+    if (oldLinks.has(e.id)) return false // the chain's own links are redrawn below
+    if (!pos.has(e.source) || !pos.has(e.target)) return true
+    return pos.get(e.target)! - pos.get(e.source)! > 1 // jumps that still point forward
+  })
+  const links: DesignEdge[] = []
+  for (let i = 0; i + 1 < full.length; i++) {
+    const [s, t] = [full[i]!, full[i + 1]!]
+    links.push({ id: edgeId(s, t), source: s, target: t, optional: false })
+  }
+  graph.edges = [...links, ...kept.filter((e) => !links.some((l) => l.id === e.id))]
+  const x = byId.get('input')!.x
+  const y0 = byId.get('input')!.y
+  full.forEach((n, i) => {
+    const node = byId.get(n)!
+    node.x = x
+    node.y = y0 + DY * i
+  })
+  return true
 }
 
 /** True when another path (of 2 or more edges) also leads from the edge's source to its target. */
@@ -630,7 +873,7 @@ export function distribute(total: number, n: number): number[] {
 /** Canvas layout of drawn definitions: top to bottom, like the architecture viewer. */
 const X0 = 200
 const Y0 = 50
-const DY = 100
+const DY = 86
 
 /** Draws a space definition as a canvas: Input, its blocks in a column, Output. */
 export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
@@ -641,10 +884,26 @@ export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
     edges: [],
     base: cloneJson(def),
   }
-  const blocks: Array<{ kind: BlockKind; choices: BlockChoices; repeat?: RepeatRange }> = []
+  const blocks: Array<{ kind: BlockKind | StructureKind; choices: BlockChoices; repeat?: RepeatRange }> = []
   let skipEdge: DesignEdge | null = null
   switch (def.family) {
     case 'sequential': {
+      if (def.slots) {
+        graph.ordered = true
+        for (const slot of def.slots) {
+          const pools = slot.ops.filter((o) => o.op === 'maxPool2d' || o.op === 'avgPool2d')
+          const rest = slot.ops.filter((o) => o.op !== 'maxPool2d' && o.op !== 'avgPool2d')
+          // a slot is one block; a slot of several kinds (hand-written files) becomes one block per kind
+          const parts = rest.map(blockOfOp)
+          if (pools.length) {
+            const sizes = uniqSorted(pools.flatMap((o) => ('poolSize' in o ? o.poolSize : [])))
+            const types = pools.map((o) => (o.op === 'maxPool2d' ? 'max' : 'avg')) as Array<'max' | 'avg'>
+            parts.push({ kind: 'pool', choices: { poolType: types, poolSize: sizes } })
+          }
+          for (const p of parts) blocks.push({ ...p, repeat: { min: slot.min, max: slot.max } })
+        }
+        break
+      }
       for (const op of def.ops) blocks.push(blockOfOp(op))
       const mins = distribute(def.minLayers, blocks.length)
       const maxs = distribute(def.maxLayers, blocks.length)
@@ -677,7 +936,9 @@ export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
       })
       const mins = distribute(def.minBlocks, opBlocks.length)
       const maxs = distribute(def.maxBlocks, opBlocks.length)
+      blocks.push({ kind: 'stem', choices: { filters: [...def.stemFilters] } })
       opBlocks.forEach((b, i) => blocks.push({ ...b, repeat: { min: mins[i]!, max: maxs[i]! } }))
+      blocks.push({ kind: 'merge', choices: { branches: [...def.branches], merge: [...def.merge] } })
       if (def.batchNorm.includes(true)) {
         blocks.push({
           kind: 'batchnorm',
@@ -686,7 +947,7 @@ export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
         })
       }
       if (def.skip.some((s) => s !== 'none')) {
-        skipEdge = { id: '', source: 'input', target: 'output', optional: def.skip.includes('none') }
+        skipEdge = { id: '', source: 'stem', target: 'merge', optional: def.skip.includes('none') }
       }
       break
     }
@@ -715,6 +976,7 @@ export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
           channels: [...def.initChannels],
           cellsPerStage: [...def.cellsPerStage],
           nodes: def.nodes,
+          concat: def.concat,
         },
       })
       break
@@ -741,7 +1003,8 @@ export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
   })
   graph.nodes.push(newNode(graph, 'output', X0, Y0 + DY * (blocks.length + 1)))
   graph.edges.push({ id: edgeId(prev, 'output'), source: prev, target: 'output', optional: false })
-  if (skipEdge && blocks.length > 0) graph.edges.push({ ...skipEdge, id: edgeId('input', 'output') })
+  if (skipEdge && blocks.length > 0)
+    graph.edges.push({ ...skipEdge, id: edgeId(skipEdge.source, skipEdge.target) })
   return graph
 }
 
@@ -781,12 +1044,40 @@ export function emptyGraph(family: SpaceFamilyName, base?: SearchSpaceDef): Desi
   return {
     version: 1,
     family,
+    ...(family === 'sequential' ? { ordered: true } : {}),
     base: b,
     nodes: [
       { id: 'input', kind: 'input', x: X0, y: Y0, choices: {}, repeat: { min: 1, max: 1 } },
-      { id: 'output', kind: 'output', x: X0, y: Y0 + DY * 4, choices: {}, repeat: { min: 1, max: 1 } },
+      ...(family === 'chain'
+        ? (['stem', 'merge'] as const).map((k, i) => ({
+            id: k,
+            kind: k,
+            x: X0,
+            y: Y0 + DY * (i === 0 ? 1 : 4),
+            choices: cloneJson(
+              k === 'stem'
+                ? { filters: [...CHAIN_BASE.stemFilters] }
+                : { branches: [...CHAIN_BASE.branches], merge: [...CHAIN_BASE.merge] },
+            ),
+            repeat: { min: 1, max: 1 },
+          }))
+        : []),
+      {
+        id: 'output',
+        kind: 'output',
+        x: X0,
+        y: Y0 + DY * (family === 'chain' ? 5 : 4),
+        choices: {},
+        repeat: { min: 1, max: 1 },
+      },
     ],
-    edges: [],
+    edges:
+      family === 'chain'
+        ? [
+            { id: edgeId('input', 'stem'), source: 'input', target: 'stem', optional: false },
+            { id: edgeId('merge', 'output'), source: 'merge', target: 'output', optional: false },
+          ]
+        : [],
   }
 }
 
@@ -820,12 +1111,15 @@ function defaultBase(family: SpaceFamilyName): SearchSpaceDef {
   }
 }
 
-/** Short text on a block: its kind and its main choices, e.g. "Convolution · 16/32/64 · 3×3/5×5 · ×1–2". */
-export function blockLabel(node: DesignNode): string {
+/**
+ * Short text on a block: its kind and its main choices, e.g. "Convolution · 16/32/64 · 3×3/5×5 · ×1–2";
+ * `position` (1-based, ordered sequential canvases) puts the layer's place in front: "2. Pooling".
+ */
+export function blockLabel(node: DesignNode, position?: number): string {
   if (node.kind === 'input') return 'Input'
   if (node.kind === 'output') return 'Output (classifier)'
   const c = node.choices
-  const parts: string[] = [BLOCK_BY_KIND[node.kind].label]
+  const parts: string[] = [`${position ? `${position}. ` : ''}${specOf(node.kind)!.label}`]
   if (c.filters?.length) parts.push(`${c.filters.join('/')} filters`)
   if (c.kernelSize?.length) parts.push(c.kernelSize.map((k) => `${k}×${k}`).join('/'))
   if (c.poolType?.length) parts.push(`${c.poolType.join('/')} ${(c.poolSize ?? []).join('/')}`)
@@ -833,8 +1127,11 @@ export function blockLabel(node: DesignNode): string {
   if (c.rate?.length) parts.push(`rate ${c.rate.join('/')}`)
   if (c.cellOps?.length) parts.push(`${c.cellOps.length} ops`)
   if (c.cellsPerStage?.length) parts.push(`${c.cellsPerStage.join('/')} per stage`)
+  if (c.branches?.length) parts.push(`${c.branches.join('/')} branch${c.branches.join() === '1' ? '' : 'es'}`)
+  if (c.merge?.length && !(c.branches?.length === 1 && c.branches[0] === 1))
+    parts.push(`merged by ${c.merge.join('/')}`)
   const { min, max } = node.repeat
-  if (node.kind !== 'cell' && !(min === 1 && max === 1))
+  if (node.kind !== 'cell' && !isStructure(node.kind) && !(min === 1 && max === 1))
     parts.push(min === max ? `×${min}` : `×${min}–${max}`)
   return parts.join('\n')
 }

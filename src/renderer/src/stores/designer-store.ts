@@ -8,8 +8,11 @@ import {
   edgeId,
   emptyGraph,
   graphToSpaceDef,
+  dropStructure,
+  isFixedNode,
   newNode,
   placeErrors,
+  reorderAfterMove,
   spaceDefToGraph,
   type BlockChoices,
   type BlockKind,
@@ -25,6 +28,13 @@ export function describeDef(def: SearchSpaceDef): string {
     lo === hi ? `${lo} ${what}${lo === 1 ? '' : 's'}` : `${lo}–${hi} ${what}s`
   switch (def.family) {
     case 'sequential': {
+      if (def.slots) {
+        const steps = def.slots.map((s) => {
+          const ops = s.ops.map((o) => o.op).join('/')
+          return s.min === s.max ? `${ops} ×${s.min}` : `${ops} ×${s.min}–${s.max}`
+        })
+        return `Drawn in the designer: layers in this order: ${steps.join(', ')}.`
+      }
       const ops = def.ops.map((o) => o.op).join(', ')
       return `Drawn in the designer: ${range(def.minLayers, def.maxLayers, 'layer')}, each one of ${ops}.`
     }
@@ -146,6 +156,7 @@ export const useDesignerStore = defineStore('designer', () => {
     if (resetHistory) history = new UndoHistory(next)
     else history.push(next)
     selectedId.value = null
+    saveState.value = 'idle'
     syncFlags()
     scheduleAnalyze()
   }
@@ -186,6 +197,15 @@ export const useDesignerStore = defineStore('designer', () => {
       const m = g.nodes.find((k) => k.id === id)!
       m.x = Math.round(x)
       m.y = Math.round(y)
+      reorderAfterMove(g, id)
+    })
+  }
+
+  /** Sequential canvases: whether the layers keep the drawn order (else each layer is any of the blocks). */
+  function setOrdered(ordered: boolean): void {
+    if (graph.value.family !== 'sequential' || !!graph.value.ordered === ordered) return
+    commit((g) => {
+      g.ordered = ordered
     })
   }
 
@@ -200,7 +220,8 @@ export const useDesignerStore = defineStore('designer', () => {
 
   function removeSelected(): void {
     const id = selectedId.value
-    if (!id || id === 'input' || id === 'output') return
+    const node = graph.value.nodes.find((n) => n.id === id)
+    if (!id || (node && isFixedNode(node.kind))) return
     commit((g) => {
       g.nodes = g.nodes.filter((n) => n.id !== id)
       g.edges = g.edges.filter((e) => e.id !== id && e.source !== id && e.target !== id)
@@ -233,6 +254,8 @@ export const useDesignerStore = defineStore('designer', () => {
     commit((g) => {
       g.family = family
       if (g.base.family !== family) g.base = emptyGraph(family).base
+      if (family === 'sequential') g.ordered ??= true
+      if (family !== 'chain') dropStructure(g)
     })
   }
 
@@ -343,6 +366,7 @@ export const useDesignerStore = defineStore('designer', () => {
     startEmpty,
     addBlock,
     moveNode,
+    setOrdered,
     connect,
     removeSelected,
     updateChoices,
