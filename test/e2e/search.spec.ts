@@ -163,8 +163,14 @@ describe('search in web mode', () => {
     expect(frames.some((f) => f.includes('"trial.updated"'))).toBe(true)
     expect(frames.some((f) => f.includes('"run.updated"'))).toBe(true)
 
-    expect(await page.locator('[data-testid="trial-row"]').count()).toBe(CANDIDATES)
+    // the candidates, then the winner retrained on train + validation and scored once on the test split
+    expect(await page.locator('[data-testid="trial-row"]').count()).toBe(CANDIDATES + 1)
+    expect(await page.locator('[data-testid="final-trial"]').count()).toBe(1)
+    expect(await page.locator('[data-testid="final-trial"]').textContent()).toMatch(/test \d+(\.\d+)?\s?%/)
     expect(await page.locator('[data-testid="trial-row"][data-best="true"]').count()).toBe(1)
+    expect(
+      await page.locator('[data-testid="trial-row"][data-best="true"] [data-testid="final-trial"]').count(),
+    ).toBe(0)
     await page.waitForSelector('[data-testid="best-so-far-chart"] canvas')
     await page.waitForSelector('[data-testid="graph-canvas"] canvas')
     // Grow the window to the page's height so the sticky nav and status bar sit where a person sees them.
@@ -196,8 +202,9 @@ describe('search in web mode', () => {
 
     await row.click()
     await page.waitForSelector('[data-testid="run-view"][data-run-status="completed"]')
-    await completedRows(page, CANDIDATES)
-    expect(await page.locator('[data-testid="trial-row"]').count()).toBe(CANDIDATES)
+    await completedRows(page, CANDIDATES + 1)
+    expect(await page.locator('[data-testid="trial-row"]').count()).toBe(CANDIDATES + 1)
+    expect(await page.locator('[data-testid="final-trial"]').count()).toBe(1)
     expect(errors).toEqual([])
     await page.close()
   })

@@ -206,7 +206,11 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.waitForSelector('[data-testid="run-view"][data-run-status="completed"]', {
     timeout: RUN_TIMEOUT_MS,
   })
-  expect(await page.locator('[data-testid="trial-row"][data-status="completed"]').count()).toBe(CANDIDATES)
+  // the candidates and the winner's final retraining (on train + validation, scored on test)
+  expect(await page.locator('[data-testid="trial-row"][data-status="completed"]').count()).toBe(
+    CANDIDATES + 1,
+  )
+  expect(await page.locator('[data-testid="final-trial"]').count()).toBe(1)
   await page.waitForSelector('[data-testid="graph-canvas"] canvas')
   await page.waitForSelector('[data-testid="run-charts"] canvas')
   await page.click('[data-testid="sort-accuracy"]')

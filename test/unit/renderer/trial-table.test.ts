@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import TrialTable from '@renderer/components/trials/TrialTable.vue'
-import { bestTrialOf } from '@renderer/stores/trials-store'
+import { bestSoFar, bestTrialOf, searchTrials } from '@renderer/stores/trials-store'
 import { makeTrial } from './fixtures'
 
 const trials = [
@@ -39,6 +39,14 @@ describe('TrialTable', () => {
     expect(marked[0]!.find('[data-testid="best-marker"]').exists()).toBe(true)
   })
 
+  it('never takes the final retraining for the best candidate or puts it on the best-so-far curve', () => {
+    // the final model's accuracy is a training figure (it trained on the validation split too)
+    const withFinal = [...trials, makeTrial(4, { valAccuracy: 0.97, isFinal: true, testAccuracy: 0.83 })]
+    expect(bestTrialOf(withFinal)?.id).toBe('t1')
+    expect(searchTrials(withFinal).map((t) => t.id)).toEqual(['t0', 't1', 't2', 't3'])
+    expect(bestSoFar(withFinal).map((p) => p.best)).toEqual([0.71, 0.84, 0.84])
+  })
+
   it('shows live epoch progress for a running trial', () => {
     const w = mount(TrialTable, {
       props: {
@@ -66,5 +74,23 @@ describe('TrialTable', () => {
     const w = mount(TrialTable, { props: { trials, bestTrialId: null } })
     await w.findAll('[data-testid="trial-row"]')[2]!.trigger('click')
     expect(w.emitted('select')).toEqual([['t2']])
+  })
+
+  it('shows zero-cost scores only for a pre-ranked run, and sorts by them best first', async () => {
+    const plain = mount(TrialTable, { props: { trials, bestTrialId: 't1' } })
+    expect(plain.find('[data-testid="sort-zero-cost"]').exists()).toBe(false)
+    const ranked = [
+      makeTrial(0, { valAccuracy: 0.71, zeroCostScore: 3.25 }),
+      makeTrial(1, { valAccuracy: 0.84, zeroCostScore: 12.5 }),
+      makeTrial(2, { valAccuracy: 0.8, zeroCostScore: null }),
+    ]
+    const w = mount(TrialTable, { props: { trials: ranked, bestTrialId: 't1', zeroCostProxy: 'synflow' } })
+    expect(w.findAll('[data-testid="zero-cost-score"]').map((c) => c.text())).toEqual(['3.25', '12.50', '–'])
+    await w.find('[data-testid="sort-zero-cost"]').trigger('click')
+    expect(w.findAll('[data-testid="trial-row"]').map((r) => r.attributes('data-trial-id'))).toEqual([
+      't1',
+      't0',
+      't2',
+    ])
   })
 })

@@ -9,21 +9,29 @@ export interface BestSoFarPoint {
   best: number | null
 }
 
-/** The best completed trial (highest validation accuracy; earliest wins ties), or null. */
+/**
+ * The candidates the search itself trained: every trial but the final retraining of the winner (its scores are
+ * training and test figures, not comparable with the candidates' validation accuracy).
+ */
+export function searchTrials<T extends Pick<Trial, 'isFinal'>>(trials: readonly T[]): T[] {
+  return trials.filter((t) => !t.isFinal)
+}
+
+/** The best completed search trial (highest validation accuracy; earliest wins ties), or null. */
 export function bestTrialOf(trials: readonly Trial[]): Trial | null {
   let best: Trial | null = null
-  for (const t of trials) {
+  for (const t of searchTrials(trials)) {
     if (t.status !== 'completed' || t.valAccuracy === null) continue
     if (!best || t.valAccuracy > (best.valAccuracy ?? -Infinity)) best = t
   }
   return best
 }
 
-/** The best-so-far curve over trial index, for every trial that has finished (completed or failed). */
+/** The best-so-far curve over trial index, for every search trial that has finished (completed or failed). */
 export function bestSoFar(trials: readonly Trial[]): BestSoFarPoint[] {
   const points: BestSoFarPoint[] = []
   let best: number | null = null
-  for (const t of [...trials].sort((a, b) => a.index - b.index)) {
+  for (const t of searchTrials(trials).sort((a, b) => a.index - b.index)) {
     if (t.status === 'queued' || t.status === 'running') continue
     if (t.status === 'completed' && t.valAccuracy !== null) best = Math.max(best ?? -Infinity, t.valAccuracy)
     points.push({ index: t.index, best })
