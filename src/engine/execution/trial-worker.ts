@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { parentPort } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
@@ -8,6 +10,13 @@ import { trainArchitecture } from '../evaluate/train'
 import type { LayerWeights } from '../export/onnx'
 import { saveTrainedModel, snapshotWeights } from '../export/trained-model'
 import type { FromWorker, ToWorker, TrialJob } from './types'
+
+/**
+ * A full garbage collection of this worker's isolate. Why: the heap figure reported after a trial should be
+ * what the worker still holds, not how much garbage the last epochs left for a later GC (a few ms per trial).
+ */
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
 
 /**
  * Worker-thread entry that trains trials one at a time for worker-pool.ts. It initialises compute once, posts
@@ -94,7 +103,7 @@ async function runJob(job: TrialJob): Promise<void> {
       memory: {
         numTensors: tfMemory.numTensors,
         numBytes: tfMemory.numBytes,
-        heapUsedBytes: process.memoryUsage().heapUsed,
+        heapUsedBytes: (collectGarbage(), process.memoryUsage().heapUsed),
         rssBytes: process.memoryUsage.rss(),
       },
     })

@@ -53,7 +53,7 @@ export interface WorkerMemory {
   numTensors: number
   /** Bytes the worker's tensors hold (tf.memory().numBytes). */
   numBytes: number
-  /** V8 heap in use by the worker's isolate (bytes). */
+  /** V8 heap the worker's isolate still holds after a full garbage collection (bytes). */
   heapUsedBytes: number
   /** Resident set size of the whole process (bytes; shared by every worker thread). */
   rssBytes: number
