@@ -67,6 +67,8 @@ export interface EngineApi {
     dataset: Dataset
     store: RunStore
     runner: TrialRunnerLike
+    /** Trains the winner's final training (this machine's workers); default `runner`. */
+    finalRunner?: TrialRunnerLike
     emit: EventSink
     clock?: Clock
     logger?: Logger

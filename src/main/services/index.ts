@@ -8,10 +8,14 @@ import {
   type ApiHandlers,
   type AppInfo,
   type DatasetImportJob,
+  searchSpaceDefSchema,
+  type Dataset,
   type Run,
   type RunStatus,
+  type SearchSpaceDef,
 } from '../../shared'
-import type { AppDb } from '../db'
+import { isSqliteError, storageError, type AppDb } from '../db'
+import { createComputeSettings } from './compute-settings'
 import { createDatasetService } from './datasets-service'
 import { createEventHub, type EventSubscribe } from './event-hub'
 import { createExportService } from './exports-service'
@@ -22,13 +26,17 @@ export type { EngineApi, BackendInfo, TrialRunnerLike, PresetSpace } from './eng
 export type { EventListener, EventSubscribe } from './event-hub'
 export { dispatch, isMethod } from './dispatch'
 
-/** Run statuses after which nothing changes any more. */
+/** Run statuses after which nothing changes any more ('interrupted' and 'paused' until resumed). */
 export const FINISHED_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
   'completed',
   'failed',
   'cancelled',
   'interrupted',
+  'paused',
 ])
+
+/** Statuses a run can be resumed from (runs.resume). */
+const RESUMABLE_STATUSES: ReadonlySet<RunStatus> = new Set(['paused', 'interrupted'])
 
 /** Inputs of createServices; the caller owns `db` and closes it after `close()`. */
 export interface ServicesOptions {
@@ -58,7 +66,10 @@ export interface Services {
   whenImported(jobId: string): Promise<DatasetImportJob>
   /** Resolves with the run once it has finished (at once if it is not running in this process). */
   whenFinished(runId: string): Promise<Run>
-  /** Cancels running searches, waits for them (bounded), and closes the worker pool. Does not close db. */
+  /**
+   * Pauses running searches (so they can be resumed at the next start), waits for them (bounded), and closes
+   * the worker pool. Does not close db.
+   */
   close(): Promise<void>
 }
 
@@ -75,7 +86,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const clock = opts.clock ?? systemClock
   const hub = createEventHub(logger)
   const nowIso = (): string => new Date(clock.now()).toISOString()
-  const active = new Map<string, { controller: AbortController; done: Promise<Run> }>()
+  const active = new Map<
+    string,
+    { controller: AbortController; pause: AbortController; done: Promise<Run> }
+  >()
   let runner: TrialRunnerLike | null = null
   let backend: Promise<BackendInfo> | null = null
   let closed = false
@@ -109,11 +123,15 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       device: 'none',
     })))
 
-  const getRunner = (): TrialRunnerLike => {
+  const compute = createComputeSettings({ dataDir: opts.dataDir, engine, logger })
+  /** This machine's worker pool, started on first use. */
+  const localRunner = (): TrialRunnerLike => {
     const size = Math.max(1, opts.poolSize ?? availableParallelism())
     runner ??= opts.createRunner ? opts.createRunner(size) : engine.createWorkerPool({ size, logger })
     return runner
   }
+  // "Run trials on: a Redis queue": new runs go to the queue's workers instead of this machine's pool
+  const getRunner = (): TrialRunnerLike => compute.queueRunner() ?? localRunner()
 
   const settleFailed = (runId: string, err: unknown): Run | null => {
     const current = db.runs.get(runId)
@@ -129,6 +147,47 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     return failed
   }
 
+  /** Runs the search of `run` (already stored as 'queued') in the background and tracks it in `active`. */
+  const launchRun = (
+    run: Run,
+    spaceDef: SearchSpaceDef,
+    dataset: Dataset,
+    resume?: Parameters<EngineApi['runSearch']>[0]['resume'],
+  ): void => {
+    const controller = new AbortController()
+    const pause = new AbortController()
+    const done = (async (): Promise<Run> => {
+      try {
+        return await engine.runSearch({
+          run,
+          space: spaceDef,
+          dataset: datasets.withCacheDir(dataset),
+          store: db.store,
+          runner: exportsSvc.withModelSaving(getRunner()),
+          // the winner's final training always runs here (data-parallel workers share memory)
+          finalRunner: exportsSvc.withModelSaving(localRunner()),
+          emit: hub.publish,
+          clock,
+          logger,
+          signal: controller.signal,
+          pause: pause.signal,
+          ...(resume ? { resume } : {}),
+        })
+      } catch (err) {
+        logger.error('Run failed', { runId: run.id, error: toErrorData(err).message })
+        try {
+          return settleFailed(run.id, err) ?? run
+        } catch (settleErr) {
+          logger.error('Could not record the failed run', { error: toErrorData(settleErr).message })
+          return { ...run, status: 'failed', error: toErrorData(err).message }
+        }
+      } finally {
+        active.delete(run.id)
+      }
+    })()
+    active.set(run.id, { controller, pause, done })
+  }
+
   const handlers: ApiHandlers = {
     'app.info': async () => ({
       name: opts.appName ?? 'NAS Studio',
@@ -138,6 +197,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       backend: await getBackend().then(({ name, detail, device }) => ({ name, detail, device })),
       dataDir: opts.dataDir,
     }),
+    ...compute.handlers,
     'datasets.list': async () => db.datasets.list(),
     ...datasets.handlers,
     'spaces.list': async () => db.spaces.list(),
@@ -166,32 +226,78 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       }
       db.runs.insert(run, space.def, db.owner)
       hub.publish({ event: 'run.updated', payload: run })
-      const controller = new AbortController()
-      const done = (async (): Promise<Run> => {
-        try {
-          return await engine.runSearch({
-            run,
-            space: space.def,
-            dataset: datasets.withCacheDir(dataset),
-            store: db.store,
-            runner: exportsSvc.withModelSaving(getRunner()),
-            emit: hub.publish,
-            clock,
-            logger,
-            signal: controller.signal,
-          })
-        } catch (err) {
-          logger.error('Run failed', { runId: run.id, error: toErrorData(err).message })
-          return settleFailed(run.id, err) ?? run
-        } finally {
-          active.delete(run.id)
-        }
-      })()
-      active.set(run.id, { controller, done })
+      launchRun(run, space.def, dataset)
       return run
+    },
+    'runs.pause': async ({ runId }) => {
+      const run = db.runs.require(runId)
+      if (run.status === 'paused') return run
+      const entry = active.get(runId)
+      if (!entry) {
+        throw new NasError(
+          'conflict',
+          FINISHED_RUN_STATUSES.has(run.status)
+            ? `Run "${run.config.name}" is ${run.status}; only a running search can be paused.`
+            : `Run "${run.config.name}" is running in another NAS Studio process; pause it there.`,
+          { runId, status: run.status },
+        )
+      }
+      entry.pause.abort()
+      // the candidates in training stop between two batches; answer with the run as it was left
+      return await entry.done
+    },
+    'runs.resume': async ({ runId }) => {
+      if (closed)
+        throw new NasError('conflict', 'NAS Studio is shutting down; resume the run after it restarts.')
+      const run = db.runs.require(runId)
+      const name = run.config.name
+      if (active.has(runId) || run.status === 'running' || run.status === 'queued') {
+        throw new NasError('conflict', `Run "${name}" is already running.`, { runId })
+      }
+      if (!RESUMABLE_STATUSES.has(run.status)) {
+        throw new NasError(
+          'conflict',
+          `Run "${name}" is ${run.status}; only a paused or interrupted search can be resumed. Use "Run again with these settings" to start a new one.`,
+          { runId, status: run.status },
+        )
+      }
+      if (run.config.strategy === 'darts' || run.config.strategy === 'pc-darts') {
+        throw new NasError(
+          'conflict',
+          `Run "${name}" cannot be resumed: a ${run.config.strategy === 'darts' ? 'DARTS' : 'PC-DARTS'} search keeps its weight-sharing network only in memory, so it must start over. Use "Run again with these settings".`,
+          { runId },
+        )
+      }
+      const dataset = db.datasets.get(run.config.datasetId)
+      if (!dataset) {
+        throw new NasError(
+          'dataset_error',
+          `Run "${name}" cannot be resumed: its dataset is no longer in NAS Studio. Import the data again and start a new search.`,
+          { runId, datasetId: run.config.datasetId },
+        )
+      }
+      const snapshot = searchSpaceDefSchema.safeParse(db.runs.spaceDef(runId))
+      const spaceDef = snapshot.success ? snapshot.data : db.spaces.require(run.config.spaceId).def
+      const resume = { trials: db.trials.listByRun(runId), checkpoint: db.runs.checkpoint(runId) }
+      if (!db.runs.claimForResume(runId, db.owner)) {
+        throw new NasError('conflict', `Run "${name}" was resumed by another NAS Studio process.`, {
+          runId,
+        })
+      }
+      const queued = db.runs.require(runId)
+      hub.publish({ event: 'run.updated', payload: queued })
+      launchRun(queued, spaceDef, dataset, resume)
+      return queued
     },
     'runs.cancel': async ({ runId }) => {
       const run = db.runs.require(runId)
+      if (run.status === 'paused' && !active.has(runId)) {
+        // nothing is training: stopping a paused search for good is just a status change
+        const cancelled: Run = { ...run, status: 'cancelled', finishedAt: nowIso() }
+        db.runs.update(cancelled)
+        hub.publish({ event: 'run.updated', payload: cancelled })
+        return cancelled
+      }
       if (FINISHED_RUN_STATUSES.has(run.status)) return run
       const entry = active.get(runId)
       if (!entry) {
@@ -239,7 +345,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   }
 
   return {
-    handlers,
+    handlers: withStorageErrors(handlers, db.file),
     events: hub.subscribe,
     whenImported: (jobId) => datasets.whenImported(jobId),
     whenFinished: async (runId) => (await active.get(runId)?.done) ?? db.runs.require(runId),
@@ -248,7 +354,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       closed = true
       await datasets.close()
       const pending = [...active.values()]
-      for (const entry of pending) entry.controller.abort()
+      // closing the app (or a lid, or SIGTERM) must not end a search for good: pause it, it resumes later
+      for (const entry of pending) entry.pause.abort()
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, CLOSE_WAIT_MS)
@@ -258,6 +365,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await runner
         ?.close()
         .catch((err: unknown) => logger.warn('Closing the worker pool failed', { error: String(err) }))
+      await compute.close()
       hub.clear()
     },
   }
@@ -305,6 +413,26 @@ function registerPresetSpaces(opts: ServicesOptions, logger: Logger, nowIso: () 
       logger.warn(`Preset search space "${preset.key}" was skipped`, { error: toErrorData(err).message })
     }
   }
+}
+
+/**
+ * Wraps every handler so a database failure (disk full, read-only, locked, damaged file) reaches the caller
+ * as NasError('storage_error') in plain words instead of a raw SQLite message.
+ */
+function withStorageErrors(handlers: ApiHandlers, file: string): ApiHandlers {
+  const wrapped: Record<string, (req: never) => Promise<unknown>> = {}
+  for (const [method, handler] of Object.entries(handlers) as Array<
+    [string, (req: never) => Promise<unknown>]
+  >) {
+    wrapped[method] = async (req) => {
+      try {
+        return await handler(req)
+      } catch (err) {
+        throw isSqliteError(err) ? storageError(file, err) : err
+      }
+    }
+  }
+  return wrapped as unknown as ApiHandlers
 }
 
 /** The stable id a preset space gets in the database. */

@@ -118,6 +118,39 @@ describe('final training under a time budget', () => {
     expect(trials.get('r-t0')!.proxy).toEqual({ epochs: 2, dataFraction: 0.5 })
   })
 
+  it('trains the winner on finalRunner (this machine) when trials went to another runner (a queue)', async () => {
+    const queued: TrialJob[] = []
+    const local: TrialJob[] = []
+    const fake = (into: TrialJob[]): TrialRunner => ({
+      async run(job) {
+        into.push(job)
+        return { valAccuracy: 0.5, valLoss: 1, params: 1, trainTimeMs: 1, testAccuracy: 0.8 }
+      },
+      backend: () => null,
+      close: async () => {},
+    })
+    const store: RunStore = {
+      insertTrial: () => {},
+      updateTrial: () => {},
+      insertEpoch: () => {},
+      updateRun: () => {},
+    }
+    const done = await runSearch({
+      run: makeRun({ maxTrials: 3, finalTraining: { epochs: 2, workers: 2 }, concurrency: 2 }),
+      space,
+      dataset,
+      store,
+      runner: fake(queued),
+      finalRunner: fake(local),
+      emit: () => {},
+    })
+    expect(done.finalTestAccuracy).toBe(0.8)
+    expect(queued.map((j) => j.mode ?? 'search')).toEqual(['search', 'search', 'search'])
+    // both data-parallel ranks of the final training ran here, none went to the queue
+    expect(local).toHaveLength(2)
+    expect(local.every((j) => j.mode === 'final')).toBe(true)
+  })
+
   it('without final training the whole budget goes to the search (trials are not held back)', async () => {
     let now = 0
     let count = 0
