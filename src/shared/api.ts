@@ -27,6 +27,7 @@ import {
   exportableTrialsSchema,
   predictionSchema,
 } from './exports'
+import { computeSettingsSchema, workersListSchema } from './workers'
 
 /**
  * THE CONTRACT: every request the renderer can make, with its payload and response schemas, and every
@@ -35,6 +36,12 @@ import {
  */
 export const api = {
   'app.info': { request: z.object({}).strict(), response: appInfoSchema },
+  /** Where trials run: this machine or a Redis queue (the URL's password comes back as "***"). */
+  'settings.get': { request: z.object({}).strict(), response: computeSettingsSchema },
+  /** Changes where new runs train their trials; a URL is checked by connecting before it is kept. */
+  'settings.set': { request: computeSettingsSchema, response: computeSettingsSchema },
+  /** The queue connection and the `nas-studio worker` processes with a live heartbeat. */
+  'workers.list': { request: z.object({}).strict(), response: workersListSchema },
   'datasets.list': { request: z.object({}).strict(), response: z.array(datasetSchema) },
   'datasets.get': { request: z.object({ datasetId: z.string() }).strict(), response: datasetSchema },
   /** Starts importing a folder or file; answers at once with the job, progress follows as events. */
@@ -65,6 +72,10 @@ export const api = {
   'runs.get': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
   'runs.start': { request: runConfigSchema, response: runSchema },
   'runs.cancel': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
+  /** Stops launching candidates, cancels the ones training (they train again on resume); status 'paused'. */
+  'runs.pause': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
+  /** Continues a paused or interrupted run where it stopped (same seed: the same remaining search). */
+  'runs.resume': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
   /** The run's Pareto front: accuracy against parameters or FLOPs (see RunConfig.objectives). */
   'runs.pareto': { request: z.object({ runId: z.string() }).strict(), response: z.array(paretoPointSchema) },
   /** How the architecture weights of a DARTS / PC-DARTS run evolved, one snapshot per epoch and cell kind. */

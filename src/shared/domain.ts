@@ -6,7 +6,16 @@ import { datasetCheckSchema, datasetImportOptionsSchema } from './datasets'
  * times are ISO-8601 strings, durations are milliseconds.
  */
 
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const
+/** 'paused': stopped on request with nothing in flight; 'interrupted': the process stopped mid-run. Both resume. */
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 export const runStatusSchema = z.enum(RUN_STATUSES)
 
@@ -90,9 +99,19 @@ export const opChoiceSchema = z.discriminatedUnion('op', [
 export type OpChoice = z.infer<typeof opChoiceSchema>
 export type OpKind = OpChoice['op']
 
+/** One position of an ordered sequential space: [min, max] layers here, each one of `ops` (a subset of the space's ops). */
+export const sequentialSlotSchema = z.object({
+  ops: z.array(opChoiceSchema).min(1),
+  min: z.number().int().min(0).max(64),
+  max: z.number().int().min(1).max(64),
+})
+export type SequentialSlot = z.infer<typeof sequentialSlotSchema>
+
 /**
  * Sequential layer-wise space: a number of layers in [minLayers, maxLayers]; each layer picks one of `ops`,
- * then each of that op's hyperparameters. A softmax classifier head is always appended.
+ * then each of that op's hyperparameters. A softmax classifier head is always appended. With `slots` the
+ * order is fixed: the layers are slot 1's, then slot 2's, ... (each slot [min, max] layers of its own ops);
+ * minLayers / maxLayers are then the slots' sums (minLayers at least 1).
  */
 export const sequentialSpaceSchema = z
   .object({
@@ -101,6 +120,7 @@ export const sequentialSpaceSchema = z
     minLayers: z.number().int().min(1).max(64),
     maxLayers: z.number().int().min(1).max(64),
     ops: z.array(opChoiceSchema).min(1),
+    slots: z.array(sequentialSlotSchema).min(1).max(64).optional(),
   })
   .refine((s) => s.minLayers <= s.maxLayers, {
     message: 'minLayers must not exceed maxLayers',
@@ -445,6 +465,41 @@ export const objectivesSchema = z.object({
 })
 export type Objectives = z.infer<typeof objectivesSchema>
 
+/**
+ * Zero-cost proxies: scores of an untrained network on one minibatch (higher = expected to train better).
+ * synflow (sum of |weight| x gradient of an all-ones forward pass), grad_norm (norm of the loss gradient),
+ * snip (|weight x gradient| of the loss), jacob_cov (how differently the network reacts to different images),
+ * naswot (how differently its ReLUs switch on different images); params and flops are naive baselines.
+ */
+export const ZERO_COST_PROXIES = [
+  'synflow',
+  'grad_norm',
+  'snip',
+  'jacob_cov',
+  'naswot',
+  'params',
+  'flops',
+] as const
+export type ZeroCostProxy = (typeof ZERO_COST_PROXIES)[number]
+
+/**
+ * Zero-cost pre-ranking: score `candidates` proposals at initialisation with `proxy` and train only the `keep`
+ * best of them (repeated while the trial budget lasts).
+ */
+export const zeroCostSettingsSchema = z
+  .object({
+    proxy: z.enum(ZERO_COST_PROXIES),
+    /** How many candidates to score per round. */
+    candidates: z.number().int().min(2).max(10000),
+    /** How many of the best-scored candidates of a round to train. */
+    keep: z.number().int().min(1).max(10000),
+  })
+  .refine((s) => s.keep <= s.candidates, {
+    message: 'keep must not exceed candidates',
+    path: ['keep'],
+  })
+export type ZeroCostSettings = z.infer<typeof zeroCostSettingsSchema>
+
 /** Train-from-scratch settings; epochs and batch size are per trial. */
 export const trainSettingsSchema = z.object({
   epochs: z.number().int().min(1).max(1000),
@@ -452,8 +507,57 @@ export const trainSettingsSchema = z.object({
   learningRate: z.number().positive().max(10),
   /** Fraction of the training data held out for validation (the score the search sees). */
   validationFraction: z.number().min(0.05).max(0.5),
+  /** Optimizer: 'adam' (default) or 'sgd' (SGD with Nesterov momentum 0.9). */
+  optimizer: z.enum(['adam', 'sgd']).optional(),
+  /** Learning rate over time: 'constant' (default) or 'cosine' (warm up, then glide down to zero). */
+  schedule: z.enum(['constant', 'cosine']).optional(),
+  /** Epochs of linear learning-rate warm-up before the cosine decay (may be fractional); default 0. */
+  warmupEpochs: z.number().min(0).max(100).optional(),
+  /** Image augmentation: random shifts by up to `shift` pixels (zero padded) and random left-right flips. */
+  augment: z.object({ shift: z.number().int().min(0).max(8), flip: z.boolean() }).optional(),
+  /** Label smoothing of the cross-entropy targets (0 = none, default). */
+  labelSmoothing: z.number().min(0).max(0.5).optional(),
+  /** Proxy: train on this share of the training split (same seeded subset for every trial); default 1. */
+  dataFraction: z.number().min(0.001).max(1).optional(),
+  /** Proxy: images scaled by this factor (0.5 = half the height and width); default 1. */
+  resolution: z.number().min(0.1).max(1).optional(),
+  /** Proxy: every layer's channels / units multiplied by this (rounded, at least 1); default 1. */
+  widthMultiplier: z.number().min(0.05).max(1).optional(),
+  /** Proxy: at most this many cells per stage (cell and NAS-Bench-201 spaces); default all. */
+  maxCellsPerStage: z.number().int().min(1).max(20).optional(),
 })
 export type TrainSettings = z.infer<typeof trainSettingsSchema>
+
+/**
+ * Early stopping with learning-curve extrapolation: from epoch `minEpochs` on, a saturating curve is fitted
+ * to a trial's validation accuracies and the trial is stopped when even its predicted final accuracy (plus
+ * `margin`) cannot reach the `topK`-th best finished trial.
+ */
+export const earlyStopSchema = z.object({
+  minEpochs: z.number().int().min(1).max(1000),
+  topK: z.number().int().min(1).max(1000),
+  /** Slack added to the prediction before comparing (accuracy units, e.g. 0.01); default 0. */
+  margin: z.number().min(0).max(1).optional(),
+})
+export type EarlyStopSettings = z.infer<typeof earlyStopSchema>
+
+/**
+ * Final training: after the search, the best candidate is trained again from scratch with the full recipe
+ * (no proxies) on train + validation for `epochs` and scored once on the test split. With a time budget,
+ * `reserveMinutes` of it are kept for this step and the epochs are cut to what fits.
+ */
+export const finalTrainingSchema = z.object({
+  epochs: z.number().int().min(1).max(1000),
+  reserveMinutes: z.number().min(0).max(100000).optional(),
+  /**
+   * Workers that train it together (data parallel: each learns from part of every batch and they average
+   * their gradients); at most the run's concurrency; default 1.
+   */
+  workers: z.number().int().min(1).max(64).optional(),
+  /** The full recipe; absent = the search's settings without their proxies. */
+  train: trainSettingsSchema.optional(),
+})
+export type FinalTrainingSettings = z.infer<typeof finalTrainingSchema>
 
 export const runConfigSchema = z.object({
   name: z.string().min(1).max(200),
@@ -474,6 +578,12 @@ export const runConfigSchema = z.object({
     .min(0)
     .max(2 ** 31 - 1),
   train: trainSettingsSchema,
+  /** Zero-cost pre-ranking of candidates before training; absent = every proposal is trained. */
+  zeroCost: zeroCostSettingsSchema.optional(),
+  /** Stop hopeless trials early (learning-curve extrapolation); absent = every trial trains all epochs. */
+  earlyStop: earlyStopSchema.optional(),
+  /** Retrain the winner on train + validation and score it on the test split; absent = no final training. */
+  finalTraining: finalTrainingSchema.optional(),
 })
 export type RunConfig = z.infer<typeof runConfigSchema>
 
@@ -494,8 +604,22 @@ export const runSchema = z.object({
   /** A person's notes and tags (History view); absent on runs never annotated. */
   notes: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  /** The final-training trial (winner retrained on train + validation); absent/null = none (yet). */
+  finalTrialId: idSchema.nullable().optional(),
+  /** Test-split accuracy of the final training, the only test score a run reports. */
+  finalTestAccuracy: z.number().nullable().optional(),
 })
 export type Run = z.infer<typeof runSchema>
+
+/** How a trial was scored when it was not full training: what was cut down (absent fields = not cut). */
+export const trialProxySchema = z.object({
+  epochs: z.number().int().positive(),
+  dataFraction: z.number().optional(),
+  resolution: z.number().optional(),
+  widthMultiplier: z.number().optional(),
+  maxCellsPerStage: z.number().int().optional(),
+})
+export type TrialProxy = z.infer<typeof trialProxySchema>
 
 export const trialSchema = z.object({
   id: idSchema,
@@ -507,6 +631,20 @@ export const trialSchema = z.object({
   /** Stable hash of the architecture (same network -> same hash). */
   archHash: z.string(),
   params: z.number().int().nonnegative(),
+  /** Zero-cost proxy score it was pre-ranked with (run.config.zeroCost.proxy); absent or null = not scored. */
+  zeroCostScore: z.number().nullable().optional(),
+  /** The proxy it was scored with (epochs, data share, resolution, width, cells); absent = full training. */
+  proxy: trialProxySchema.optional(),
+  /** True when early stopping ended it before its last epoch (its valAccuracy is the last one seen). */
+  stoppedEarly: z.boolean().optional(),
+  /** Why it was stopped early, in words. */
+  stopReason: z.string().optional(),
+  /** Final validation accuracy predicted by learning-curve extrapolation (when it was stopped early). */
+  predictedAccuracy: z.number().optional(),
+  /** True for the final training of the run's winner (trained on train + validation). */
+  isFinal: z.boolean().optional(),
+  /** Test-split accuracy (only the final trial has one). */
+  testAccuracy: z.number().optional(),
   valAccuracy: z.number().nullable(),
   valLoss: z.number().nullable(),
   trainTimeMs: z.number().nonnegative().nullable(),

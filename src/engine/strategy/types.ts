@@ -16,6 +16,8 @@ export interface Proposal {
   archHash: string
   /** In (0, 1]: 1 = the full budget (all epochs); multi-fidelity strategies ask for less first. */
   fidelity: number
+  /** Zero-cost proxy score it was pre-ranked with (strategy/zero-cost.ts); null = not scorable; absent = not pre-ranked. */
+  zeroCostScore?: number | null
 }
 
 /** What every black-box strategy is built from: the space, the data's input shape and class count, a seed. */

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import {
   STRATEGIES,
+  runConfigSchema,
   searchSpaceDefSchema,
   webBanner,
   type RunConfig,
@@ -20,6 +21,8 @@ import { benchNb201, NB201_STRATEGIES } from './bench-command'
 import { formatRunsTable, formatTrialLine } from './format'
 import { importCommand } from './import-command'
 import { EXPORT_USAGE, exportCommand } from './export-command'
+import { RESUME_USAGE, resumeCommand } from './resume-command'
+import { WORKER_USAGE, workerCommand } from './worker-command'
 
 /** Where CLI output goes, and the signal that asks a long command (search, serve) to stop. */
 export interface CliIo {
@@ -49,6 +52,8 @@ Commands:
              --concurrency C   candidates trained at once (default: 1)
              --batch-size B    training batch size (default: 64)
              --name NAME       run name (default: "CLI search <space>")
+             --settings FILE   JSON of further run settings merged over these options: "train" (recipe
+                               and proxies), "earlyStop", "finalTraining", "objectives" (see README)
              --backend B       compute backend: tensorflow, wasm or cpu (default: the fastest that works;
                                same as the NAS_BACKEND environment variable)
   import   Import a dataset: nas-studio import <folder or file> [options]
@@ -60,7 +65,7 @@ Commands:
              --seed S          seed of that split (default: 0)
              --name NAME       name shown in lists (default: the folder or file name)
   runs     List the runs stored in the data folder
-${EXPORT_USAGE}  bench    Reproduce a published benchmark: nas-studio bench nb201 [options]
+${RESUME_USAGE}${EXPORT_USAGE}  bench    Reproduce a published benchmark: nas-studio bench nb201 [options]
              --strategy S      ${NB201_STRATEGIES.join(', ')}, a comma list, or all (default: all)
              --runs N          independent searches per strategy (default: 100)
              --seed S          seed of the first run; run r uses S + r (default: 0)
@@ -71,7 +76,7 @@ ${EXPORT_USAGE}  bench    Reproduce a published benchmark: nas-studio bench nb20
   serve    Start web mode: open the printed URL in a browser
              --port P          port on 127.0.0.1 (default: a free one)
              --backend B       compute backend: tensorflow, wasm or cpu (as for search)
-  help     Show this help
+${WORKER_USAGE}  help     Show this help
 
 Options for every command:
   --data-dir D   data folder (default: $NAS_STUDIO_DATA_DIR, $XDG_DATA_HOME/nas-studio or ~/.local/share/nas-studio)
@@ -101,9 +106,11 @@ const OPTIONS = {
     concurrency: { type: 'string' },
     'batch-size': { type: 'string' },
     name: { type: 'string' },
+    settings: { type: 'string' },
     backend: { type: 'string' },
   },
   runs: { ...common },
+  resume: { ...common, backend: { type: 'string' } },
   export: { ...common, trial: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
   bench: {
     ...common,
@@ -125,6 +132,13 @@ const OPTIONS = {
     name: { type: 'string' },
   },
   serve: { ...common, port: { type: 'string' }, backend: { type: 'string' } },
+  worker: {
+    ...common,
+    redis: { type: 'string' },
+    concurrency: { type: 'string' },
+    'lock-seconds': { type: 'string' },
+    backend: { type: 'string' },
+  },
 } as const satisfies Record<string, ParseArgsConfig['options']>
 
 type Command = keyof typeof OPTIONS
@@ -183,7 +197,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       args: rest,
       options: OPTIONS[cmd],
       strict: true,
-      allowPositionals: cmd === 'import' || cmd === 'bench' || cmd === 'export',
+      allowPositionals: cmd === 'import' || cmd === 'bench' || cmd === 'export' || cmd === 'resume',
     })
     values = parsed.values as Record<string, string | boolean | undefined>
     positionals = parsed.positionals
@@ -203,6 +217,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (cmd === 'export') return await exportCommand(dataDir, positionals, values, io)
     applyBackendOption(values.backend as string | undefined)
     if (cmd === 'serve') return await serve(dataDir, values, io)
+    if (cmd === 'resume') return await resumeCommand(dataDir, positionals, values, io)
+    if (cmd === 'worker') return await workerCommand(dataDir, values, io, intOption)
     return await search(dataDir, values, io)
   } catch (err) {
     if (err instanceof UsageError) {
@@ -266,6 +282,29 @@ function resolveSpace(core: AppCore, spec: string): SearchSpace {
   return space
 }
 
+/**
+ * `config` with the run settings of the JSON file `file` merged over it ("train" field by field, the rest
+ * replaced); UsageError naming the file and the first invalid field otherwise.
+ */
+function mergeSettingsFile(config: RunConfig, file: string): RunConfig {
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new UsageError(`--settings ${file} could not be read as JSON: ${(err as Error).message}`)
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new UsageError(`--settings ${file} must hold a JSON object of run settings`)
+  const extra = json as Partial<RunConfig>
+  const merged = { ...config, ...extra, train: { ...config.train, ...(extra.train ?? {}) } }
+  const parsed = runConfigSchema.safeParse(merged)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new UsageError(`--settings ${file}: ${issue?.path.join('.') || '(file)'}: ${issue?.message}`)
+  }
+  return parsed.data
+}
+
 async function search(
   dataDir: string,
   values: Record<string, string | boolean | undefined>,
@@ -316,7 +355,7 @@ async function search(
           : `No dataset with id "${datasetSpec}".`,
       )
     }
-    const config: RunConfig = {
+    let config: RunConfig = {
       name: (values.name as string | undefined) ?? `CLI search ${space.name}`,
       datasetId: dataset.id,
       spaceId: space.id,
@@ -328,6 +367,8 @@ async function search(
       seed,
       train: { epochs, batchSize, learningRate: 0.001, validationFraction: 0.1 },
     }
+    const settingsFile = values.settings as string | undefined
+    if (settingsFile !== undefined) config = mergeSettingsFile(config, settingsFile)
     const started = await dispatch(core.services.handlers, 'runs.start', config)
     if (!started.ok) throw new Error(started.error.message)
     const run = started.data as { id: string }
@@ -359,6 +400,14 @@ async function search(
         ? `Best: trial ${best.index + 1}, val accuracy ${best.valAccuracy?.toFixed(4)}, ${best.params.toLocaleString('en-US')} params (run ${final.status}: ${final.trialsCompleted} completed, ${final.trialsFailed} failed)\n`
         : `No trial completed (run ${final.status}${final.error ? `: ${final.error}` : ''})\n`,
     )
+    const finalTrial = final.finalTrialId ? core.db.trials.get(final.finalTrialId) : null
+    if (finalTrial) {
+      io.stdout(
+        finalTrial.testAccuracy !== undefined
+          ? `Final training: test accuracy ${finalTrial.testAccuracy.toFixed(4)} (winner retrained on train + validation, ${finalTrial.proxy?.epochs ?? config.finalTraining?.epochs} epochs, ${((finalTrial.trainTimeMs ?? 0) / 60000).toFixed(1)} min)\n`
+          : `Final training ${finalTrial.status}${finalTrial.error ? `: ${finalTrial.error}` : ''}\n`,
+      )
+    }
     io.stdout(`Stored in ${core.db.file}\n`)
     if (final.status === 'completed') return EXIT.ok
     return final.status === 'cancelled' ? EXIT.interrupted : EXIT.failed

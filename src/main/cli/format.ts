@@ -1,4 +1,4 @@
-import type { Architecture, Run, Trial } from '../../shared'
+import type { Architecture, Run, Trial, TrialProxy } from '../../shared'
 
 /** One-line summary of an architecture: its ops in order, e.g. "conv2d(16,k3,relu) > dense(10,softmax)". */
 export function describeArchitecture(arch: Architecture): string {
@@ -24,11 +24,32 @@ export function describeArchitecture(arch: Architecture): string {
 const num = (v: number | null, digits = 4): string => (v === null ? '-' : v.toFixed(digits))
 
 /** The line `nas-studio search` prints when a trial finishes. */
+/** "3 ep, 20% data, 0.5x res, 0.5x width": what a proxy cut down. */
+export function describeProxy(p: TrialProxy): string {
+  return [
+    `${p.epochs} ep`,
+    p.dataFraction !== undefined ? `${Math.round(p.dataFraction * 100)}% data` : '',
+    p.resolution !== undefined ? `${p.resolution}x res` : '',
+    p.widthMultiplier !== undefined ? `${p.widthMultiplier}x width` : '',
+    p.maxCellsPerStage !== undefined ? `${p.maxCellsPerStage} cells/stage` : '',
+  ]
+    .filter((t) => t !== '')
+    .join(', ')
+}
+
 export function formatTrialLine(trial: Trial, maxTrials: number): string {
   const head = `trial ${String(trial.index + 1).padStart(String(maxTrials).length)}/${maxTrials}  ${trial.status.padEnd(9)}`
   if (trial.status !== 'completed') return `${head}  ${trial.error ?? ''}`.trimEnd()
   const secs = trial.trainTimeMs === null ? '-' : `${(trial.trainTimeMs / 1000).toFixed(1)}s`
-  return `${head}  val_acc ${num(trial.valAccuracy)}  val_loss ${num(trial.valLoss)}  params ${trial.params.toLocaleString('en-US').padStart(9)}  ${secs.padStart(6)}  ${describeArchitecture(trial.architecture)}`
+  const notes = [
+    trial.isFinal ? `FINAL test_acc ${num(trial.testAccuracy ?? null)}` : '',
+    trial.proxy ? `proxy ${describeProxy(trial.proxy)}` : '',
+    trial.stoppedEarly ? `stopped early (predicted ${num(trial.predictedAccuracy ?? null)})` : '',
+  ]
+    .filter((t) => t !== '')
+    .map((t) => `  [${t}]`)
+    .join('')
+  return `${head}  val_acc ${num(trial.valAccuracy)}  val_loss ${num(trial.valLoss)}  params ${trial.params.toLocaleString('en-US').padStart(9)}  ${secs.padStart(6)}${notes}  ${describeArchitecture(trial.architecture)}`
 }
 
 /** A fixed-width text table of runs, newest first, for `nas-studio runs`. */

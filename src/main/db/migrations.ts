@@ -137,6 +137,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: 'trials: proxy, early stop and final-training columns; runs: final trial and test accuracy',
+    sql: `
+      ALTER TABLE trials ADD COLUMN proxy TEXT;
+      ALTER TABLE trials ADD COLUMN stopped_early INTEGER;
+      ALTER TABLE trials ADD COLUMN stop_reason TEXT;
+      ALTER TABLE trials ADD COLUMN predicted_accuracy REAL;
+      ALTER TABLE trials ADD COLUMN is_final INTEGER;
+      ALTER TABLE trials ADD COLUMN test_accuracy REAL;
+      ALTER TABLE runs ADD COLUMN final_trial_id TEXT;
+      ALTER TABLE runs ADD COLUMN final_test_accuracy REAL;
+    `,
+  },
+  {
+    version: 7,
+    description: 'trials: zero-cost proxy score of pre-ranked candidates',
+    sql: `
+      ALTER TABLE trials ADD COLUMN zero_cost_score REAL;
+    `,
+  },
 ]
 
 /** The schema version this build writes (PRAGMA user_version after migrating). */

@@ -16,22 +16,64 @@ interface TrialRow {
   error: string | null
   startedAt: string | null
   finishedAt: string | null
+  proxy: string | null
+  stoppedEarly: number | null
+  stopReason: string | null
+  predictedAccuracy: number | null
+  isFinal: number | null
+  testAccuracy: number | null
+  zeroCostScore: number | null
 }
 
 const SELECT = `SELECT id, run_id AS runId, idx AS "index", status, architecture, arch_hash AS archHash, params,
   val_accuracy AS valAccuracy, val_loss AS valLoss, train_time_ms AS trainTimeMs, error,
-  started_at AS startedAt, finished_at AS finishedAt FROM trials`
+  started_at AS startedAt, finished_at AS finishedAt, proxy, stopped_early AS stoppedEarly,
+  stop_reason AS stopReason, predicted_accuracy AS predictedAccuracy, is_final AS isFinal,
+  test_accuracy AS testAccuracy, zero_cost_score AS zeroCostScore FROM trials`
 
 const SELECT_EPOCH = `SELECT trial_id AS trialId, run_id AS runId, epoch, loss, accuracy, val_loss AS valLoss,
   val_accuracy AS valAccuracy, time_ms AS timeMs FROM trial_epochs`
 
 function fromRow(row: TrialRow): Trial {
   const where = `Trial ${row.id}`
+  const {
+    proxy,
+    stoppedEarly,
+    stopReason,
+    predictedAccuracy,
+    isFinal,
+    testAccuracy,
+    zeroCostScore,
+    ...rest
+  } = row
   return validateRow(
     trialSchema,
-    { ...row, architecture: jsonColumn(row.architecture, `${where} architecture`) },
+    {
+      ...rest,
+      architecture: jsonColumn(row.architecture, `${where} architecture`),
+      ...(proxy !== null ? { proxy: jsonColumn(proxy, `${where} proxy`) } : {}),
+      ...(stoppedEarly ? { stoppedEarly: true } : {}),
+      ...(stopReason !== null ? { stopReason } : {}),
+      ...(predictedAccuracy !== null ? { predictedAccuracy } : {}),
+      ...(isFinal ? { isFinal: true } : {}),
+      ...(testAccuracy !== null ? { testAccuracy } : {}),
+      ...(zeroCostScore !== null ? { zeroCostScore } : {}),
+    },
     where,
   )
+}
+
+/** The evaluation-strategy columns (migrations 6 and 7) of a trial, in table order. */
+function extraColumns(t: Trial): Array<string | number | null> {
+  return [
+    t.proxy ? JSON.stringify(t.proxy) : null,
+    t.stoppedEarly ? 1 : null,
+    t.stopReason ?? null,
+    t.predictedAccuracy ?? null,
+    t.isFinal ? 1 : null,
+    t.testAccuracy ?? null,
+    t.zeroCostScore ?? null,
+  ]
 }
 
 /** Trials and their per-epoch metrics (trial_epochs). */
@@ -43,7 +85,8 @@ export class TrialsRepo {
     this.db
       .prepare(
         `INSERT INTO trials (id, run_id, idx, status, architecture, arch_hash, params, val_accuracy, val_loss,
-           train_time_ms, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           train_time_ms, error, started_at, finished_at, proxy, stopped_early, stop_reason, predicted_accuracy,
+           is_final, test_accuracy, zero_cost_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         t.id,
@@ -59,6 +102,7 @@ export class TrialsRepo {
         t.error,
         t.startedAt,
         t.finishedAt,
+        ...extraColumns(t),
       )
   }
 
@@ -67,7 +111,8 @@ export class TrialsRepo {
     const info = this.db
       .prepare(
         `UPDATE trials SET status = ?, architecture = ?, arch_hash = ?, params = ?, val_accuracy = ?, val_loss = ?,
-           train_time_ms = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`,
+           train_time_ms = ?, error = ?, started_at = ?, finished_at = ?, proxy = ?, stopped_early = ?,
+           stop_reason = ?, predicted_accuracy = ?, is_final = ?, test_accuracy = ?, zero_cost_score = ? WHERE id = ?`,
       )
       .run(
         t.status,
@@ -80,6 +125,7 @@ export class TrialsRepo {
         t.error,
         t.startedAt,
         t.finishedAt,
+        ...extraColumns(t),
         t.id,
       )
     if (info.changes === 0) throw notFound('trial', t.id)

@@ -50,6 +50,7 @@ async function both(method: string, request: unknown): Promise<[Result<unknown>,
 let config: RunConfig
 let runA = ''
 let runB = ''
+let runC = ''
 let trialId = ''
 let importJobId = ''
 let importedId = ''
@@ -91,6 +92,9 @@ afterAll(async () => {
 /** One valid request per method (runs and trials refer to real started runs), so a new method fails here. */
 const validRequests: Record<Method, () => unknown> = {
   'app.info': () => ({}),
+  'settings.get': () => ({}),
+  'settings.set': () => ({ trialsOn: 'this-machine', redisUrl: null }),
+  'workers.list': () => ({}),
   'datasets.list': () => ({}),
   'datasets.get': () => ({ datasetId: importedId }),
   'datasets.import': () => ({ path: SAMPLE_DIR, kind: 'idx' }),
@@ -102,6 +106,8 @@ const validRequests: Record<Method, () => unknown> = {
   'runs.get': () => ({ runId: runA }),
   'runs.start': () => config,
   'runs.cancel': () => ({ runId: runB }),
+  'runs.pause': () => ({ runId: runC }),
+  'runs.resume': () => ({ runId: runC }),
   'runs.pareto': () => ({ runId: runA }),
   'runs.alphas': () => ({ runId: runA }),
   'trials.list': () => ({ runId: runA }),
@@ -124,6 +130,8 @@ const validRequests: Record<Method, () => unknown> = {
 const CHANGING: Method[] = [
   'runs.start',
   'runs.cancel',
+  'runs.pause',
+  'runs.resume',
   'datasets.import',
   'spaces.save',
   'spaces.delete',
@@ -152,6 +160,19 @@ describe('contract: IPC and HTTP serve every method alike', () => {
     expect(finalA.status).toBe('completed')
     expect(finalB.status).toBe('cancelled')
     trialId = ctx.db.trials.listByRun(runA)[0]!.id
+  })
+
+  it('pauses a run over IPC and resumes it over HTTP; a second resume is a conflict', async () => {
+    const started = await viaIpc('runs.start', { ...config, maxTrials: 2 })
+    runC = (started as { data: { id: string } }).data.id
+    const paused = await viaIpc('runs.pause', validRequests['runs.pause']())
+    expect(paused).toEqual({ ok: true, data: expect.objectContaining({ id: runC, status: 'paused' }) })
+    const resumed = await viaHttp('runs.resume', validRequests['runs.resume']())
+    expect(resumed).toEqual({ ok: true, data: expect.objectContaining({ id: runC, status: 'queued' }) })
+    const again = await viaIpc('runs.resume', validRequests['runs.resume']())
+    expect(again).toEqual({ ok: false, error: expect.objectContaining({ code: 'conflict' }) })
+    const final = await ctx.services.whenFinished(runC)
+    expect(final).toMatchObject({ status: 'completed', trialsCompleted: 2 })
   })
 
   it('starts imports through both transports; the same content gives the same dataset', async () => {
