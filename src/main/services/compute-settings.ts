@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { checkRedisUrl } from '../../engine/execution/queue-protocol'
 import type { Logger } from '../../engine/ports'
 import {
   NasError,
@@ -26,26 +27,6 @@ function redact(url: string | null): string | null {
   } catch {
     return url
   }
-}
-
-/** Checks the form of a Redis URL, with a message a person can act on. */
-function checkUrl(url: string): URL {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new NasError(
-      'bad_request',
-      `"${redact(url)}" is not a Redis URL; write it like redis://host:6379 or rediss://:password@host:6380`,
-    )
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-    throw new NasError(
-      'bad_request',
-      `A Redis URL starts with redis:// or rediss:// (TLS), got "${parsed.protocol}//"`,
-    )
-  if (!parsed.hostname) throw new NasError('bad_request', 'The Redis URL has no host name')
-  return parsed
 }
 
 /**
@@ -105,7 +86,7 @@ export function createComputeSettings(opts: { dataDir: string; engine: EngineApi
       'settings.set': async (next) => {
         let url = next.redisUrl?.trim() || null
         if (url !== null) {
-          const parsed = checkUrl(url)
+          const parsed = checkRedisUrl(url)
           // "***" stands for the stored password of the same server: keep it
           if (parsed.password === REDACTED_PASSWORD && settings.redisUrl !== null) {
             const stored = new URL(settings.redisUrl)
