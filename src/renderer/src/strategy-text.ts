@@ -1,0 +1,39 @@
+/** Plain words for each strategy; one the schema gains later still shows, with a generic sentence. */
+const STRATEGY_TEXT: Record<string, { label: string; text: string }> = {
+  random: {
+    label: 'Random search',
+    text: 'Tries candidates picked at random: simple, unbiased and a strong baseline.',
+  },
+  evolution: {
+    label: 'Evolution',
+    text: 'Keeps the best candidates and tries small changes of them, like breeding.',
+  },
+  local: {
+    label: 'Local search',
+    text: 'Starts from one network and keeps the best of its close neighbours.',
+  },
+  tpe: { label: 'Bayesian (TPE)', text: 'Learns which choices scored well and proposes more like them.' },
+  bo: {
+    label: 'Bayesian optimisation',
+    text: 'Learns which choices scored well and proposes more like them.',
+  },
+  reinforce: {
+    label: 'Reinforcement learning',
+    text: 'A controller learns to propose networks that score well.',
+  },
+  asha: {
+    label: 'ASHA (early stopping)',
+    text: 'Trains many candidates briefly and gives more time only to the promising ones.',
+  },
+  darts: {
+    label: 'DARTS (one-shot, cell spaces)',
+    text: 'Trains one network holding every choice at once, then reads the best cell off it.',
+  },
+  'pc-darts': {
+    label: 'PC-DARTS (one-shot, cell spaces)',
+    text: 'DARTS with less memory: only part of the channels go through every choice.',
+  },
+}
+/** The label and one-sentence explanation of a strategy (RunConfig['strategy']). */
+export const strategyInfo = (s: string): { label: string; text: string } =>
+  STRATEGY_TEXT[s] ?? { label: s, text: 'Another way to choose which candidates to try.' }
