@@ -4,6 +4,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { setApi } from '@renderer/api'
 import type { ComputeSettings, QueueWorker, WorkersList } from '@shared/workers'
 import WorkersPanel from '@renderer/components/workers/WorkersPanel.vue'
+import QueueStatusBanner from '@renderer/components/workers/QueueStatusBanner.vue'
 import { createFakeApi, type FakeApi } from './fake-api'
 
 let api: FakeApi
@@ -115,6 +116,42 @@ describe('WorkersPanel', () => {
     await w.get('[data-testid="save-compute"]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid="compute-error"]').text()).toContain('starts with redis://')
+    w.unmount()
+  })
+})
+
+describe('QueueStatusBanner', () => {
+  it('tells a running search that the Redis queue is unreachable, and goes when it is back', async () => {
+    list = {
+      trialsOn: 'redis-queue',
+      queue: {
+        state: 'disconnected',
+        message:
+          'Lost the Redis queue at redis://:***@10.0.0.5:6379: the search is paused until it is reachable again',
+      },
+      workers: [],
+    }
+    const w = mount(QueueStatusBanner, { props: { active: true, pollMs: 20 }, attachTo: document.body })
+    await flushPromises()
+    expect(w.get('[data-testid="queue-banner"]').text()).toContain('paused until it is reachable again')
+    expect(w.text()).not.toContain('hunter2')
+    list = { ...list, queue: { state: 'connected', message: 'Connected' } }
+    await new Promise((r) => setTimeout(r, 60))
+    await flushPromises()
+    expect(w.find('[data-testid="queue-banner"]').exists()).toBe(false)
+    // a finished run stops asking
+    list = { ...list, queue: { state: 'disconnected', message: 'Lost the Redis queue' } }
+    await w.setProps({ active: false })
+    await new Promise((r) => setTimeout(r, 60))
+    await flushPromises()
+    expect(w.find('[data-testid="queue-banner"]').exists()).toBe(false)
+    w.unmount()
+  })
+
+  it('says nothing while trials run on this machine', async () => {
+    const w = mount(QueueStatusBanner, { props: { active: true, pollMs: 20 } })
+    await flushPromises()
+    expect(w.find('[data-testid="queue-banner"]').exists()).toBe(false)
     w.unmount()
   })
 })
