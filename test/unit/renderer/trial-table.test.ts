@@ -45,6 +45,12 @@ describe('TrialTable', () => {
     expect(bestTrialOf(withFinal)?.id).toBe('t1')
     expect(searchTrials(withFinal).map((t) => t.id)).toEqual(['t0', 't1', 't2', 't3'])
     expect(bestSoFar(withFinal).map((p) => p.best)).toEqual([0.71, 0.84, 0.84])
+    // its row shows the test score, and no validation accuracy (97% would be a training figure)
+    const w = mount(TrialTable, { props: { trials: withFinal, bestTrialId: 't1' } })
+    const row = w.get('[data-trial-id="t4"]')
+    expect(row.get('[data-testid="final-trial"]').text()).toContain('83.0%')
+    expect(row.find('[data-testid="final-no-val"]').exists()).toBe(true)
+    expect(row.text()).not.toContain('97.0%')
   })
 
   it('shows live epoch progress for a running trial', () => {
