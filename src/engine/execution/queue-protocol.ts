@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { NasError } from '../../shared'
+import { NasError, REDACTED_PASSWORD } from '../../shared'
 import type { EpochMetrics } from '../evaluate/train'
 import type { TrialJob, TrialOutcome } from './types'
 
@@ -96,10 +96,10 @@ export function checkRedisUrl(url: string): URL {
 export function redactRedisUrl(url: string): string {
   try {
     const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
+    if (parsed.password) parsed.password = REDACTED_PASSWORD
     return parsed.toString()
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@')
+    return url.replace(/\/\/[^@/]*@/, `//${REDACTED_PASSWORD}@`)
   }
 }
 

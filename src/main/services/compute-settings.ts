@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkRedisUrl } from '../../engine/execution/queue-protocol'
+import { checkRedisUrl, redactRedisUrl } from '../../engine/execution/queue-protocol'
 import type { Logger } from '../../engine/ports'
 import {
   NasError,
@@ -18,16 +18,7 @@ type ComputeHandlers = Pick<ApiHandlers, 'settings.get' | 'settings.set' | 'work
 const DEFAULTS: ComputeSettings = { trialsOn: 'this-machine', redisUrl: null }
 
 /** The URL with its password replaced by "***" (what leaves main). */
-function redact(url: string | null): string | null {
-  if (url === null) return null
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = REDACTED_PASSWORD
-    return parsed.toString()
-  } catch {
-    return url
-  }
-}
+const redact = (url: string | null): string | null => (url === null ? null : redactRedisUrl(url))
 
 /**
  * "Run trials on: this machine / a Redis queue": the setting (kept in <dataDir>/settings.json, readable by
