@@ -167,6 +167,9 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
     // final training keeps its share of the time budget: the search itself stops that much earlier
     const reserveMs =
       config.finalTraining !== undefined ? (config.finalTraining.reserveMinutes ?? 0) * 60_000 : 0
+    /** The search's own share of the time budget (ms): all of it but the final training's reserve. */
+    const searchBudgetMs =
+      config.budgetMinutes === undefined ? Infinity : config.budgetMinutes * 60_000 - reserveMs
     /** Completed trials by id (the final training looks its winner up here). */
     const finishedTrials = new Map<string, Trial>()
     /** Wall-clock ms of each fully trained trial of this session. */
@@ -180,7 +183,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       if (config.finalTraining === undefined || config.budgetMinutes === undefined) return true
       if (trialWallMs.length === 0) return true
       const mean = trialWallMs.reduce((a, b) => a + b, 0) / trialWallMs.length
-      return config.budgetMinutes * 60_000 - reserveMs - usedMs() >= mean
+      return searchBudgetMs - usedMs() >= mean
     }
     if (config.budgetMinutes !== undefined) {
       budgetTimer = setTimeout(
@@ -189,12 +192,10 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
           logger.info('Time budget spent', { runId: run.id, minutes: config.budgetMinutes })
           inner.abort()
         },
-        Math.max(0, config.budgetMinutes * 60_000 - reserveMs - usedMs()),
+        Math.max(0, searchBudgetMs - usedMs()),
       )
     }
-    const timeLeft = (): boolean =>
-      config.budgetMinutes === undefined ||
-      clock.now() - startedAt < config.budgetMinutes * 60_000 - reserveMs
+    const timeLeft = (): boolean => usedMs() < searchBudgetMs
 
     let strategy: SearchStrategy | null = null
     let oneShot: Proposal | null = null
