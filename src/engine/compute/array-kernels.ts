@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { KernelArgs, WasmBackend } from './wasm-ops'
 import { callWasm, scoped } from './wasm-ops'
+import { simdKernels } from './simd'
 
 /**
  * Overrides of kernels wasm HAS but runs slowly on the shapes training produces. Each returns null for cases it
@@ -87,6 +88,11 @@ function reduceLeading({ inputs, backend, attrs }: KernelArgs, mean: boolean): T
   const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k)
   const wasm = backend as unknown as WasmBackend
   const out = wasm.makeOutput(outShape, 'float32')
+  const simd = simdKernels(wasm)
+  if (simd !== null) {
+    simd.sumColumns(x, out, rows, cols, mean && rows > 0 ? 1 / rows : 1)
+    return out
+  }
   const xv = wasm.typedArrayFromHeap(x) as Float32Array
   const acc = new Float64Array(cols)
   // four rows per pass: a quarter of the accumulator loads and stores
@@ -168,6 +174,13 @@ export function fusedBatchNorm({ inputs, backend, attrs }: KernelArgs): TensorIn
     for (let i = 0; i < c; i++) {
       av[i] = (g === null ? 1 : g[i]!) / Math.sqrt(v[i]! + eps)
       bv[i] = (o === null ? 0 : o[i]!) - m[i]! * av[i]!
+    }
+    const simd = c % 4 === 0 ? simdKernels(wasm) : null
+    if (simd !== null) {
+      // one SIMD pass instead of a Multiply and an Add over the full tensor
+      const y = wasm.makeOutput(x!.shape, 'float32')
+      simd.affineColumns(x!, a, b, y, tf.util.sizeFromShape(x!.shape) / c, c)
+      return y
     }
     const scaled = s.run('Multiply', { a: x!, b: a })
     return s.run('Add', { a: scaled, b })

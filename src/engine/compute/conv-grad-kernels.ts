@@ -3,6 +3,8 @@ import type { TensorInfo } from '@tensorflow/tfjs'
 import type { ConvAttrs, KernelArgs, Scope, WasmBackend } from './wasm-ops'
 import { explicitPad, scoped, view } from './wasm-ops'
 import { filterGradGemm, filterGradIm2col, inputGradCol2im } from './conv-grad-im2col'
+import { simdKernels } from './simd'
+import type { SimdKernels } from './simd'
 
 /** Below this many input channels the filter gradient uses im2col + one matMul (see filterGradIm2col). */
 export const IM2COL_MAX_IN_CHANNELS = 4
@@ -132,7 +134,7 @@ export const FILTER_GRAD_TUNING = {
    * 0.7-0.8 / 0.6, 1x1 28x28 12->12 2.4 / 1.3, 1x1 7x7 24->24 0.29 / 0.17; but at stride 2 (28x28 16->16)
    * the convolution form wins, 6.9-7.2 / 8.6-9.1 ms (its im2col rows are strided element copies).
    */
-  method: 'auto' as 'auto' | 'gemm' | 'conv',
+  method: 'auto' as 'auto' | 'simd' | 'gemm' | 'conv',
   /** Largest im2col chunk (floats) of the gemm form: 2M floats = 8 MiB, whole samples per chunk. */
   maxColsFloats: 1 << 21,
 }
@@ -164,6 +166,14 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const info = convInfo(x.shape, a.filterShape, a, false)
   const wasm = backend as unknown as WasmBackend
   const [kh, kw, ci, co] = a.filterShape as [number, number, number, number]
+  const useSimd = FILTER_GRAD_TUNING.method === 'auto' || FILTER_GRAD_TUNING.method === 'simd'
+  const simd = useSimd && co % 8 === 0 ? simdKernels(wasm) : null
+  if (simd !== null && ci % 4 === 0) {
+    const out = wasm.makeOutput([kh, kw, ci, co], 'float32')
+    simd.filterGrad(x, dy, out, info)
+    return out
+  }
+  if (simd !== null && ci * kw <= 16) return filterGradColumnTaps(x, dy, info, wasm, simd)
   if (ci <= IM2COL_MAX_IN_CHANNELS) return filterGradIm2col(x, dy, info, wasm)
   const [b, h, w] = x.shape as [number, number, number, number]
   const { outHeight: oh, outWidth: ow } = info
@@ -245,4 +255,71 @@ export function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const out = wasm.makeOutput([kh, kw, ci, co], 'float32')
   ;(wasm.typedArrayFromHeap(out) as Float32Array).set(acc)
   return out
+}
+
+/**
+ * The filter gradient for few input channels (a network's first layer) on the SIMD kernel, which needs a
+ * multiple of 4 channels: x's filter columns become channels, x' [b, h, ow, c4] with
+ * x'[b, r, col, j*ci + q] = x[b, r, col*sw + j*dw - left, q] (zero outside, c4 = kw*ci rounded up to 4), so the
+ * gradient is that of a kh x 1 convolution over x' (strides [sh, 1], dilations [dh, 1], same top padding), read
+ * back per column. Costs 4/3 of the work for ci = 1, kw = 3 instead of the im2col form's packing of dy.
+ */
+function filterGradColumnTaps(
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: Conv2DInfo,
+  wasm: WasmBackend,
+  simd: SimdKernels,
+): TensorInfo {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info
+  const { outWidth: ow, strideWidth: sw, dilationWidth: dw, filterHeight: kh, filterWidth: kw } = info
+  const { left } = info.padInfo
+  const c4 = Math.ceil((kw * ci) / 4) * 4
+  return scoped(wasm, (s) => {
+    const xc = s.track(wasm.makeOutput([b, h, ow, c4], 'float32'))
+    const part = s.track(wasm.makeOutput([kh, 1, c4, co], 'float32'))
+    const out = wasm.makeOutput([kh, kw, ci, co], 'float32')
+    // views after makeOutput: allocating may grow (and so move) wasm memory
+    const xv = wasm.typedArrayFromHeap(x) as Float32Array
+    const cv = wasm.typedArrayFromHeap(xc) as Float32Array
+    cv.fill(0)
+    for (let j = 0; j < kw; j++) {
+      const shift = j * dw - left
+      const c0 = Math.max(0, Math.ceil(-shift / sw))
+      const c1 = Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1)
+      for (let row = 0; row < b * h; row++) {
+        const src = (row * w + shift) * ci
+        const dst = row * ow * c4 + j * ci
+        for (let col = c0; col < c1; col++) {
+          const from = src + col * sw * ci
+          const to = dst + col * c4
+          for (let q = 0; q < ci; q++) cv[to + q] = xv[from + q]!
+        }
+      }
+    }
+    const columnInfo: Conv2DInfo = {
+      ...info,
+      inWidth: ow,
+      inChannels: c4,
+      strideWidth: 1,
+      dilationWidth: 1,
+      filterWidth: 1,
+      effectiveFilterWidth: 1,
+      inShape: [b, h, ow, c4],
+      filterShape: [kh, 1, c4, co],
+      padInfo: { ...info.padInfo, left: 0, right: 0 },
+    } as Conv2DInfo
+    simd.filterGrad(xc, dy, part, columnInfo)
+    const pv = wasm.typedArrayFromHeap(part) as Float32Array
+    const ov = wasm.typedArrayFromHeap(out) as Float32Array
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        for (let q = 0; q < ci; q++) {
+          const from = (i * c4 + j * ci + q) * co
+          ov.set(pv.subarray(from, from + co), ((i * kw + j) * ci + q) * co)
+        }
+      }
+    }
+    return out
+  })
 }

@@ -3,6 +3,7 @@ import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs'
 import { wasmKernelsHonourDilations } from './training-kernels'
 import type { WasmBackend } from './wasm-ops'
 import { pair } from './wasm-ops'
+import { simdKernels } from './simd'
 
 /**
  * Gradient overrides, registered for every backend. (1) Gradients of DILATED Conv2D and DepthwiseConv2dNative (DARTS's dil_conv; tfjs's own gradients reject
@@ -177,6 +178,60 @@ function meanGradient(original: GradConfig): GradConfig {
   }
 }
 
+/**
+ * ReLU's gradient on wasm as ONE SIMD pass, dx = x > 0 ? dy : 0, instead of tfjs's Step, Cast and Multiply (two
+ * full-size kernels, Step a scalar loop). Other backends, dtypes or a missing SIMD module keep tfjs's gradient.
+ */
+function reluGradient(original: GradConfig): GradConfig {
+  return {
+    kernelName: 'Relu',
+    inputsToSave: original.inputsToSave ?? ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [Tensor]
+      const g = dy as Tensor
+      if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || g.dtype !== 'float32' || g.size !== x.size)
+        return original.gradFunc(dy, saved, attrs)
+      const wasm = tf.backend() as unknown as WasmBackend
+      const simd = simdKernels(wasm)
+      if (simd === null) return original.gradFunc(dy, saved, attrs)
+      return {
+        x: () => {
+          const out = wasm.makeOutput(x.shape, 'float32')
+          simd.reluGrad(g, x, out)
+          return tf.engine().makeTensorFromTensorInfo(out)
+        },
+      }
+    },
+  }
+}
+
+/**
+ * Square's gradient on wasm as ONE SIMD pass, dx = 2 * x * dy, instead of tfjs's Cast, two Multiplies (batch
+ * norm's variance squares the full activation once per layer). Elsewhere tfjs's gradient.
+ */
+function squareGradient(original: GradConfig): GradConfig {
+  return {
+    kernelName: 'Square',
+    inputsToSave: original.inputsToSave ?? ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [Tensor]
+      const g = dy as Tensor
+      if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || g.dtype !== 'float32' || g.size !== x.size)
+        return original.gradFunc(dy, saved, attrs)
+      const wasm = tf.backend() as unknown as WasmBackend
+      const simd = simdKernels(wasm)
+      if (simd === null) return original.gradFunc(dy, saved, attrs)
+      return {
+        x: () => {
+          const out = wasm.makeOutput(x.shape, 'float32')
+          simd.scaledProduct(g, x, out, 2)
+          return tf.engine().makeTensorFromTensorInfo(out)
+        },
+      }
+    },
+  }
+}
+
 let registered = false
 
 /** Installs the dilation-aware conv gradients and the batch-norm gradient (once per process). */
@@ -196,4 +251,8 @@ export function registerGradientOverrides(): void {
   if (bn !== undefined) tf.registerGradient(batchNormGradient(bn))
   const mean = tf.getGradient('Mean')
   if (mean !== undefined) tf.registerGradient(meanGradient(mean))
+  const relu = tf.getGradient('Relu')
+  if (relu !== undefined) tf.registerGradient(reluGradient(relu))
+  const square = tf.getGradient('Square')
+  if (square !== undefined) tf.registerGradient(squareGradient(square))
 }

@@ -66,6 +66,11 @@ describe('wasm training kernels with the heap above 2 GiB', () => {
     // many channels: swapped-axes convolution and (forced below) the gemm form
     { x: [4, 8, 8, 6], w: [3, 3, 6, 5], stride: 1, pad: 'same', dilation: 1 },
     { x: [3, 8, 8, 7], w: [3, 3, 7, 5], stride: 2, pad: 'valid', dilation: 1 },
+    // the SIMD filter-gradient kernel (pointer arithmetic in JavaScript and WebAssembly): 4k input channels,
+    // and few input channels with columns turned into channels
+    { x: [2, 8, 8, 4], w: [3, 3, 4, 8], stride: 1, pad: 'same', dilation: 1 },
+    { x: [2, 9, 9, 8], w: [3, 3, 8, 16], stride: 2, pad: 'valid', dilation: 1 },
+    { x: [3, 9, 10, 1], w: [3, 3, 1, 8], stride: 1, pad: 'same', dilation: 1 },
   ] as const)('conv2d gradients %j', async (c) => {
     const xv = values(size([...c.x]), 41)
     const wv = values(size([...c.w]), 42)
@@ -99,6 +104,7 @@ describe('wasm training kernels with the heap above 2 GiB', () => {
     )
   })
 
+  // 4 conv channels: the SIMD max-pool, ReLU and Square gradients, column sums and batch-norm pass run here too
   it('pooling, batch-norm, tile, reductions and dense gradients', async () => {
     const xv = values(4 * 6 * 6 * 3, 45)
     const gv = values(4, 46, 1)

@@ -1,0 +1,153 @@
+import type * as tf from '@tensorflow/tfjs'
+import type { TensorInfo } from '@tensorflow/tfjs'
+import type { WasmBackend } from '../wasm-ops'
+import { KERNELS_WASM_BASE64 } from './kernels-wasm'
+
+/**
+ * NAS Studio's WebAssembly SIMD kernels (kernels.wat), instantiated on tfjs-backend-wasm's own memory so they
+ * work on tensors in place. Why: the per-element passes that XNNPACK lacks (pooling and ReLU gradients, column
+ * sums) ran as JavaScript loops at 3-5 ns per element; SIMD runs them at memory speed.
+ * `simdKernels(backend)` is null where the module cannot load (no WebAssembly SIMD, or a backend whose memory
+ * is not reachable): every caller then keeps its JavaScript or XNNPACK path.
+ */
+
+interface KernelExports {
+  maxPoolGrad2x2(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void
+  reluGrad(dy: number, x: number, dx: number, n: number): void
+  sumColumns(x: number, out: number, rows: number, cols: number, scale: number): void
+  sumColumnsBlocked(x: number, out: number, acc: number, rows: number, cols: number, scale: number): void
+  affineColumns(x: number, a: number, b: number, y: number, rows: number, cols: number): void
+  scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
+  filterGradTap(x: number, dy: number, dw: number, count: number, xStep: number, ci: number, co: number): void
+}
+
+/** Typed entry points taking tensors (each a float32 tensor in the backend's memory). */
+export interface SimdKernels {
+  /** dx for a 2x2 / stride 2 / unpadded max pool over x [b, 2*oh, 2*ow, c] (c a multiple of 4). */
+  maxPoolGrad2x2(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void
+  /** dx = x > 0 ? dy : 0, element by element. */
+  reluGrad(dy: TensorInfo, x: TensorInfo, dx: TensorInfo): void
+  /** out[c] = scale * sum over rows of x[r, c], accumulated in float64. */
+  sumColumns(x: TensorInfo, out: TensorInfo, rows: number, cols: number, scale: number): void
+  /** y[r, c] = x[r, c] * a[c] + b[c] for x [rows, cols] (cols a multiple of 4). */
+  affineColumns(x: TensorInfo, a: TensorInfo, b: TensorInfo, y: TensorInfo, rows: number, cols: number): void
+  /** dx = k * x * dy, element by element. */
+  scaledProduct(dy: TensorInfo, x: TensorInfo, dx: TensorInfo, k: number): void
+  /**
+   * Conv2DBackpropFilter straight from x [b,h,w,ci] and dy [b,oh,ow,co] (NHWC, any stride, dilation and
+   * padding; ci a multiple of 4, co a multiple of 8) into dw [kh,kw,ci,co], which it zeroes first: no im2col
+   * matrix and no packing of dy (XNNPACK packs its right operand on every call: ~4 ns per float).
+   */
+  filterGrad(x: TensorInfo, dy: TensorInfo, dw: TensorInfo, info: tf.backend_util.Conv2DInfo): void
+}
+
+/** The slice of the WebAssembly JS API used here (the node tsconfig has no DOM typings for it). */
+interface WebAssemblyApi {
+  Memory: abstract new (...args: never[]) => object
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: unknown }
+}
+const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
+
+interface WasmModuleHolder {
+  wasm?: { asm?: { memory?: unknown } }
+}
+
+const cache = new WeakMap<object, SimdKernels | null>()
+
+/** The SIMD kernels bound to `backend`'s memory, or null where they cannot load (callers keep their own path). */
+export function simdKernels(backend: WasmBackend): SimdKernels | null {
+  const cached = cache.get(backend)
+  if (cached !== undefined) return cached
+  const kernels = instantiate(backend)
+  cache.set(backend, kernels)
+  return kernels
+}
+
+function instantiate(backend: WasmBackend): SimdKernels | null {
+  const memory = (backend as unknown as WasmModuleHolder).wasm?.asm?.memory
+  if (!(memory instanceof WA.Memory)) return null
+  let ex: KernelExports
+  try {
+    const module = new WA.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))
+    ex = new WA.Instance(module, { env: { memory } }).exports as unknown as KernelExports
+  } catch {
+    return null
+  }
+  // byte address of a tensor's data in the shared memory (recomputed per call: allocations may move nothing,
+  // but growing the memory replaces the ArrayBuffer behind every view)
+  const at = (t: TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset
+  return {
+    maxPoolGrad2x2(x, dy, dx) {
+      const [b, h, , c] = x.shape as [number, number, number, number]
+      const [, , ow] = dy.shape as [number, number, number, number]
+      ex.maxPoolGrad2x2(at(x), at(dy), at(dx), (b * h) / 2, ow, c)
+    },
+    reluGrad(dy, x, dx) {
+      ex.reluGrad(at(dy), at(x), at(dx), backend.typedArrayFromHeap(dx).length)
+    },
+    sumColumns(x, out, rows, cols, scale) {
+      if (cols % 4 !== 0 || rows === 0) {
+        ex.sumColumns(at(x), at(out), rows, cols, scale)
+        return
+      }
+      // float64 scratch for the one-pass form: 2 * cols float32 slots = cols float64
+      const acc = backend.makeOutput([2 * cols], 'float32')
+      try {
+        ex.sumColumnsBlocked(at(x), at(out), at(acc), rows, cols, scale)
+      } finally {
+        backend.disposeData(acc.dataId)
+      }
+    },
+    affineColumns(x, a, b, y, rows, cols) {
+      ex.affineColumns(at(x), at(a), at(b), at(y), rows, cols)
+    },
+    scaledProduct(dy, x, dx, k) {
+      ex.scaledProduct(at(dy), at(x), at(dx), backend.typedArrayFromHeap(dx).length, k)
+    },
+    filterGrad(x, dy, dw, info) {
+      const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info
+      const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
+      const { dilationHeight: dh, dilationWidth: dwl, filterHeight: kh, filterWidth: kw } = info
+      const { top, left } = info.padInfo
+      backend.typedArrayFromHeap(dw).fill(0)
+      const xa = at(x)
+      const dya = at(dy)
+      const dwa = at(dw)
+      const pixel = ci * 4
+      const xStep = sw * pixel
+      // per filter column: the output columns whose tap lands inside the input, xc = col * sw + shift
+      const c0 = new Int32Array(kw)
+      const c1 = new Int32Array(kw)
+      for (let j = 0; j < kw; j++) {
+        const shift = j * dwl - left
+        c0[j] = Math.max(0, Math.ceil(-shift / sw))
+        c1[j] = Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1)
+      }
+      for (let bi = 0; bi < b; bi++) {
+        for (let r = 0; r < oh; r++) {
+          const dyRow = dya + (bi * oh + r) * ow * co * 4
+          for (let i = 0; i < kh; i++) {
+            const xr = r * sh + i * dh - top
+            if (xr < 0 || xr >= h) continue
+            const xRow = xa + (bi * h + xr) * w * pixel
+            for (let j = 0; j < kw; j++) {
+              const first = c0[j]!
+              const count = c1[j]! - first
+              if (count <= 0) continue
+              ex.filterGradTap(
+                xRow + (first * sw + j * dwl - left) * pixel,
+                dyRow + first * co * 4,
+                dwa + (i * kw + j) * ci * co * 4,
+                count,
+                xStep,
+                ci,
+                co,
+              )
+            }
+          }
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,366 @@
+;; NAS Studio's WebAssembly SIMD training kernels. They run INSIDE tfjs-backend-wasm's memory (imported as
+;; env.memory), so they read and write tensors in place: every pointer argument is a byte address of a float32
+;; tensor that tfjs-backend-wasm allocated. The module owns no memory, no globals and no data segments.
+;; Assembled by scripts/build-simd.mjs (wabt) into kernels-wasm.ts; test/unit/engine/simd-build.test.ts checks
+;; that the committed bytes are this file's. Wrappers and fallbacks: src/engine/compute/simd/index.ts.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; MaxPoolGrad of the exact 2x2 / stride 2 / no-padding pool in NHWC: x and dx are [b, 2*oh, 2*ow, c],
+  ;; dy is [b, oh, ow, c], rows = b * oh, c a multiple of 4. Each window gives dy to its FIRST maximum in
+  ;; row-major order (strictly greater wins, starting from -Infinity, so an all-NaN window gives nothing), as
+  ;; tfjs's cpu backend does; every dx cell is written.
+  (func (export "maxPoolGrad2x2")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $rows i32) (param $ow i32) (param $c i32)
+    (local $cb i32) (local $rowBytes i32) (local $off i32) (local $p i32) (local $d i32)
+    (local $rowEnd i32) (local $pixEnd i32) (local $r i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $m v128)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $later v128) (local $gv v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (i32.shl (local.get $ow) (i32.const 1)) (local.get $cb)))
+    (local.set $off (i32.sub (local.get $dx) (local.get $x)))
+    (local.set $p (local.get $x))
+    (local.set $d (local.get $dy))
+    (block $done
+      (loop $rowLoop
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $rowEnd (i32.add (local.get $p) (local.get $rowBytes)))
+        (block $rowDone
+          (loop $pixLoop
+            (br_if $rowDone (i32.ge_u (local.get $p) (local.get $rowEnd)))
+            (local.set $pixEnd (i32.add (local.get $p) (local.get $cb)))
+            (loop $chLoop
+              (local.set $v0 (v128.load (local.get $p)))
+              (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $cb))))
+              (local.set $v2 (v128.load (i32.add (local.get $p) (local.get $rowBytes))))
+              (local.set $v3
+                (v128.load (i32.add (i32.add (local.get $p) (local.get $rowBytes)) (local.get $cb))))
+              (local.set $m (f32x4.splat (f32.const -inf)))
+              (local.set $g0 (f32x4.gt (local.get $v0) (local.get $m)))
+              (local.set $m (v128.bitselect (local.get $v0) (local.get $m) (local.get $g0)))
+              (local.set $g1 (f32x4.gt (local.get $v1) (local.get $m)))
+              (local.set $m (v128.bitselect (local.get $v1) (local.get $m) (local.get $g1)))
+              (local.set $g2 (f32x4.gt (local.get $v2) (local.get $m)))
+              (local.set $m (v128.bitselect (local.get $v2) (local.get $m) (local.get $g2)))
+              (local.set $g3 (f32x4.gt (local.get $v3) (local.get $m)))
+              ;; winner k: g_k and no later g (a later strict maximum supersedes it)
+              (local.set $gv (v128.load (local.get $d)))
+              (local.set $later (local.get $g3))
+              (v128.store
+                (i32.add (i32.add (i32.add (local.get $p) (local.get $rowBytes)) (local.get $cb)) (local.get $off))
+                (v128.and (local.get $gv) (local.get $g3)))
+              (v128.store (i32.add (i32.add (local.get $p) (local.get $rowBytes)) (local.get $off))
+                (v128.and (local.get $gv) (v128.andnot (local.get $g2) (local.get $later))))
+              (local.set $later (v128.or (local.get $later) (local.get $g2)))
+              (v128.store (i32.add (i32.add (local.get $p) (local.get $cb)) (local.get $off))
+                (v128.and (local.get $gv) (v128.andnot (local.get $g1) (local.get $later))))
+              (local.set $later (v128.or (local.get $later) (local.get $g1)))
+              (v128.store (i32.add (local.get $p) (local.get $off))
+                (v128.and (local.get $gv) (v128.andnot (local.get $g0) (local.get $later))))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (local.set $d (i32.add (local.get $d) (i32.const 16)))
+              (br_if $chLoop (i32.lt_u (local.get $p) (local.get $pixEnd))))
+            ;; skip the window's right-hand pixel (already done with this one)
+            (local.set $p (i32.add (local.get $p) (local.get $cb)))
+            (br $pixLoop)))
+        ;; skip the window's bottom row
+        (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; ReLU's gradient: dx[i] = x[i] > 0 ? dy[i] : 0 for n floats (any n).
+  (func (export "reluGrad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $end4 i32) (local $zero v128)
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $zero (f32x4.splat (f32.const 0)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end4)))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+          (v128.and
+            (v128.load (i32.add (local.get $dy) (local.get $i)))
+            (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $i))) (local.get $zero))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end4 (i32.shl (local.get $n) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end4)))
+        (f32.store (i32.add (local.get $dx) (local.get $i))
+          (select
+            (f32.load (i32.add (local.get $dy) (local.get $i)))
+            (f32.const 0)
+            (f32.gt (f32.load (i32.add (local.get $x) (local.get $i))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+
+  ;; Column sums of a [rows, cols] float32 matrix in float64, times `scale` (1 for Sum, 1/rows for Mean),
+  ;; written as float32 to out[cols]. Columns go in groups of 8 (four f64x2 accumulators for the low and high
+  ;; halves of two f32x4), then groups of 4, then one at a time; each group is one pass down the rows.
+  (func (export "sumColumns")
+    (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $scale f64)
+    (local $c i32) (local $p i32) (local $end i32) (local $stride i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128) (local $s f64)
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $stride))))
+    ;; groups of 8 columns
+    (block $g8done
+      (loop $g8
+        (br_if $g8done (i32.gt_u (i32.add (local.get $c) (i32.const 8)) (local.get $cols)))
+        (local.set $a0 (f64x2.splat (f64.const 0)))
+        (local.set $a1 (f64x2.splat (f64.const 0)))
+        (local.set $a2 (f64x2.splat (f64.const 0)))
+        (local.set $a3 (f64x2.splat (f64.const 0)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (block $rdone
+          (loop $r
+            (br_if $rdone (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+            (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $v (v128.load offset=16 (local.get $p)))
+            (local.set $a2 (f64x2.add (local.get $a2) (f64x2.promote_low_f32x4 (local.get $v))))
+            (local.set $a3 (f64x2.add (local.get $a3) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (br $r)))
+        (local.set $p (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
+        (f32.store offset=0 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a0)) (local.get $scale))))
+        (f32.store offset=4 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a0)) (local.get $scale))))
+        (f32.store offset=8 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a1)) (local.get $scale))))
+        (f32.store offset=12 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a1)) (local.get $scale))))
+        (f32.store offset=16 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a2)) (local.get $scale))))
+        (f32.store offset=20 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a2)) (local.get $scale))))
+        (f32.store offset=24 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a3)) (local.get $scale))))
+        (f32.store offset=28 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a3)) (local.get $scale))))
+        (local.set $c (i32.add (local.get $c) (i32.const 8)))
+        (br $g8)))
+    ;; groups of 4 columns
+    (block $g4done
+      (loop $g4
+        (br_if $g4done (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $cols)))
+        (local.set $a0 (f64x2.splat (f64.const 0)))
+        (local.set $a1 (f64x2.splat (f64.const 0)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (block $rdone4
+          (loop $r4
+            (br_if $rdone4 (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+            (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (br $r4)))
+        (local.set $p (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
+        (f32.store offset=0 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a0)) (local.get $scale))))
+        (f32.store offset=4 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a0)) (local.get $scale))))
+        (f32.store offset=8 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a1)) (local.get $scale))))
+        (f32.store offset=12 (local.get $p)
+          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a1)) (local.get $scale))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $g4)))
+    ;; single columns
+    (block $g1done
+      (loop $g1
+        (br_if $g1done (i32.ge_u (local.get $c) (local.get $cols)))
+        (local.set $s (f64.const 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (block $rdone1
+          (loop $r1
+            (br_if $rdone1 (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (br $r1)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
+          (f32.demote_f64 (f64.mul (local.get $s) (local.get $scale))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $g1))))
+  ;; One filter tap's share of Conv2DBackpropFilter along one output row: for `count` output pixels,
+  ;; dw[q, o] += x[pixel, q] * dy[pixel, o] for every input channel q < ci and output channel o < co, where
+  ;; x points at the tap's input pixel of the first output pixel (consecutive output pixels are xStep bytes
+  ;; apart), dy at the first output pixel's gradient (co floats per pixel) and dw at the tap's [ci, co] block.
+  ;; ci a multiple of 4, co a multiple of 8: tiles of 4 input x 8 output channels live in eight registers
+  ;; while the row's pixels stream through (the row of x and dy stays in L1 across tiles).
+  (func (export "filterGradTap")
+    (param $x i32) (param $dy i32) (param $dw i32) (param $count i32) (param $xStep i32)
+    (param $ci i32) (param $co i32)
+    (local $cob i32) (local $q i32) (local $o i32) (local $px i32) (local $pd i32) (local $n i32)
+    (local $t0 i32) (local $t1 i32) (local $t2 i32) (local $t3 i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
+    (local.set $cob (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $q (i32.const 0))
+    (block $qdone
+      (loop $qloop
+        (br_if $qdone (i32.ge_u (local.get $q) (local.get $ci)))
+        (local.set $o (i32.const 0))
+        (block $odone
+          (loop $oloop
+            (br_if $odone (i32.ge_u (local.get $o) (local.get $co)))
+            ;; tile rows q..q+3 of dw, columns o..o+7
+            (local.set $t0
+              (i32.add (local.get $dw)
+                (i32.shl (i32.add (i32.mul (local.get $q) (local.get $co)) (local.get $o)) (i32.const 2))))
+            (local.set $t1 (i32.add (local.get $t0) (local.get $cob)))
+            (local.set $t2 (i32.add (local.get $t1) (local.get $cob)))
+            (local.set $t3 (i32.add (local.get $t2) (local.get $cob)))
+            (local.set $a00 (v128.load (local.get $t0)))
+            (local.set $a01 (v128.load offset=16 (local.get $t0)))
+            (local.set $a10 (v128.load (local.get $t1)))
+            (local.set $a11 (v128.load offset=16 (local.get $t1)))
+            (local.set $a20 (v128.load (local.get $t2)))
+            (local.set $a21 (v128.load offset=16 (local.get $t2)))
+            (local.set $a30 (v128.load (local.get $t3)))
+            (local.set $a31 (v128.load offset=16 (local.get $t3)))
+            (local.set $px (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2))))
+            (local.set $pd (i32.add (local.get $dy) (i32.shl (local.get $o) (i32.const 2))))
+            (local.set $n (local.get $count))
+            (loop $pix
+              (local.set $d0 (v128.load (local.get $pd)))
+              (local.set $d1 (v128.load offset=16 (local.get $pd)))
+              (local.set $s (v128.load32_splat (local.get $px)))
+              (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
+              (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
+              (local.set $s (v128.load32_splat offset=4 (local.get $px)))
+              (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $d0))))
+              (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $d1))))
+              (local.set $s (v128.load32_splat offset=8 (local.get $px)))
+              (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
+              (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
+              (local.set $s (v128.load32_splat offset=12 (local.get $px)))
+              (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
+              (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
+              (local.set $px (i32.add (local.get $px) (local.get $xStep)))
+              (local.set $pd (i32.add (local.get $pd) (local.get $cob)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $pix (local.get $n)))
+            (v128.store (local.get $t0) (local.get $a00))
+            (v128.store offset=16 (local.get $t0) (local.get $a01))
+            (v128.store (local.get $t1) (local.get $a10))
+            (v128.store offset=16 (local.get $t1) (local.get $a11))
+            (v128.store (local.get $t2) (local.get $a20))
+            (v128.store offset=16 (local.get $t2) (local.get $a21))
+            (v128.store (local.get $t3) (local.get $a30))
+            (v128.store offset=16 (local.get $t3) (local.get $a31))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (br $oloop)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $qloop))))
+  ;; Column sums of a [rows, cols] float32 matrix, cols a multiple of 4, in ONE pass down the rows: blocks of
+  ;; 16 rows are summed per 4 columns in float32 registers (the block stays in L1), and each block's sums are
+  ;; added to float64 accumulators in `acc` (cols float64 = 8*cols bytes of scratch). out[c] = scale * sum.
+  (func (export "sumColumnsBlocked")
+    (param $x i32) (param $out i32) (param $acc i32) (param $rows i32) (param $cols i32) (param $scale f64)
+    (local $stride i32) (local $r i32) (local $blockEnd i32) (local $c i32) (local $p i32) (local $q i32)
+    (local $v v128) (local $a i32) (local $cb i32)
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $cb (local.get $stride))
+    ;; acc = 0
+    (local.set $c (i32.const 0))
+    (block $zdone
+      (loop $z
+        (br_if $zdone (i32.ge_u (local.get $c) (local.get $cols)))
+        (v128.store (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))) (f64x2.splat (f64.const 0)))
+        (local.set $c (i32.add (local.get $c) (i32.const 2)))
+        (br $z)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $blockEnd (i32.add (local.get $r) (i32.const 16)))
+        (if (i32.gt_u (local.get $blockEnd) (local.get $rows)) (then (local.set $blockEnd (local.get $rows))))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
+            ;; sum rows r..blockEnd-1 of columns c/4 .. c/4+3 (c in bytes here)
+            (local.set $v (f32x4.splat (f32.const 0)))
+            (local.set $p (i32.add (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $stride))) (local.get $c)))
+            (local.set $q (i32.add (i32.add (local.get $x) (i32.mul (local.get $blockEnd) (local.get $stride))) (local.get $c)))
+            (loop $inner
+              (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $p))))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (br_if $inner (i32.lt_u (local.get $p) (local.get $q))))
+            ;; acc[c/4 ..] += promote(v): float64 slots at acc + 2*c bytes
+            (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 1))))
+            (v128.store (local.get $a)
+              (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 (local.get $a)
+              (f64x2.add (v128.load offset=16 (local.get $a))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop)))
+        (local.set $r (local.get $blockEnd))
+        (br $rloop)))
+    ;; out = scale * acc, as float32
+    (local.set $c (i32.const 0))
+    (block $odone
+      (loop $o
+        (br_if $odone (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
+          (f32.demote_f64
+            (f64.mul (f64.load (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3)))) (local.get $scale))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $o))))
+
+  ;; Per-channel affine map y = x * a[c] + b[c] of a [rows, cols] matrix (cols a multiple of 4): batch norm's
+  ;; forward in one pass once its scale and shift are folded per channel.
+  (func (export "affineColumns")
+    (param $x i32) (param $a i32) (param $b i32) (param $y i32) (param $rows i32) (param $cols i32)
+    (local $p i32) (local $end i32) (local $c i32) (local $cb i32) (local $off i32)
+    (local.set $cb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $cb))))
+    (local.set $off (i32.sub (local.get $y) (local.get $x)))
+    (local.set $p (local.get $x))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (loop $col
+          (v128.store (i32.add (i32.add (local.get $p) (local.get $c)) (local.get $off))
+            (f32x4.add
+              (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $c)))
+                (v128.load (i32.add (local.get $a) (local.get $c))))
+              (v128.load (i32.add (local.get $b) (local.get $c)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (br_if $col (i32.lt_u (local.get $c) (local.get $cb))))
+        (local.set $p (i32.add (local.get $p) (local.get $cb)))
+        (br $row))))
+
+  ;; dx = k * x * dy element by element (Square's gradient with k = 2), any n.
+  (func (export "scaledProduct") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32) (param $k f32)
+    (local $i i32) (local $end4 i32) (local $kv v128)
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end4)))
+        (v128.store (i32.add (local.get $dx) (local.get $i))
+          (f32x4.mul
+            (v128.load (i32.add (local.get $dy) (local.get $i)))
+            (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $i))) (local.get $kv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end4 (i32.shl (local.get $n) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end4)))
+        (f32.store (i32.add (local.get $dx) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $dy) (local.get $i)))
+            (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $k))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
+)
