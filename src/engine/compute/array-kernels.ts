@@ -123,6 +123,37 @@ export function meanLeading(args: KernelArgs): TensorInfo | null {
   return reduceLeading(args, true)
 }
 
+/**
+ * Add of a per-channel bias (one operand [.., c] with at least 4096 elements, the other [c] or [1, .., 1, c],
+ * c a multiple of 4): one SIMD pass. A convolution followed by ReLU adds its bias this way in training, and
+ * XNNPACK's broadcasting Add took 0.9 ms on [64,28,28,16]. Everything else goes to wasm's Add.
+ */
+export function addBias({ inputs, backend }: KernelArgs): TensorInfo | null {
+  const a = inputs.a as TensorInfo
+  const b = inputs.b as TensorInfo
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null
+  const isBias = (big: TensorInfo, bias: TensorInfo): boolean => {
+    const c = big.shape.at(-1)
+    return (
+      c !== undefined &&
+      c % 4 === 0 &&
+      tf.util.sizeFromShape(big.shape) >= 4096 &&
+      bias.shape.at(-1) === c &&
+      bias.shape.length <= big.shape.length &&
+      tf.util.sizeFromShape(bias.shape) === c
+    )
+  }
+  const [big, bias] = isBias(a, b) ? [a, b] : isBias(b, a) ? [b, a] : [null, null]
+  if (big === null || bias === null) return null
+  const wasm = backend as unknown as WasmBackend
+  const simd = simdKernels(wasm)
+  if (simd === null) return null
+  const c = big.shape.at(-1)!
+  const out = wasm.makeOutput(big.shape, 'float32')
+  simd.addColumns(big, bias, out, tf.util.sizeFromShape(big.shape) / c, c)
+  return out
+}
+
 /** wasm's own kernel, for overrides that decline a case. */
 export function wasmFallback(name: string): (args: KernelArgs) => TensorInfo {
   return (args) => callWasm(name, args.backend as unknown as WasmBackend, args.inputs as never, args.attrs)

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs'
 import {
+  addBias,
   batchMatMul,
   castSameType,
   fusedBatchNorm,
@@ -38,6 +39,7 @@ export const FAST_KERNELS: Readonly<Record<string, (args: KernelArgs) => TensorI
   Identity: identity,
   Cast: castSameType,
   FusedBatchNorm: fusedBatchNorm,
+  Add: addBias,
 }
 
 /** wasm kernels that are wrong; a declined case goes to the cpu bridge, never to them. Why: wasm 4.22's
@@ -93,7 +95,7 @@ export function registerTrainingKernels(): TrainingKernels {
     const kernelFunc: KernelFunc = (args) => {
       const quick = kernel(args)
       if (quick !== null) return quick
-      const [dh, dw] = pair((args.attrs as { dilations?: number | number[] }).dilations)
+      const [dh, dw] = pair((args.attrs as { dilations?: number | number[] } | undefined)?.dilations)
       if (dh > 1 || dw > 1)
         throw new Error(`${name}: this dilated case (dilations ${dh}x${dw}) is not supported on wasm`)
       return fallback(args)

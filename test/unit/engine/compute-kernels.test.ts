@@ -91,6 +91,7 @@ describe('wasm training kernels match the cpu backend', () => {
       'Identity',
       'Cast',
       'FusedBatchNorm',
+      'Add',
     ])
       expect(fastKernels()).toContain(name)
   })

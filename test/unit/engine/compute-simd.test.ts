@@ -235,3 +235,38 @@ describe('WebAssembly SIMD training kernels', () => {
     },
   )
 })
+
+describe('WebAssembly SIMD bias add', () => {
+  beforeAll(async () => {
+    expect((await initCompute()).name).toBe('wasm')
+    await tf.setBackend('wasm')
+  })
+
+  it.each([
+    { a: [4, 8, 8, 16], b: [16] }, // conv bias: the SIMD pass
+    { a: [16], b: [2, 16, 16, 16] }, // operands swapped
+    { a: [8, 8, 8, 8], b: [1, 1, 1, 8] },
+    { a: [4, 8, 8, 6], b: [6] }, // 6 channels: wasm's Add
+    { a: [2, 3, 4], b: [4] }, // small: wasm's Add
+    { a: [4, 8, 8, 16], b: [4, 8, 8, 16] }, // no broadcast: wasm's Add
+    { a: [64, 1, 1, 16], b: [1, 8, 8, 16] }, // broadcast both ways: wasm's Add
+  ])('Add %j and its gradient', async ({ a, b }) => {
+    const av = values(size(a), 81)
+    const bv = values(size(b), 82)
+    await expectSame(() =>
+      tf.grads((p: tf.Tensor, q: tf.Tensor) => {
+        const y = tf.add(p, q)
+        return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))))
+      })([tf.tensor(av, a), tf.tensor(bv, b)]),
+    )
+    await expectSame(() => tf.add(tf.tensor(av, a), tf.tensor(bv, b)))
+  })
+
+  it('int32 adds stay exact (wasm Add)', async () => {
+    const a = tf.tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 4], 'int32')
+    const y = tf.add(a, tf.tensor([10, 20, 30, 40], [4], 'int32'))
+    expect(y.dtype).toBe('int32')
+    expect(Array.from(y.dataSync())).toEqual([11, 22, 33, 44, 15, 26, 37, 48])
+    tf.dispose([a, y])
+  })
+})

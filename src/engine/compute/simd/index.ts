@@ -17,6 +17,7 @@ interface KernelExports {
   sumColumns(x: number, out: number, rows: number, cols: number, scale: number): void
   sumColumnsBlocked(x: number, out: number, acc: number, rows: number, cols: number, scale: number): void
   affineColumns(x: number, a: number, b: number, y: number, rows: number, cols: number): void
+  addColumns(x: number, b: number, y: number, rows: number, cols: number): void
   scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
   filterGradTap(x: number, dy: number, dw: number, count: number, xStep: number, ci: number, co: number): void
 }
@@ -31,6 +32,8 @@ export interface SimdKernels {
   sumColumns(x: TensorInfo, out: TensorInfo, rows: number, cols: number, scale: number): void
   /** y[r, c] = x[r, c] * a[c] + b[c] for x [rows, cols] (cols a multiple of 4). */
   affineColumns(x: TensorInfo, a: TensorInfo, b: TensorInfo, y: TensorInfo, rows: number, cols: number): void
+  /** y[r, c] = x[r, c] + b[c] for x [rows, cols] (cols a multiple of 4). */
+  addColumns(x: TensorInfo, b: TensorInfo, y: TensorInfo, rows: number, cols: number): void
   /** dx = k * x * dy, element by element. */
   scaledProduct(dy: TensorInfo, x: TensorInfo, dx: TensorInfo, k: number): void
   /**
@@ -101,6 +104,9 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
     },
     affineColumns(x, a, b, y, rows, cols) {
       ex.affineColumns(at(x), at(a), at(b), at(y), rows, cols)
+    },
+    addColumns(x, b, y, rows, cols) {
+      ex.addColumns(at(x), at(b), at(y), rows, cols)
     },
     scaledProduct(dy, x, dx, k) {
       ex.scaledProduct(at(dy), at(x), at(dx), backend.typedArrayFromHeap(dx).length, k)

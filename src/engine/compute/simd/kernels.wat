@@ -363,4 +363,25 @@
             (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $k))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $s))))
+  ;; Per-channel bias y = x + b[c] of a [rows, cols] matrix (cols a multiple of 4): a convolution's bias add
+  ;; (tfjs adds it as a separate broadcasting Add while a ReLU follows in training).
+  (func (export "addColumns")
+    (param $x i32) (param $b i32) (param $y i32) (param $rows i32) (param $cols i32)
+    (local $p i32) (local $end i32) (local $c i32) (local $cb i32) (local $off i32)
+    (local.set $cb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $cb))))
+    (local.set $off (i32.sub (local.get $y) (local.get $x)))
+    (local.set $p (local.get $x))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (loop $col
+          (v128.store (i32.add (i32.add (local.get $p) (local.get $c)) (local.get $off))
+            (f32x4.add (v128.load (i32.add (local.get $p) (local.get $c)))
+              (v128.load (i32.add (local.get $b) (local.get $c)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (br_if $col (i32.lt_u (local.get $c) (local.get $cb))))
+        (local.set $p (i32.add (local.get $p) (local.get $cb)))
+        (br $row))))
 )
