@@ -9,6 +9,8 @@ import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { registerGradientOverrides } from './gradient-overrides'
 import { registerTrainingKernels } from './training-kernels'
+import { simdKernels } from './simd'
+import type { WasmBackend } from './wasm-ops'
 
 /**
  * The ONLY module of the app that imports TensorFlow.js. Everything else in the engine uses the `tf` exported
@@ -145,9 +147,13 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
         fast = kernels.fast
         bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'
+        const ours =
+          simdKernels(tf.backend() as unknown as WasmBackend) !== null
+            ? "NAS Studio's training kernels with SIMD"
+            : "NAS Studio's training kernels without SIMD (slower)"
         return {
           name: 'wasm',
-          detail: `WebAssembly (${simd}, 1 thread per worker, with NAS Studio's training kernels): ${reasons.join('; ')}`,
+          detail: `WebAssembly (${simd}, 1 thread per worker, ${ours}): ${reasons.join('; ')}`,
           device: cpu,
           workers: threads,
         }

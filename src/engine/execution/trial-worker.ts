@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
 import type { LoadedData } from '../data/bundled'
@@ -9,14 +9,19 @@ import { observeBuiltModels } from '../evaluate/build-model'
 import { trainArchitecture } from '../evaluate/train'
 import type { LayerWeights } from '../export/onnx'
 import { saveTrainedModel, snapshotWeights } from '../export/trained-model'
-import type { FromWorker, ToWorker, TrialJob } from './types'
+import type { FromWorker, ToWorker, TrialJob, TrialWorkerData } from './types'
 
 /**
- * A full garbage collection of this worker's isolate. Why: the heap figure reported after a trial should be
- * what the worker still holds, not how much garbage the last epochs left for a later GC (a few ms per trial).
+ * A full garbage collection of this worker's isolate before it reports its heap, when the pool asks for it
+ * (leak checks: the figure is then what the worker still holds, not garbage the last epochs left). Not by
+ * default: with two workers on two cores a full GC per trial cut trial throughput by a third.
  */
-setFlagsFromString('--expose-gc')
-const collectGarbage = runInNewContext('gc') as () => void
+const { heapAfterFullGc } = (workerData ?? { heapAfterFullGc: false }) as TrialWorkerData
+let collectGarbage: () => void = () => {}
+if (heapAfterFullGc) {
+  setFlagsFromString('--expose-gc')
+  collectGarbage = runInNewContext('gc') as () => void
+}
 
 /**
  * Worker-thread entry that trains trials one at a time for worker-pool.ts. It initialises compute once, posts

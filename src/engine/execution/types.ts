@@ -53,10 +53,19 @@ export interface WorkerMemory {
   numTensors: number
   /** Bytes the worker's tensors hold (tf.memory().numBytes). */
   numBytes: number
-  /** V8 heap the worker's isolate still holds after a full garbage collection (bytes). */
+  /**
+   * V8 heap of the worker's isolate (bytes): what it still holds when the pool runs a full garbage collection
+   * first (WorkerPoolOptions.heapAfterFullGc, for leak checks), else including garbage not yet collected.
+   */
   heapUsedBytes: number
   /** Resident set size of the whole process (bytes; shared by every worker thread). */
   rssBytes: number
+}
+
+/** What a trial worker is started with (worker_threads workerData). */
+export interface TrialWorkerData {
+  /** Full garbage collection before reporting the heap after each trial (see WorkerPoolOptions). */
+  heapAfterFullGc: boolean
 }
 
 /** Messages from the pool to a worker. */

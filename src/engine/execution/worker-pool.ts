@@ -8,7 +8,15 @@ import type { BackendInfo } from '../compute/backend'
 import type { EpochMetrics } from '../evaluate/train'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
-import type { FromWorker, ToWorker, TrialJob, TrialOutcome, TrialRunner, WorkerMemory } from './types'
+import type {
+  FromWorker,
+  ToWorker,
+  TrialJob,
+  TrialOutcome,
+  TrialRunner,
+  TrialWorkerData,
+  WorkerMemory,
+} from './types'
 
 /**
  * Options of createWorkerPool: up to `size` workers (one trial each at a time), fewer when the backend says it
@@ -25,6 +33,12 @@ export interface WorkerPoolOptions {
   memoryLimitMb?: number
   /** Called after each trained trial with the worker's memory (leak checks, logs). */
   onTrialDone?: (trialId: string, memory: WorkerMemory, samplesPerSec: number) => void
+  /**
+   * Run a full garbage collection in the worker before it reports its heap after each trial, so the figure is
+   * what it still holds (leak checks). Off by default: a full GC per trial cost a third of the throughput of
+   * two workers on 2 cores (16 small-CNN trials: 10,234/h without, 7,619/h with; one worker 5,419 vs 4,890).
+   */
+  heapAfterFullGc?: boolean
 }
 
 interface Pending {
@@ -54,19 +68,20 @@ const CANCEL_GRACE_MS = 5000
  * bundled (electron-vite emits out/main/trial-worker.js next to index.js/cli.js, or one level above chunks/),
  * the built file.
  */
-function spawnWorker(memoryLimitMb: number): Worker {
+function spawnWorker(memoryLimitMb: number, heapAfterFullGc: boolean): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: memoryLimitMb }
+  const workerData: TrialWorkerData = { heapAfterFullGc }
   const here = import.meta.url
   // the file name sits in a variable so the bundler does not try to treat it as an asset URL
   const tsName = 'trial-worker.ts'
   if (here.endsWith('.ts')) {
     const href = new URL(`./${tsName}`, here).href
     const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(href)}) })`
-    return new Worker(boot, { eval: true, resourceLimits })
+    return new Worker(boot, { eval: true, resourceLimits, workerData })
   }
   const dir = path.dirname(fileURLToPath(here))
   for (const candidate of [path.join(dir, 'trial-worker.js'), path.join(dir, '..', 'trial-worker.js')]) {
-    if (existsSync(candidate)) return new Worker(pathToFileURL(candidate), { resourceLimits })
+    if (existsSync(candidate)) return new Worker(pathToFileURL(candidate), { resourceLimits, workerData })
   }
   throw new NasError('internal', `Cannot find trial-worker.js next to ${dir} (is the app built completely?)`)
 }
@@ -196,7 +211,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   const addSlot = (): void => {
     let worker: Worker
     try {
-      worker = spawnWorker(memoryLimitMb)
+      worker = spawnWorker(memoryLimitMb, opts.heapAfterFullGc === true)
     } catch (err) {
       fatal = err instanceof NasError ? err : new NasError('internal', String(err))
       failAll(fatal)

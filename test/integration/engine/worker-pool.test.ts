@@ -91,7 +91,7 @@ describe('worker pool', () => {
 
   it('returns tensors and memory to baseline after each of 50 trials in one worker', async () => {
     const memory: WorkerMemory[] = []
-    pool = createWorkerPool({ size: 1, onTrialDone: (_id, m) => memory.push(m) })
+    pool = createWorkerPool({ size: 1, heapAfterFullGc: true, onTrialDone: (_id, m) => memory.push(m) })
     const t0 = performance.now()
     for (let i = 0; i < 50; i++) {
       // every fifth trial is the conv + batch-norm net, the rest the MLP

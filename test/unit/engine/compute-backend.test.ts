@@ -92,6 +92,8 @@ describe('compute backend', () => {
     expect(info.name).toBe('wasm')
     expect(info.detail).toContain('@tensorflow/tfjs-node-gpu not installed')
     expect(info.detail).toContain('@tensorflow/tfjs-node not installed')
+    // Node 20 runs WebAssembly SIMD: our kernels load, and the status line says so
+    expect(info.detail).toContain("NAS Studio's training kernels with SIMD")
     expect(tf.getBackend()).toBe('wasm')
   })
 
