@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     nets: { type: 'string', default: NETS.map((n) => n.name).join(',') },
     backends: { type: 'string', default: 'wasm,cpu' },
     'no-trials': { type: 'boolean', default: false },
-    trials: { type: 'string', default: '8' },
+    trials: { type: 'string', default: '16' },
     profile: { type: 'boolean', default: false },
   },
 })
