@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs'
-import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs'
+import type { GradConfig, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs'
 import { wasmKernelsHonourDilations } from './training-kernels'
 import type { WasmBackend } from './wasm-ops'
 import { pair } from './wasm-ops'
 import { simdKernels } from './simd'
+import type { SimdKernels } from './simd'
 
 /**
  * Gradient overrides, registered for every backend. (1) Gradients of DILATED Conv2D and DepthwiseConv2dNative (DARTS's dil_conv; tfjs's own gradients reject
  * dilations > 1). Undilated cases keep tfjs's gradient. On wasm with our kernels, the backprop kernels get the
  * dilations directly; on any other backend the filter is dilated explicitly (zeros between taps), the undilated
  * gradient kernels run on it, and the filter gradient is read back at the taps. (2) The batch-norm gradient with
- * fewer full-size operations (see batchNormGradient), and (3) Mean's gradient as one broadcast.
+ * fewer full-size operations (see batchNormGradient), (3) Mean's gradient as one broadcast, and (4) on wasm,
+ * ReLU's and Square's gradients as one SIMD pass each.
  */
 
 /** Filter [kh,kw,a,b] with dh-1 / dw-1 zero rows / columns between taps: [(kh-1)dh+1, (kw-1)dw+1, a, b]. */
@@ -179,12 +181,15 @@ function meanGradient(original: GradConfig): GradConfig {
 }
 
 /**
- * ReLU's gradient on wasm as ONE SIMD pass, dx = x > 0 ? dy : 0, instead of tfjs's Step, Cast and Multiply (two
- * full-size kernels, Step a scalar loop). Other backends, dtypes or a missing SIMD module keep tfjs's gradient.
+ * A one-input elementwise gradient (input x saved) computed on wasm by ONE SIMD pass `pass(simd, dy, x, dx)`;
+ * other backends, dtypes, shapes or a missing SIMD module keep tfjs's gradient `original`.
  */
-function reluGradient(original: GradConfig): GradConfig {
+function singlePassGradient(
+  original: GradConfig,
+  pass: (simd: SimdKernels, dy: TensorInfo, x: TensorInfo, dx: TensorInfo) => void,
+): GradConfig {
   return {
-    kernelName: 'Relu',
+    kernelName: original.kernelName,
     inputsToSave: original.inputsToSave ?? ['x'],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as [Tensor]
@@ -197,7 +202,7 @@ function reluGradient(original: GradConfig): GradConfig {
       return {
         x: () => {
           const out = wasm.makeOutput(x.shape, 'float32')
-          simd.reluGrad(g, x, out)
+          pass(simd, g, x, out)
           return tf.engine().makeTensorFromTensorInfo(out)
         },
       }
@@ -205,36 +210,17 @@ function reluGradient(original: GradConfig): GradConfig {
   }
 }
 
-/**
- * Square's gradient on wasm as ONE SIMD pass, dx = 2 * x * dy, instead of tfjs's Cast, two Multiplies (batch
- * norm's variance squares the full activation once per layer). Elsewhere tfjs's gradient.
- */
-function squareGradient(original: GradConfig): GradConfig {
-  return {
-    kernelName: 'Square',
-    inputsToSave: original.inputsToSave ?? ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [Tensor]
-      const g = dy as Tensor
-      if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || g.dtype !== 'float32' || g.size !== x.size)
-        return original.gradFunc(dy, saved, attrs)
-      const wasm = tf.backend() as unknown as WasmBackend
-      const simd = simdKernels(wasm)
-      if (simd === null) return original.gradFunc(dy, saved, attrs)
-      return {
-        x: () => {
-          const out = wasm.makeOutput(x.shape, 'float32')
-          simd.scaledProduct(g, x, out, 2)
-          return tf.engine().makeTensorFromTensorInfo(out)
-        },
-      }
-    },
-  }
-}
+/** ReLU's gradient dx = x > 0 ? dy : 0 in one pass, instead of tfjs's Step, Cast and Multiply (Step is a scalar loop). */
+const reluGradient = (original: GradConfig): GradConfig =>
+  singlePassGradient(original, (simd, dy, x, dx) => simd.reluGrad(dy, x, dx))
+
+/** Square's gradient dx = 2 * x * dy in one pass, instead of a Cast and two Multiplies (batch norm's variance). */
+const squareGradient = (original: GradConfig): GradConfig =>
+  singlePassGradient(original, (simd, dy, x, dx) => simd.scaledProduct(dy, x, dx, 2))
 
 let registered = false
 
-/** Installs the dilation-aware conv gradients and the batch-norm gradient (once per process). */
+/** Installs the gradient overrides above: dilated convolutions, batch norm, Mean, ReLU and Square (once per process). */
 export function registerGradientOverrides(): void {
   if (registered) return
   registered = true
