@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import type { Dataset, Run, SearchSpaceDef, Trial } from '../../../src/shared'
+import type { Run } from '../../../src/shared'
 import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
-import type { RunStore } from '../../../src/engine/ports'
+import {
+  TOY_SPACE as space,
+  denseUnits,
+  makeRun,
+  recordingStore,
+  stubRunner,
+  toyDataset,
+} from '../../helpers/scheduler-fixtures'
+import type { RunOverrides } from '../../helpers/scheduler-fixtures'
 
 /**
  * The scheduler's share of final training under a time budget, with a fake clock and a runner that "trains"
@@ -10,88 +18,36 @@ import type { RunStore } from '../../../src/engine/ports'
  * training's reserve, and the final training gets the rest of the budget as its time limit.
  */
 
-const space: SearchSpaceDef = {
-  family: 'sequential',
-  version: 1,
-  minLayers: 1,
-  maxLayers: 2,
-  ops: [{ op: 'dense', units: [8, 16, 32], activation: ['relu', 'tanh'] }],
-}
-const dataset: Dataset = {
-  id: 'ds',
-  name: 'toy',
-  source: 'idx',
-  path: '/nowhere',
-  hash: 'h',
-  inputShape: [4, 4, 1],
-  classNames: ['a', 'b', 'c'],
-  numTrain: 10,
-  numTest: 2,
-  createdAt: '',
-}
+const dataset = toyDataset()
 const MIN = 60_000
 
-function makeRun(config: Partial<Run['config']>): Run {
-  return {
-    id: 'r',
-    config: {
-      name: 'x',
-      datasetId: 'ds',
-      spaceId: 's',
-      strategy: 'random',
-      maxTrials: 100,
-      concurrency: 1,
-      seed: 1,
-      train: { epochs: 2, batchSize: 4, learningRate: 0.01, validationFraction: 0.2, dataFraction: 0.5 },
-      ...config,
-    },
-    status: 'queued',
-    createdAt: '',
-    startedAt: null,
-    finishedAt: null,
-    trialsCompleted: 0,
-    trialsFailed: 0,
-    bestTrialId: null,
-    bestValAccuracy: null,
-    backend: null,
-    error: null,
-  }
-}
+/** A run of up to 100 trials whose search trains 2 epochs on half the data, with `config` on top. */
+const budgetRun = (config: RunOverrides): Run =>
+  makeRun({ maxTrials: 100, train: { epochs: 2, dataFraction: 0.5 }, ...config })
 
 describe('final training under a time budget', () => {
   it('stops launching trials that would not fit, then trains the winner in the rest of the budget', async () => {
     let now = Date.UTC(2026, 0, 1)
     const jobs: TrialJob[] = []
-    const runner: TrialRunner = {
-      async run(job) {
-        jobs.push(job)
-        if (job.mode === 'final') {
-          now += job.timeLimitMs!
-          return {
-            valAccuracy: 0.99,
-            valLoss: 0.1,
-            params: 100,
-            trainTimeMs: job.timeLimitMs!,
-            testAccuracy: 0.91,
-          }
+    const runner = stubRunner(async (job) => {
+      jobs.push(job)
+      if (job.mode === 'final') {
+        now += job.timeLimitMs!
+        return {
+          valAccuracy: 0.99,
+          valLoss: 0.1,
+          params: 100,
+          trainTimeMs: job.timeLimitMs!,
+          testAccuracy: 0.91,
         }
-        now += 8 * MIN // every search trial takes 8 minutes
-        const units = job.architecture.nodes.reduce((s, n) => s + (n.op === 'dense' ? n.units : 0), 0)
-        return { valAccuracy: units / 1000, valLoss: 1, params: units, trainTimeMs: 8 * MIN }
-      },
-      backend: () => null,
-      close: async () => {},
-    }
-    const trials = new Map<string, Trial>()
-    const runs: Run[] = []
-    const store: RunStore = {
-      insertTrial: (t) => void trials.set(t.id, t),
-      updateTrial: (t) => void trials.set(t.id, t),
-      insertEpoch: () => {},
-      updateRun: (r) => void runs.push(r),
-    }
+      }
+      now += 8 * MIN // every search trial takes 8 minutes
+      const units = denseUnits(job.architecture)
+      return { valAccuracy: units / 1000, valLoss: 1, params: units, trainTimeMs: 8 * MIN }
+    })
+    const { store, trials } = recordingStore()
     const done = await runSearch({
-      run: makeRun({ budgetMinutes: 30, finalTraining: { epochs: 20, reserveMinutes: 10 } }),
+      run: budgetRun({ budgetMinutes: 30, finalTraining: { epochs: 20, reserveMinutes: 10 } }),
       space,
       dataset,
       store,
@@ -121,25 +77,16 @@ describe('final training under a time budget', () => {
   it('trains the winner on finalRunner (this machine) when trials went to another runner (a queue)', async () => {
     const queued: TrialJob[] = []
     const local: TrialJob[] = []
-    const fake = (into: TrialJob[]): TrialRunner => ({
-      async run(job) {
+    const fake = (into: TrialJob[]): TrialRunner =>
+      stubRunner(async (job) => {
         into.push(job)
         return { valAccuracy: 0.5, valLoss: 1, params: 1, trainTimeMs: 1, testAccuracy: 0.8 }
-      },
-      backend: () => null,
-      close: async () => {},
-    })
-    const store: RunStore = {
-      insertTrial: () => {},
-      updateTrial: () => {},
-      insertEpoch: () => {},
-      updateRun: () => {},
-    }
+      })
     const done = await runSearch({
-      run: makeRun({ maxTrials: 3, finalTraining: { epochs: 2, workers: 2 }, concurrency: 2 }),
+      run: budgetRun({ maxTrials: 3, finalTraining: { epochs: 2, workers: 2 }, concurrency: 2 }),
       space,
       dataset,
-      store,
+      store: recordingStore().store,
       runner: fake(queued),
       finalRunner: fake(local),
       emit: () => {},
@@ -154,26 +101,16 @@ describe('final training under a time budget', () => {
   it('without final training the whole budget goes to the search (trials are not held back)', async () => {
     let now = 0
     let count = 0
-    const runner: TrialRunner = {
-      async run() {
-        count++
-        now += 8 * MIN
-        return { valAccuracy: 0.5, valLoss: 1, params: 1, trainTimeMs: 8 * MIN }
-      },
-      backend: () => null,
-      close: async () => {},
-    }
-    const store: RunStore = {
-      insertTrial: () => {},
-      updateTrial: () => {},
-      insertEpoch: () => {},
-      updateRun: () => {},
-    }
+    const runner = stubRunner(async () => {
+      count++
+      now += 8 * MIN
+      return { valAccuracy: 0.5, valLoss: 1, params: 1, trainTimeMs: 8 * MIN }
+    })
     const done = await runSearch({
-      run: makeRun({ budgetMinutes: 30 }),
+      run: budgetRun({ budgetMinutes: 30 }),
       space,
       dataset,
-      store,
+      store: recordingStore().store,
       runner,
       emit: () => {},
       clock: { now: () => now },

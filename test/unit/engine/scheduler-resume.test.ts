@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import type { Dataset, Run, SearchSpaceDef, StrategyName, Trial } from '../../../src/shared'
+import type { Run, SearchSpaceDef, StrategyName, Trial } from '../../../src/shared'
 import { NasError } from '../../../src/shared'
 import { runSearch } from '../../../src/engine/execution/scheduler'
+import type { RunSearchOptions } from '../../../src/engine/execution/scheduler'
 import { BLACK_BOX_STRATEGIES } from '../../../src/engine/strategy'
 import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
-import type { RunCheckpoint, RunStore } from '../../../src/engine/ports'
+import type { Clock, RunCheckpoint, RunStore } from '../../../src/engine/ports'
+import { denseUnits, makeRun, stubRunner, toyDataset } from '../../helpers/scheduler-fixtures'
+import type { RunOverrides } from '../../helpers/scheduler-fixtures'
 
 /**
  * Resume and pause in the scheduler, with an in-memory journal that behaves like the SQLite one: writes
@@ -22,66 +25,31 @@ const space: SearchSpaceDef = {
     { op: 'dropout', rate: [0.1, 0.3] },
   ],
 }
-const dataset: Dataset = {
-  id: 'ds',
-  name: 'toy',
-  source: 'idx',
-  path: '/nowhere',
-  hash: 'h',
-  inputShape: [4, 4, 1],
-  classNames: ['a', 'b', 'c'],
-  numTrain: 10,
-  numTest: 2,
-  createdAt: '',
-}
-const makeRun = (strategy: StrategyName, maxTrials: number, concurrency = 1): Run => ({
-  id: 'r',
-  config: {
-    name: 'x',
-    datasetId: 'ds',
-    spaceId: 's',
-    strategy,
-    maxTrials,
-    concurrency,
-    seed: 7,
-    train: { epochs: 2, batchSize: 4, learningRate: 0.01, validationFraction: 0.2 },
-  },
-  status: 'queued',
-  createdAt: '',
-  startedAt: null,
-  finishedAt: null,
-  trialsCompleted: 0,
-  trialsFailed: 0,
-  bestTrialId: null,
-  bestValAccuracy: null,
-  backend: null,
-  error: null,
-})
+const dataset = toyDataset()
+/** A run of `maxTrials` trials of `strategy`, seed 7, 2 epochs per trial, with `config` on top. */
+const seededRun = (strategy: StrategyName, maxTrials: number, config: RunOverrides = {}): Run =>
+  makeRun({ strategy, maxTrials, seed: 7, train: { epochs: 2 }, ...config })
 
 /** Accuracy from the network's width and the trial seed (deterministic, seed-sensitive). */
 function score(job: TrialJob): number {
-  const units = job.architecture.nodes.reduce((s, n) => s + (n.op === 'dense' ? n.units : 0), 0)
+  const units = denseUnits(job.architecture)
   return Math.round(((units % 97) / 97) * 500 + (job.seed % 500)) / 1000
 }
 
 /** A runner that scores with `score`; `hold` makes one job wait until its signal aborts. */
 function formulaRunner(opts: { hold?: (job: TrialJob) => boolean } = {}): TrialRunner {
-  return {
-    async run(job, onEpoch, signal) {
-      if (opts.hold?.(job)) {
-        await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()))
-        throw new NasError('cancelled', 'cancelled')
-      }
-      await new Promise((r) => setTimeout(r, 1))
-      if (signal?.aborted) throw new NasError('cancelled', 'cancelled')
-      const acc = score(job)
-      for (let e = 1; e <= job.train.epochs; e++)
-        onEpoch({ epoch: e, loss: 1, accuracy: acc, valLoss: 1, valAccuracy: acc, timeMs: 1 })
-      return { valAccuracy: acc, valLoss: 1, params: 10, trainTimeMs: 1 }
-    },
-    backend: () => null,
-    close: async () => {},
-  }
+  return stubRunner(async (job, onEpoch, signal) => {
+    if (opts.hold?.(job)) {
+      await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()))
+      throw new NasError('cancelled', 'cancelled')
+    }
+    await new Promise((r) => setTimeout(r, 1))
+    if (signal?.aborted) throw new NasError('cancelled', 'cancelled')
+    const acc = score(job)
+    for (let e = 1; e <= job.train.epochs; e++)
+      onEpoch({ epoch: e, loss: 1, accuracy: acc, valLoss: 1, valAccuracy: acc, timeMs: 1 })
+    return { valAccuracy: acc, valLoss: 1, params: 10, trainTimeMs: 1 }
+  })
 }
 
 interface Journal {
@@ -141,18 +109,38 @@ function memoryStore(onWrite?: (committed: Journal) => void): RunStore & { journ
 const completedInOrder = (trials: Iterable<Trial>): Trial[] =>
   [...trials].filter((t) => t.status === 'completed').sort((a, b) => a.index - b.index)
 
+/** runSearch on this file's space and dataset, emitting nowhere. */
+const search = (opts: Omit<RunSearchOptions, 'space' | 'dataset' | 'emit'>): Promise<Run> =>
+  runSearch({ space, dataset, emit: () => {}, ...opts })
+
+/**
+ * Continues `run` in `store` with the plain formula runner, resuming from what `from` journaled (by default
+ * the store's own journal: a pause; a crash passes the copy it left on disk).
+ */
+function resumeSearch(
+  run: Run,
+  store: RunStore & { journal: Journal },
+  from: Journal = store.journal,
+  clock?: Clock,
+): Promise<Run> {
+  return search({
+    run,
+    store,
+    runner: formulaRunner(),
+    ...(clock ? { clock } : {}),
+    resume: { trials: [...from.trials.values()], checkpoint: from.checkpoint },
+  })
+}
+
 async function uninterrupted(
   strategy: StrategyName,
   maxTrials: number,
 ): Promise<{ trials: Trial[]; final: Run }> {
   const store = memoryStore()
-  const final = await runSearch({
-    run: makeRun(strategy, maxTrials),
-    space,
-    dataset,
+  const final = await search({
+    run: seededRun(strategy, maxTrials),
     store,
     runner: formulaRunner(),
-    emit: () => {},
   })
   expect(final.status).toBe('completed')
   return { trials: completedInOrder(store.journal.trials.values()), final }
@@ -184,13 +172,10 @@ describe('runSearch resume after a crash (concurrency 1)', () => {
           setTimeout(() => pause.abort(), 0)
         }
       })
-      await runSearch({
-        run: makeRun(strategy, maxTrials),
-        space,
-        dataset,
+      await search({
+        run: seededRun(strategy, maxTrials),
         store: first,
         runner: formulaRunner({ hold: (job) => job.trialId === `r-t${killAt}` }),
-        emit: () => {},
         pause: pause.signal,
       })
       expect(crashed).not.toBeNull()
@@ -200,15 +185,7 @@ describe('runSearch resume after a crash (concurrency 1)', () => {
       const second = memoryStore()
       second.journal.run = { ...disk.run!, status: 'interrupted' }
       for (const t of disk.trials.values()) second.journal.trials.set(t.id, t)
-      const final = await runSearch({
-        run: second.journal.run,
-        space,
-        dataset,
-        store: second,
-        runner: formulaRunner(),
-        emit: () => {},
-        resume: { trials: [...disk.trials.values()], checkpoint: disk.checkpoint },
-      })
+      const final = await resumeSearch(second.journal.run, second, disk)
       expect(final.status).toBe('completed')
       expect(final.trialsCompleted).toBe(maxTrials)
       const after = completedInOrder(second.journal.trials.values())
@@ -242,13 +219,10 @@ describe('runSearch pause and budget across a resume', () => {
         return out
       },
     }
-    const paused = await runSearch({
-      run: makeRun('random', 6, 2),
-      space,
-      dataset,
+    const paused = await search({
+      run: seededRun('random', 6, { concurrency: 2 }),
       store,
       runner: counting,
-      emit: () => {},
       pause: pause.signal,
     })
     expect(paused.status).toBe('paused')
@@ -258,30 +232,19 @@ describe('runSearch pause and budget across a resume', () => {
     expect(paused.trialsCompleted + paused.trialsFailed).toBe(
       completedInOrder(store.journal.trials.values()).length,
     )
-    const resumed = await runSearch({
-      run: paused,
-      space,
-      dataset,
-      store,
-      runner: formulaRunner(),
-      emit: () => {},
-      resume: { trials: [...store.journal.trials.values()], checkpoint: store.journal.checkpoint },
-    })
+    const resumed = await resumeSearch(paused, store)
     expect(resumed).toMatchObject({ status: 'completed', trialsCompleted: 6, trialsFailed: 0 })
     expect(completedInOrder(store.journal.trials.values())).toHaveLength(6)
   })
 
   it('counts the time spent before the resume against the time budget', async () => {
     const store = memoryStore()
-    const run = { ...makeRun('random', 50), config: { ...makeRun('random', 50).config, budgetMinutes: 1 } }
+    const run = seededRun('random', 50, { budgetMinutes: 1 })
     let now = 0
-    const first = await runSearch({
+    const first = await search({
       run,
-      space,
-      dataset,
       store,
       runner: formulaRunner(),
-      emit: () => {},
       // each trial takes 25 s of the fake clock: two fit before the first minute ends
       clock: { now: () => (now += 12_500) },
       pause: AbortSignal.timeout(5_000),
@@ -291,15 +254,8 @@ describe('runSearch pause and budget across a resume', () => {
     const trialsBefore = first.trialsCompleted
     expect(trialsBefore).toBeGreaterThan(0)
     expect(trialsBefore).toBeLessThan(50)
-    const resumed = await runSearch({
-      run: { ...first, status: 'interrupted' },
-      space,
-      dataset,
-      store,
-      runner: formulaRunner(),
-      emit: () => {},
-      clock: { now: () => (now += 12_500) },
-      resume: { trials: [...store.journal.trials.values()], checkpoint: store.journal.checkpoint },
+    const resumed = await resumeSearch({ ...first, status: 'interrupted' }, store, store.journal, {
+      now: () => (now += 12_500),
     })
     expect(resumed.status).toBe('completed')
     expect(resumed.trialsCompleted).toBe(trialsBefore)
@@ -322,25 +278,14 @@ describe('resume with several trials in flight (concurrency 3)', () => {
           return runner.run(job, onEpoch, signal)
         },
       }
-      const paused = await runSearch({
-        run: makeRun(strategy, 12, 3),
-        space,
-        dataset,
+      const paused = await search({
+        run: seededRun(strategy, 12, { concurrency: 3 }),
         store,
         runner: pausing,
-        emit: () => {},
         pause: pause.signal,
       })
       expect(paused.status).toBe('paused')
-      const resumed = await runSearch({
-        run: paused,
-        space,
-        dataset,
-        store,
-        runner: formulaRunner(),
-        emit: () => {},
-        resume: { trials: [...store.journal.trials.values()], checkpoint: store.journal.checkpoint },
-      })
+      const resumed = await resumeSearch(paused, store)
       expect(resumed).toMatchObject({ status: 'completed', trialsFailed: 0 })
       expect(resumed.trialsCompleted).toBe(12)
       expect(completedInOrder(store.journal.trials.values())).toHaveLength(12)

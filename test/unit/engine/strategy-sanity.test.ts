@@ -1,14 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Architecture, Dataset, Nb201Space, Run, Trial } from '../../../src/shared'
+import type { Architecture, Nb201Space, Run } from '../../../src/shared'
 import { NB201_OPS } from '../../../src/shared'
 import { initCompute } from '../../../src/engine/compute/backend'
 import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { TrialRunner } from '../../../src/engine/execution/types'
-import type { RunStore } from '../../../src/engine/ports'
 import { Rng } from '../../../src/engine/rng'
 import { countParams, nb201FromString, sampleArchitecture } from '../../../src/engine/space'
 import { BLACK_BOX_STRATEGIES, createStrategy } from '../../../src/engine/strategy'
 import type { SearchStrategy } from '../../../src/engine/strategy'
+import { makeRun, recordingStore, stubRunner, toyDataset } from '../../helpers/scheduler-fixtures'
+import type { RunOverrides } from '../../helpers/scheduler-fixtures'
 
 /**
  * The sanity test every strategy must pass (NNI's pattern): a toy space (the NAS-Bench-201 cell with one cell
@@ -112,44 +113,11 @@ describe('every strategy on a toy space with a known formula', () => {
 })
 
 describe('the scheduler drives any strategy within its budgets', () => {
-  const dataset: Dataset = {
-    id: 'ds',
-    name: 'toy',
-    source: 'idx',
-    path: '/nowhere',
-    hash: 'h',
-    inputShape: [8, 8, 1],
-    classNames: ['a', 'b', 'c'],
-    numTrain: 10,
-    numTest: 2,
-    createdAt: '',
-  }
-  const baseRun = (over: Partial<Run['config']>): Run => ({
-    id: 'r',
-    config: {
-      name: 'x',
-      datasetId: 'ds',
-      spaceId: 's',
-      strategy: 'evolution',
-      maxTrials: 12,
-      concurrency: 2,
-      seed: 3,
-      train: { epochs: 9, batchSize: 4, learningRate: 0.01, validationFraction: 0.2 },
-      ...over,
-    },
-    status: 'queued',
-    createdAt: '',
-    startedAt: null,
-    finishedAt: null,
-    trialsCompleted: 0,
-    trialsFailed: 0,
-    bestTrialId: null,
-    bestValAccuracy: null,
-    backend: null,
-    error: null,
-  })
-  const runner = (delayMs: number, epochsSeen: number[]): TrialRunner => ({
-    async run(job) {
+  const dataset = toyDataset({ inputShape: [8, 8, 1] })
+  const baseRun = (over: RunOverrides): Run =>
+    makeRun({ strategy: 'evolution', maxTrials: 12, concurrency: 2, seed: 3, train: { epochs: 9 }, ...over })
+  const runner = (delayMs: number, epochsSeen: number[]): TrialRunner =>
+    stubRunner(async (job) => {
       await new Promise((r) => setTimeout(r, delayMs))
       epochsSeen.push(job.train.epochs)
       return {
@@ -158,27 +126,10 @@ describe('the scheduler drives any strategy within its budgets', () => {
         params: 1,
         trainTimeMs: delayMs,
       }
-    },
-    backend: () => null,
-    close: async () => {},
-  })
-  const memStore = () => {
-    const trials = new Map<string, Trial>()
-    const states: unknown[] = []
-    const fronts: unknown[] = []
-    const store: RunStore = {
-      insertTrial: (t) => trials.set(t.id, t),
-      updateTrial: (t) => trials.set(t.id, t),
-      insertEpoch: () => {},
-      updateRun: () => {},
-      saveStrategyState: (_id, s) => states.push(JSON.parse(JSON.stringify(s))),
-      savePareto: (_id, f) => fronts.push(f),
-    }
-    return { store, trials, states, fronts }
-  }
+    })
 
   it('stops at the number of candidates, saves the strategy state after each result and the Pareto front', async () => {
-    const m = memStore()
+    const m = recordingStore()
     const final = await runSearch({
       run: baseRun({}),
       space,
@@ -195,7 +146,7 @@ describe('the scheduler drives any strategy within its budgets', () => {
   })
 
   it('stops after the wall-clock budget ("stop after N minutes")', async () => {
-    const m = memStore()
+    const m = recordingStore()
     const t0 = Date.now()
     const final = await runSearch({
       run: baseRun({ maxTrials: 1000, budgetMinutes: 0.4 / 60, concurrency: 1 }),
@@ -212,7 +163,7 @@ describe('the scheduler drives any strategy within its budgets', () => {
   })
 
   it('ASHA trains candidates with fewer epochs first; a hard parameter limit is never broken', async () => {
-    const m = memStore()
+    const m = recordingStore()
     const seen: number[] = []
     await runSearch({
       run: baseRun({ strategy: 'asha', maxTrials: 30 }),
@@ -223,7 +174,7 @@ describe('the scheduler drives any strategy within its budgets', () => {
       emit: () => {},
     })
     expect(new Set(seen)).toEqual(new Set([1, 3, 9]))
-    const limited = memStore()
+    const limited = recordingStore()
     const rng = new Rng(5)
     const sizes = Array.from({ length: 31 }, () =>
       countParams(sampleArchitecture(space, rng, dataset.inputShape, 3), dataset.inputShape),
