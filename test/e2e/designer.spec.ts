@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { ROOT, launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
+import { ROOT, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
+import { axeViolations, seriousViolations } from './axe-check'
+import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from './designer-steps'
 
 /**
  * The designer's finer gestures by mouse in Chromium (web mode): a sequential space keeps the order its
@@ -15,17 +16,10 @@ import { ROOT, launchChromium, requireBuiltCli, startServe, stopServe } from './
  * changes the space. Screenshots go to docs/. Waits are on state markers, never on sleeps.
  */
 const docs = join(ROOT, 'docs')
-const axeSource = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8')
 
 /** axe-core in the page: the serious and critical violations, as readable lines. */
 async function axe(page: Page, view: string): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(axeSource)
-  const found = (await page.evaluate(
-    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`,
-  )) as Array<{ id: string; impact: string; help: string; nodes: string[] }>
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${view}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`)
+  return seriousViolations(view, await axeViolations(page))
 }
 
 let proc: ChildProcess | null = null
@@ -44,29 +38,6 @@ async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   if (fullPage && height > 900) await page.setViewportSize({ width: 1280, height: Math.min(height, 4000) })
   await page.screenshot({ path: join(docs, `studio-${name}.png`), fullPage })
   await page.setViewportSize({ width: 1280, height: 1500 })
-}
-
-/** Centre of a block on the designer canvas, in page coordinates. */
-async function blockCenter(page: Page, nodeId: string): Promise<{ x: number; y: number }> {
-  const box = (await page.locator('[data-testid="designer-canvas"]').boundingBox())!
-  const item = page.locator(`[data-testid="canvas-block"][data-node-id="${nodeId}"]`)
-  return {
-    x: box.x + Number(await item.getAttribute('data-x')),
-    y: box.y + Number(await item.getAttribute('data-y')),
-  }
-}
-
-async function drawEdge(page: Page, from: string, to: string): Promise<void> {
-  const a = await blockCenter(page, from)
-  const b = await blockCenter(page, to)
-  const before = Number(await page.getAttribute('[data-testid="designer-canvas"]', 'data-edges'))
-  await page.mouse.move(a.x, a.y)
-  await page.mouse.down()
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 })
-  await page.mouse.move(b.x, b.y, { steps: 8 })
-  await page.mouse.move(b.x + 3, b.y + 2, { steps: 4 })
-  await page.mouse.up()
-  await page.waitForSelector(`[data-testid="designer-canvas"][data-edges="${before + 1}"]`)
 }
 
 /** The layer positions shown on the blocks, by kind, in chain order ("conv,pool,dense"). */
@@ -133,23 +104,14 @@ describe('the designer: order, chain structure, cell editor', () => {
     browser = await launchChromium()
   })
 
-  afterAll(async () => {
-    await browser?.close().catch(() => {})
-    await stopServe(proc)
-    if (tmp) await rm(tmp, { recursive: true, force: true })
-  })
+  afterAll(() => cleanUp(browser, proc, tmp))
 
   it('keeps and reorders sequential blocks, shows the chain stem, and edits cells on a canvas', async () => {
     const started = await startServe(join(tmp, 'data'))
     proc = started.proc
     const errors: string[] = []
     const violations: string[] = []
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 1500 } })
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
-    })
-    await page.goto(started.url)
+    const page = await openPage(browser!, started.url, errors, { height: 1500 })
     try {
       // the first-run guide is not needed here
       await page.waitForSelector('[data-testid="guide-dismiss"]')
@@ -158,33 +120,21 @@ describe('the designer: order, chain structure, cell editor', () => {
       await page.waitForSelector('[data-testid="design-view"][data-state="ready"]')
 
       // 1. Sequential, ordered: drop conv, pool, dense top to bottom and connect them in that order.
-      await page.click('[data-testid="family-select"]')
-      await page.locator('.n-base-select-option', { hasText: 'Sequential layers' }).click()
-      await page.click('[data-testid="empty-canvas"]')
-      await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="2"][data-edges="0"]')
+      await startEmptyCanvas(page, 'Sequential layers')
       expect(await page.locator('[data-testid="keep-order"]').getAttribute('aria-checked')).toBe('true')
-      const box = (await page.locator('[data-testid="designer-canvas"]').boundingBox())!
       const kinds = ['conv', 'pool', 'dense'] as const
-      for (const [i, kind] of kinds.entries()) {
-        await page.dragAndDrop(`[data-testid="palette-${kind}"]`, '[data-testid="designer-canvas"]', {
-          targetPosition: { x: box.width * 0.5, y: box.height * (0.3 + 0.17 * i) },
-        })
-        await page.waitForSelector(`[data-testid="designer-canvas"][data-nodes="${3 + i}"]`)
-      }
-      const idOf = async (kind: string) =>
-        (await page
-          .locator(`[data-testid="canvas-block"][data-kind="${kind}"]`)
-          .getAttribute('data-node-id'))!
-      const [conv, pool, dense] = [await idOf('conv'), await idOf('pool'), await idOf('dense')]
-      await page.click('[data-testid="connect-mode"]')
-      for (const [a, b] of [
+      for (const [i, kind] of kinds.entries()) await dropBlock(page, kind, { x: 0.5, y: 0.3 + 0.17 * i })
+      const [conv, pool, dense] = [
+        await blockId(page, 'conv'),
+        await blockId(page, 'pool'),
+        await blockId(page, 'dense'),
+      ]
+      await connectBlocks(page, [
         ['input', conv],
         [conv, pool],
         [pool, dense],
         [dense, 'output'],
-      ] as const)
-        await drawEdge(page, a, b)
-      await page.click('[data-testid="connect-mode"]')
+      ])
       await page.waitForSelector('[data-testid="design-view"][data-valid="true"][data-analysis="done"]')
       expect(await shownOrder(page)).toBe('conv,pool,dense')
 
@@ -251,9 +201,7 @@ describe('the designer: order, chain structure, cell editor', () => {
       // 3. DARTS cell: open the cell editor from the inspector; click an edge and an op; add a node.
       await chooseTemplate(page, 'DARTS cells')
       await page.waitForSelector('[data-testid="canvas-block"][data-kind="cell"]')
-      const cellId = (await page
-        .locator('[data-testid="canvas-block"][data-kind="cell"]')
-        .getAttribute('data-node-id'))!
+      const cellId = await blockId(page, 'cell')
       const cc = await blockCenter(page, cellId)
       await page.mouse.click(cc.x, cc.y)
       await page.click('[data-testid="edit-cell"]')
@@ -295,9 +243,7 @@ describe('the designer: order, chain structure, cell editor', () => {
       // 4. NAS-Bench-201: a double click on the cell block opens its 4-node, 6-edge cell.
       await chooseTemplate(page, 'NAS-Bench-201')
       await page.waitForSelector('[data-testid="canvas-block"][data-kind="cell"]')
-      const nbId = (await page
-        .locator('[data-testid="canvas-block"][data-kind="cell"]')
-        .getAttribute('data-node-id'))!
+      const nbId = await blockId(page, 'cell')
       const nb = await blockCenter(page, nbId)
       await page.mouse.dblclick(nb.x, nb.y)
       await page.waitForSelector('[data-testid="cell-canvas"] canvas')

@@ -1,96 +1,34 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
+import type { Browser, Page } from 'playwright-core'
+import { ROOT, launchChromium, openPage, requireBuiltCli, startServe, stopServe } from './web-app'
 
 /**
  * The real UI, built (`npx electron-vite build`), served by `nas-studio serve` in web mode and driven in
  * Debian's Chromium: start a search, watch it live over the WebSocket, then restart the server and find the
  * run again. Every wait is on a state marker (data-status, data-run-status), never on a sleep.
  */
-const root = resolve(import.meta.dirname, '../..')
-const cliPath = join(root, 'out/main/cli.js')
-const screenshotPath = join(root, 'docs/screenshot-run.png')
+const screenshotPath = join(ROOT, 'docs/screenshot-run.png')
 const RUN_TIMEOUT_MS = 240_000
 const CANDIDATES = 3
 
 interface Server {
   proc: ChildProcess
   url: string
-  output: () => string
 }
 
 const servers: Server[] = []
 let browser: Browser | null = null
 let dataDir = ''
 
-/** Spawns `cli.js serve` on a free port and resolves with the URL it prints. */
-function startServer(dir: string): Promise<Server> {
-  const proc = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so cleanup can reach trial workers it spawned
-  })
-  let out = ''
-  const output = () => out.slice(-4000)
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`serve printed no URL within 60 s:\n${output()}`)),
-      60_000,
-    )
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = WEB_URL_PATTERN.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        const server = { proc, url: m[1]!, output }
-        servers.push(server)
-        resolvePromise(server)
-      }
-    }
-    proc.stdout!.on('data', onData)
-    proc.stderr!.on('data', onData)
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited (code ${code}, signal ${signal}) before printing its URL:\n${output()}`))
-    })
-  })
-}
-
-/** Sends SIGTERM and waits for the process to exit (SIGKILL to its group after 15 s). */
-async function stopServer(server: Server): Promise<void> {
-  const { proc } = server
-  if (proc.exitCode !== null || proc.signalCode !== null) return
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
-  proc.kill('SIGTERM')
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-proc.pid!, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }, 15_000)
-  await exited
-  clearTimeout(timer)
-}
-
-/**
- * Opens a page on `url` and records page errors and console errors (CSP violations show up there).
- * `beforeLoad` runs before navigating (e.g. to watch the WebSocket, which opens while the page loads).
- */
-async function openPage(url: string, errors: string[], beforeLoad?: (page: Page) => void): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
-  beforeLoad?.(page)
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`)
-  })
-  await page.goto(url)
-  return page
+/** Starts `cli.js serve` on a free port on `dir` and keeps it in `servers`, for the cleanup. */
+async function startServer(dir: string): Promise<Server> {
+  const server = await startServe(dir)
+  servers.push(server)
+  return server
 }
 
 // Waits use locators, not page functions: the app's CSP forbids the eval that waitForFunction needs.
@@ -104,23 +42,14 @@ describe('search in web mode', () => {
   let runId = ''
 
   beforeAll(async () => {
-    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx electron-vite build" first.`)
+    requireBuiltCli()
     dataDir = await mkdtemp(join(tmpdir(), 'nas-e2e-'))
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {
     await browser?.close().catch(() => {})
-    for (const s of servers) await stopServer(s).catch(() => {})
+    for (const s of servers) await stopServe(s.proc).catch(() => {})
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
   })
 
@@ -128,9 +57,10 @@ describe('search in web mode', () => {
     const server = await startServer(dataDir)
     const errors: string[] = []
     const frames: string[] = []
-    const page = await openPage(server.url, errors, (p) =>
-      p.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))),
-    )
+    const page = await openPage(browser!, server.url, errors, {
+      beforeLoad: (p) =>
+        p.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))),
+    })
 
     // The token left the address bar; the status bar says which mode and backend are in use.
     await page.waitForSelector('[data-testid="runs-view"][data-state="ready"]')
@@ -176,7 +106,7 @@ describe('search in web mode', () => {
     // Grow the window to the page's height so the sticky nav and status bar sit where a person sees them.
     const height = Number(await page.evaluate('document.documentElement.scrollHeight'))
     if (height > 800) await page.setViewportSize({ width: 1280, height })
-    await mkdir(join(root, 'docs'), { recursive: true })
+    await mkdir(join(ROOT, 'docs'), { recursive: true })
     await page.screenshot({ path: screenshotPath, fullPage: true })
 
     expect(errors).toEqual([])
@@ -185,10 +115,10 @@ describe('search in web mode', () => {
 
   it('keeps the run and its candidates after the server restarts', async () => {
     expect(runId).not.toBe('')
-    await stopServer(servers[0]!)
+    await stopServe(servers[0]!.proc)
     const server = await startServer(dataDir)
     const errors: string[] = []
-    const page = await openPage(server.url, errors)
+    const page = await openPage(browser!, server.url, errors)
 
     const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)
     await row.waitFor()

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
+import { join } from 'node:path'
+import { ROOT, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
+import { axeViolations, seriousViolations } from './axe-check'
+import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from './designer-steps'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { makeShapesFolder } from '../helpers/bad-data'
@@ -15,9 +16,7 @@ import { makeShapesFolder } from '../helpers/bad-data'
  * Every view is screenshotted into docs/ and checked with axe-core (no serious or critical violation).
  * Waits are on state markers, never on sleeps.
  */
-const root = resolve(import.meta.dirname, '../..')
-const docs = join(root, 'docs')
-const axeSource = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8')
+const docs = join(ROOT, 'docs')
 const RUN_TIMEOUT_MS = 240_000
 const CANDIDATES = 2
 
@@ -34,16 +33,9 @@ async function startServer(dataDir: string): Promise<string> {
 
 /** Runs axe-core in the page; returns the serious and critical violations as readable lines. */
 async function axe(page: Page, view: string): Promise<string[]> {
-  const loaded = await page.evaluate('typeof window.axe === "object"')
-  if (!loaded) await page.evaluate(axeSource)
-  const result = (await page.evaluate(
-    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`,
-  )) as Array<{ id: string; impact: string; help: string; nodes: string[] }>
-  const bad = result
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${view}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`)
+  const result = await axeViolations(page)
   axeReport[view] = result.map((v) => `${v.impact} ${v.id}`)
-  return bad
+  return seriousViolations(view, result)
 }
 
 /** A full-page screenshot at the page's own height, so nav and status bar sit where a person sees them. */
@@ -55,31 +47,6 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 })
 }
 
-/** Centre of a block on the designer canvas, in page coordinates. */
-async function blockCenter(page: Page, nodeId: string): Promise<{ x: number; y: number }> {
-  const box = (await page.locator('[data-testid="designer-canvas"]').boundingBox())!
-  const item = page.locator(`[data-testid="canvas-block"][data-node-id="${nodeId}"]`)
-  return {
-    x: box.x + Number(await item.getAttribute('data-x')),
-    y: box.y + Number(await item.getAttribute('data-y')),
-  }
-}
-
-/** Draws an edge by dragging from one block to another (connect mode must be on). */
-async function drawEdge(page: Page, from: string, to: string): Promise<void> {
-  const a = await blockCenter(page, from)
-  const b = await blockCenter(page, to)
-  const before = Number(await page.getAttribute('[data-testid="designer-canvas"]', 'data-edges'))
-  await page.mouse.move(a.x, a.y)
-  await page.mouse.down()
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 })
-  await page.mouse.move(b.x, b.y, { steps: 8 })
-  // a few moves over the target, as a hand does, so the target is hovered before the release
-  await page.mouse.move(b.x + 3, b.y + 2, { steps: 4 })
-  await page.mouse.up()
-  await page.waitForSelector(`[data-testid="designer-canvas"][data-edges="${before + 1}"]`)
-}
-
 describe('the studio, end to end by mouse', () => {
   beforeAll(async () => {
     requireBuiltCli()
@@ -89,22 +56,13 @@ describe('the studio, end to end by mouse', () => {
     browser = await launchChromium()
   })
 
-  afterAll(async () => {
-    await browser?.close().catch(() => {})
-    await stopServe(proc)
-    if (tmp) await rm(tmp, { recursive: true, force: true })
-  })
+  afterAll(() => cleanUp(browser, proc, tmp))
 
   it('imports data, draws a space, searches twice, then compares the runs and their winners', async () => {
     const url = await startServer(join(tmp, 'data'))
     const errors: string[] = []
     const violations: string[] = []
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
-    })
-    await page.goto(url)
+    const page = await openPage(browser!, url, errors)
     try {
       await walkThrough(page, violations)
     } catch (err) {
@@ -147,32 +105,18 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.waitForSelector('[data-testid="design-view"][data-state="ready"]')
   await page.waitForSelector('[data-testid="design-view"][data-valid="true"]')
   // an MLP: dense blocks, each followed by dropout, in the order drawn
-  await page.click('[data-testid="family-select"]')
-  await page.locator('.n-base-select-option', { hasText: 'MLP for tables' }).click()
-  await page.click('[data-testid="empty-canvas"]')
-  await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="2"][data-edges="0"]')
-  const canvasBox = (await page.locator('[data-testid="designer-canvas"]').boundingBox())!
-  await page.dragAndDrop('[data-testid="palette-dense"]', '[data-testid="designer-canvas"]', {
-    targetPosition: { x: canvasBox.width * 0.5, y: canvasBox.height * 0.4 },
-  })
-  await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="3"]')
-  await page.dragAndDrop('[data-testid="palette-dropout"]', '[data-testid="designer-canvas"]', {
-    targetPosition: { x: canvasBox.width * 0.5, y: canvasBox.height * 0.62 },
-  })
-  await page.waitForSelector('[data-testid="designer-canvas"][data-nodes="4"]')
+  await startEmptyCanvas(page, 'MLP for tables')
+  await dropBlock(page, 'dense', { x: 0.5, y: 0.4 })
+  await dropBlock(page, 'dropout', { x: 0.5, y: 0.62 })
   // unconnected blocks are flagged on the block itself
   await page.waitForSelector('[data-testid="canvas-block"][data-kind="dense"][data-error="true"]')
-  const dense = (await page
-    .locator('[data-testid="canvas-block"][data-kind="dense"]')
-    .getAttribute('data-node-id'))!
-  const dropout = (await page
-    .locator('[data-testid="canvas-block"][data-kind="dropout"]')
-    .getAttribute('data-node-id'))!
-  await page.click('[data-testid="connect-mode"]')
-  await drawEdge(page, 'input', dense)
-  await drawEdge(page, dense, dropout)
-  await drawEdge(page, dropout, 'output')
-  await page.click('[data-testid="connect-mode"]')
+  const dense = await blockId(page, 'dense')
+  const dropout = await blockId(page, 'dropout')
+  await connectBlocks(page, [
+    ['input', dense],
+    [dense, dropout],
+    [dropout, 'output'],
+  ])
   // Inspector: the dense block offers 32 or 64 units (not 128).
   const d = await blockCenter(page, dense)
   await page.mouse.click(d.x, d.y)

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
 
 /** Shared set-up of the end-to-end specs: the built app in web mode, and Debian's Chromium. */
@@ -22,7 +23,7 @@ export function startServe(dataDir: string): Promise<{ url: string; proc: ChildP
   const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--data-dir', dataDir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+    detached: true, // its own process group, so cleanup can reach trial workers it spawned
   })
   let out = ''
   return new Promise((resolvePromise, reject) => {
@@ -37,16 +38,17 @@ export function startServe(dataDir: string): Promise<{ url: string; proc: ChildP
     }
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`serve exited (code ${code}) before printing its URL:\n${out}`))
+      reject(new Error(`serve exited (code ${code}, signal ${signal}) before printing its URL:\n${out}`))
     })
   })
 }
 
 /** Stops a server from startServe: SIGTERM, then SIGKILL to its process group if it is not gone in 15 s. */
 export async function stopServe(proc: ChildProcess | null): Promise<void> {
-  if (!proc || proc.exitCode !== null) return
+  // a process ended by a signal has no exit code, only a signal code; it will not emit 'exit' again
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
   const exited = new Promise<void>((r) => proc.once('exit', () => r()))
   proc.kill('SIGTERM')
   const timer = setTimeout(() => {
@@ -72,4 +74,36 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   })
+}
+
+/**
+ * Opens a page on `url` in a 1280-px-wide window `height` px high and records page errors and console errors
+ * (CSP violations show up there) into `errors`. `beforeLoad` runs before navigating (e.g. to watch the
+ * WebSocket, which opens while the page loads).
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  errors: string[],
+  { height = 800, beforeLoad }: { height?: number; beforeLoad?: (page: Page) => void } = {},
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height } })
+  beforeLoad?.(page)
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+  })
+  await page.goto(url)
+  return page
+}
+
+/** A spec's afterAll: closes the browser, stops the server and removes the spec's temporary folder `dir`. */
+export async function cleanUp(
+  browser: Browser | null,
+  proc: ChildProcess | null,
+  dir: string,
+): Promise<void> {
+  await browser?.close().catch(() => {})
+  await stopServe(proc)
+  if (dir) await rm(dir, { recursive: true, force: true })
 }
