@@ -14,6 +14,37 @@ export const TINY_SPACE: SearchSpaceDef = {
 }
 
 /**
+ * Trial `index` of run `runId` as it stands once started: the tiny architecture (input, one dense softmax
+ * layer), still running, no results yet. `over` replaces any field.
+ */
+export function startedTrial(runId: string, index: number, over: Partial<Trial> = {}): Trial {
+  return {
+    id: `${runId}-t${index}`,
+    runId,
+    index,
+    status: 'running',
+    architecture: {
+      version: 1,
+      nodes: [
+        { id: 'in', op: 'input' },
+        { id: 'out', op: 'dense', units: 2, activation: 'softmax' },
+      ],
+      edges: [['in', 'out']],
+      output: 'out',
+    },
+    archHash: `h${index}`,
+    params: 10,
+    valAccuracy: null,
+    valLoss: null,
+    trainTimeMs: null,
+    error: null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    ...over,
+  }
+}
+
+/**
  * A deterministic stand-in for src/engine with the same API, for transport tests that must not depend on
  * TensorFlow.js: each "trial" writes one epoch and completes at once. The integration tests use the real
  * engine.
@@ -51,29 +82,7 @@ export function createFakeEngine(opts: { trialDelayMs?: number } = {}): EngineAp
       let i = resume ? Math.max(-1, ...resume.trials.map((t) => t.index)) + 1 : 0
       for (; i < run.config.maxTrials; i++) {
         if (signal?.aborted || pause?.aborted) break
-        const trial: Trial = {
-          id: `${run.id}-t${i}`,
-          runId: run.id,
-          index: i,
-          status: 'running',
-          architecture: {
-            version: 1,
-            nodes: [
-              { id: 'in', op: 'input' },
-              { id: 'out', op: 'dense', units: 2, activation: 'softmax' },
-            ],
-            edges: [['in', 'out']],
-            output: 'out',
-          },
-          archHash: `h${i}`,
-          params: 10,
-          valAccuracy: null,
-          valLoss: null,
-          trainTimeMs: null,
-          error: null,
-          startedAt: new Date().toISOString(),
-          finishedAt: null,
-        }
+        const trial = startedTrial(run.id, i)
         store.insertTrial(trial)
         await new Promise((r) => setTimeout(r, opts.trialDelayMs ?? 1))
         const epoch = {

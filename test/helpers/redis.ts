@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
 import { join } from 'node:path'
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { writeIdxSubset } from './idx-subset'
 
 /** Debian's redis-server (CI installs the package; tests that need it skip when it is absent). */
 export const REDIS_SERVER = '/usr/bin/redis-server'
@@ -112,40 +112,19 @@ export function writeSampleSubset(
   perClassTrain: number,
   perClassTest: number,
 ): void {
-  const src = join(resourcesDir, 'sample', 'fashion-mnist')
-  const dst = join(root, 'sample', 'fashion-mnist')
-  mkdirSync(dst, { recursive: true })
-  for (const [part, perClass] of [
-    ['train', perClassTrain],
-    ['t10k', perClassTest],
-  ] as const) {
-    const images = gunzipSync(readFileSync(join(src, `${part}-images-idx3-ubyte.gz`)))
-    const labels = gunzipSync(readFileSync(join(src, `${part}-labels-idx1-ubyte.gz`)))
-    const count = labels.readUInt32BE(4)
-    const rows = images.readUInt32BE(8)
-    const cols = images.readUInt32BE(12)
-    const size = rows * cols
+  const perClass = { train: perClassTrain, t10k: perClassTest }
+  const sample = join(resourcesDir, 'sample', 'fashion-mnist')
+  writeIdxSubset(sample, join(root, 'sample', 'fashion-mnist'), (part, labels, count) => {
     const taken = new Map<number, number>()
     const keep: number[] = []
     for (let i = 0; i < count; i++) {
       const label = labels[8 + i]!
       const n = taken.get(label) ?? 0
-      if (n < perClass) {
+      if (n < perClass[part]) {
         taken.set(label, n + 1)
         keep.push(i)
       }
     }
-    const outImages = Buffer.alloc(16 + keep.length * size)
-    images.copy(outImages, 0, 0, 16)
-    outImages.writeUInt32BE(keep.length, 4)
-    const outLabels = Buffer.alloc(8 + keep.length)
-    labels.copy(outLabels, 0, 0, 8)
-    outLabels.writeUInt32BE(keep.length, 4)
-    keep.forEach((i, k) => {
-      images.copy(outImages, 16 + k * size, 16 + i * size, 16 + (i + 1) * size)
-      outLabels[8 + k] = labels[8 + i]!
-    })
-    writeFileSync(join(dst, `${part}-images-idx3-ubyte.gz`), gzipSync(outImages))
-    writeFileSync(join(dst, `${part}-labels-idx1-ubyte.gz`), gzipSync(outLabels))
-  }
+    return keep
+  })
 }

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Rng } from '../../../src/engine/rng'
 import { DB_FILE_NAME } from '../../../src/main/db'
 import { findAppRoot } from '../../../src/main/paths'
+import { writeIdxSubset } from '../../helpers/idx-subset'
 import { makeTempDir } from '../../helpers/temp-dir'
 
 /**
@@ -108,27 +108,9 @@ const trialsOf = (db: Database.Database, runId: string): TrialRow[] =>
  * small dataset with all ten classes, so each trial trains in a fraction of a second.
  */
 function writeTinyIdx(dir: string, step: number): void {
-  const sample = join(ROOT, 'resources', 'sample', 'fashion-mnist')
-  mkdirSync(dir, { recursive: true })
-  for (const part of ['train', 't10k']) {
-    const images = gunzipSync(readFileSync(join(sample, `${part}-images-idx3-ubyte.gz`)))
-    const labels = gunzipSync(readFileSync(join(sample, `${part}-labels-idx1-ubyte.gz`)))
-    const count = images.readUInt32BE(4)
-    const size = images.readUInt32BE(8) * images.readUInt32BE(12)
-    const keep = Array.from({ length: Math.ceil(count / step) }, (_, i) => i * step)
-    const outImages = Buffer.alloc(16 + keep.length * size)
-    images.copy(outImages, 0, 0, 16)
-    outImages.writeUInt32BE(keep.length, 4)
-    const outLabels = Buffer.alloc(8 + keep.length)
-    labels.copy(outLabels, 0, 0, 8)
-    outLabels.writeUInt32BE(keep.length, 4)
-    keep.forEach((src, i) => {
-      images.copy(outImages, 16 + i * size, 16 + src * size, 16 + (src + 1) * size)
-      outLabels[8 + i] = labels[8 + src]!
-    })
-    writeFileSync(join(dir, `${part}-images-idx3-ubyte.gz`), gzipSync(outImages))
-    writeFileSync(join(dir, `${part}-labels-idx1-ubyte.gz`), gzipSync(outLabels))
-  }
+  writeIdxSubset(join(ROOT, 'resources', 'sample', 'fashion-mnist'), dir, (_part, _labels, count) =>
+    Array.from({ length: Math.ceil(count / step) }, (_, i) => i * step),
+  )
 }
 
 const tmp = makeTempDir('nas-studio-crash-')

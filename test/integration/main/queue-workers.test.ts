@@ -64,6 +64,27 @@ async function waitFor<T>(
   }
 }
 
+/**
+ * The bundled dataset described from `resourcesDir` (as record `id`) and a random strategy (`seed`) over the
+ * quick-mlp preset space for it: where a test sends trials straight to the queue runner.
+ */
+async function quickMlpSearch(
+  resourcesDir: string,
+  id: string,
+  seed: number,
+): Promise<{ dataset: Dataset; strategy: ReturnType<typeof engine.createStrategy> }> {
+  const described = await engine.describeBundledDataset(resourcesDir)
+  const dataset: Dataset = { ...described, id, createdAt: '2026-01-01T00:00:00.000Z' }
+  const space = engine.loadPresetSpaces(join(RESOURCES, 'presets')).find((p) => p.key === 'quick-mlp')!.def
+  const strategy = engine.createStrategy('random', {
+    space,
+    inputShape: dataset.inputShape,
+    numClasses: 10,
+    seed,
+  })
+  return { dataset, strategy }
+}
+
 describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio worker processes', () => {
   let tmp: ReturnType<typeof makeTempDir>
   let redis: RedisServer
@@ -226,17 +247,7 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
     const runner = createQueueRunner({ url: server.url, onStatus: (s) => statuses.push(s), pollMs: 500 })
     try {
       await waitFor('the worker', async () => (await runner.workers()).length === 1)
-      const described = await engine.describeBundledDataset(subsetRoot)
-      const dataset: Dataset = { ...described, id: 'ds-away', createdAt: '2026-01-01T00:00:00.000Z' }
-      const space = engine
-        .loadPresetSpaces(join(RESOURCES, 'presets'))
-        .find((p) => p.key === 'quick-mlp')!.def
-      const strategy = engine.createStrategy('random', {
-        space,
-        inputShape: dataset.inputShape,
-        numClasses: 10,
-        seed: 5,
-      })
+      const { dataset, strategy } = await quickMlpSearch(subsetRoot, 'ds-away', 5)
       const epochs = new Map<string, number>()
       const results = Array.from({ length: 4 }, (_, i) =>
         runner.run(
@@ -296,17 +307,7 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
         return pair.every((c) => pids.includes(c.pid!))
       })
       // the whole bundled sample, so that one epoch takes long enough to kill the worker before the next
-      const described = await engine.describeBundledDataset(RESOURCES)
-      const dataset: Dataset = { ...described, id: 'ds-retry', createdAt: '2026-01-01T00:00:00.000Z' }
-      const space = engine
-        .loadPresetSpaces(join(RESOURCES, 'presets'))
-        .find((p) => p.key === 'quick-mlp')!.def
-      const strategy = engine.createStrategy('random', {
-        space,
-        inputShape: dataset.inputShape,
-        numClasses: 10,
-        seed: 9,
-      })
+      const { dataset, strategy } = await quickMlpSearch(RESOURCES, 'ds-retry', 9)
       const seen: number[] = []
       let killed: Promise<unknown> | null = null
       const outcome = await runner.run(
@@ -363,12 +364,8 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
 
     // the app's side too: a trial waiting for the absent Redis is cancelled and close() returns
     const runner = createQueueRunner({ url: own.url })
-    const described = await engine.describeBundledDataset(subsetRoot)
-    const dataset: Dataset = { ...described, id: 'ds-gone', createdAt: '2026-01-01T00:00:00.000Z' }
-    const space = engine.loadPresetSpaces(join(RESOURCES, 'presets')).find((p) => p.key === 'quick-mlp')!.def
-    const arch = engine
-      .createStrategy('random', { space, inputShape: dataset.inputShape, numClasses: 10, seed: 2 })
-      .propose().architecture
+    const { dataset, strategy } = await quickMlpSearch(subsetRoot, 'ds-gone', 2)
+    const arch = strategy.propose().architecture
     const waiting = runner.run(
       {
         trialId: 'gone-0',

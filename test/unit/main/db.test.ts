@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   DB_FILE_NAME,
   MIGRATIONS,
@@ -9,84 +9,19 @@ import {
   openConnection,
   migrate,
 } from '../../../src/main/db'
+import { NasError, type Run, type Trial, type TrialEpoch } from '../../../src/shared'
 import {
-  NasError,
-  type Dataset,
-  type Run,
-  type SearchSpace,
-  type Trial,
-  type TrialEpoch,
-} from '../../../src/shared'
+  dataset,
+  insertSampleRun,
+  now,
+  run,
+  sampleTrial,
+  space,
+  tempDirPerTest,
+} from '../../helpers/db-fixtures'
 import { TINY_SPACE } from '../../helpers/fake-engine'
-import { makeTempDir } from '../../helpers/temp-dir'
 
-const now = '2026-01-01T00:00:00.000Z'
-const dataset: Dataset = {
-  id: 'ds1',
-  name: 'Sample',
-  source: 'bundled',
-  path: '/x',
-  hash: 'abc',
-  inputShape: [28, 28, 1],
-  classNames: ['a', 'b'],
-  numTrain: 100,
-  numTest: 10,
-  createdAt: now,
-}
-const space: SearchSpace = {
-  id: 'sp1',
-  name: 'Tiny',
-  description: 'd',
-  preset: true,
-  def: TINY_SPACE,
-  createdAt: now,
-}
-const run: Run = {
-  id: 'run1',
-  config: {
-    name: 'r',
-    datasetId: 'ds1',
-    spaceId: 'sp1',
-    strategy: 'random',
-    maxTrials: 2,
-    concurrency: 1,
-    seed: 1,
-    train: { epochs: 1, batchSize: 8, learningRate: 0.01, validationFraction: 0.1 },
-  },
-  status: 'running',
-  createdAt: now,
-  startedAt: now,
-  finishedAt: null,
-  trialsCompleted: 0,
-  trialsFailed: 0,
-  bestTrialId: null,
-  bestValAccuracy: null,
-  backend: 'cpu',
-  error: null,
-}
-const trial: Trial = {
-  id: 't1',
-  runId: 'run1',
-  index: 0,
-  status: 'running',
-  architecture: {
-    version: 1,
-    nodes: [
-      { id: 'in', op: 'input' },
-      { id: 'out', op: 'dense', units: 2, activation: 'softmax' },
-    ],
-    edges: [['in', 'out']],
-    output: 'out',
-  },
-  archHash: 'h',
-  params: 12,
-  valAccuracy: null,
-  valLoss: null,
-  trainTimeMs: null,
-  error: null,
-  startedAt: now,
-  finishedAt: null,
-}
+const trial: Trial = sampleTrial(0, { id: 't1', archHash: 'h' })
 const epoch: TrialEpoch = {
   trialId: 't1',
   runId: 'run1',
@@ -98,17 +33,11 @@ const epoch: TrialEpoch = {
   timeMs: 12,
 }
 
-let tmp: ReturnType<typeof makeTempDir>
-beforeEach(() => {
-  tmp = makeTempDir()
-})
-afterEach(() => tmp.cleanup())
+const tmp = tempDirPerTest()
 
 function seed(dir: string, owner = { pid: 999999, host: 'gone-host' }): void {
   const db = openAppDb(dir)
-  db.datasets.insert(dataset)
-  db.spaces.insert(space, 'tiny')
-  db.runs.insert(run, TINY_SPACE, owner)
+  insertSampleRun(db, owner)
   db.store.insertTrial(trial)
   db.store.insertEpoch(epoch)
   db.close()
