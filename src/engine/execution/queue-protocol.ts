@@ -8,7 +8,7 @@ import type { TrialJob, TrialOutcome } from './types'
  * with BullMQ. Bump QUEUE_PROTOCOL whenever a message below changes shape: the queue name carries it, so a
  * worker of another version never takes a job it would misread, and both sides refuse each other by name.
  */
-export const QUEUE_PROTOCOL = 1
+export const QUEUE_PROTOCOL = 2
 
 /** Prefix of every Redis key NAS Studio writes (BullMQ's keys too), so a shared Redis stays tidy. */
 export const KEY_PREFIX = 'nas-studio'
@@ -25,8 +25,19 @@ export const heartbeatKey = (workerId: string): string => `${KEY_PREFIX}:worker:
 export const HEARTBEAT_PATTERN = `${KEY_PREFIX}:worker:*`
 /** Key of a Redis hash holding one dataset's files (field = file name, value = bytes), by content hash. */
 export const datasetKey = (hash: string): string => `${KEY_PREFIX}:dataset:${hash}`
+/**
+ * Key of a Redis hash holding the model a worker trained in one attempt of a trial (field = file name, value =
+ * bytes; see queue-models.ts). One key per attempt, so a worker taken for dead that finishes late cannot
+ * overwrite the files of the retry. The app moves them into its model folder and deletes the key; a key the
+ * app never collects expires after MODEL_TTL_S.
+ */
+export const modelKey = (trialId: string, attempt: number): string =>
+  `${KEY_PREFIX}:model:${trialId}:${attempt}`
 
-/** One file of a dataset as the app found it: the worker checks a copy it reads by this sha256. */
+/**
+ * One file sent through Redis: a dataset's file as the app found it, or a trained model's file as the worker
+ * saved it; the receiving side checks its copy by this sha256.
+ */
 export interface DatasetFile {
   name: string
   sha256: string
@@ -36,8 +47,11 @@ export interface DatasetFile {
 /** The data of one BullMQ job: a trial to train, and the files its dataset consists of. */
 export interface QueueJobData {
   protocol: number
+  /** The trial, without modelDir (a folder of the app's machine). */
   job: TrialJob
   files: DatasetFile[]
+  /** True when the app keeps the trained model: the worker then puts its files under modelKey. */
+  saveModel: boolean
 }
 
 /** Job progress a worker reports after each epoch; `attempt` grows when a stalled job is started again. */
@@ -47,8 +61,18 @@ export interface QueueProgress {
   epoch: EpochMetrics
 }
 
-/** What a finished job returns. */
-export type QueueResult = TrialOutcome & { worker: string; attempt: number; backend: string; device: string }
+/**
+ * What a finished job returns. `model` lists the trained model's files, in Redis under
+ * modelKey(trialId, attempt); absent when the job did not ask for the model or the worker could not save or
+ * upload it (the trial then stands, without a model to export).
+ */
+export type QueueResult = TrialOutcome & {
+  worker: string
+  attempt: number
+  backend: string
+  device: string
+  model?: DatasetFile[]
+}
 
 /** A worker's self-description, refreshed every few seconds; it expires from Redis when the worker is gone. */
 export interface WorkerHeartbeat {

@@ -7,6 +7,7 @@ import type { EpochMetrics } from '../evaluate/train'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { publishDataset } from './queue-datasets'
+import { collectModel } from './queue-models'
 import type { DatasetFile, QueueJobData, QueueProgress, QueueResult, WorkerHeartbeat } from './queue-protocol'
 import {
   CANCEL_CHANNEL,
@@ -15,6 +16,7 @@ import {
   PROTOCOL_KEY,
   QUEUE_PROTOCOL,
   connectRedis,
+  modelKey,
   queueName,
   redactRedisUrl,
 } from './queue-protocol'
@@ -75,6 +77,8 @@ function errorFrom(reason: string | undefined): NasError {
   return new NasError('internal', `A queue worker could not finish the trial: ${reason ?? 'no reason given'}`)
 }
 
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
 /** Waits for `p` at most 3 s, never rejecting: with Redis away, BullMQ's close and commands wait for it. */
 const within = (p: Promise<unknown>): Promise<unknown> =>
   Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())])
@@ -89,6 +93,9 @@ export const encodeJobError = (data: NasErrorData): string => JSON.stringify(dat
  * once: a job a dead worker left is moved back to the queue by BullMQ's stalled-job check and trained by
  * another worker, whose epochs then replace those of the lost attempt. While Redis is away every call simply
  * waits (the status says so) and continues when it returns; a job Redis lost meanwhile is queued again.
+ * A job with a modelDir asks its worker for the trained model: the trial resolves once its files are checked
+ * and written there (queue-models.ts); a model that does not arrive intact is logged and left out, the trial's
+ * score stands.
  */
 export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
   const logger = opts.logger ?? silentLogger
@@ -100,6 +107,8 @@ export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
   const pending = new Map<string, Pending>()
   const datasets = new Map<string, Promise<DatasetFile[]>>()
   const refused = new Set<string>()
+  /** Models being moved from Redis into their folders (close() lets them finish). */
+  const collecting = new Set<Promise<void>>()
   let backendInfo: BackendInfo | null = null
   let closed = false
   let current: QueueStatus = { state: 'connecting', message: `Connecting to the Redis queue at ${where}` }
@@ -153,8 +162,36 @@ export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
       device: result.device,
       workers: 1,
     }
-    const { worker: _worker, attempt: _attempt, backend: _backend, device: _device, ...outcome } = result
-    p.resolve(outcome)
+    const { worker, attempt, backend: _backend, device: _device, model, ...outcome } = result
+    const dir = p.job.modelDir
+    if (dir === undefined) {
+      p.resolve(outcome)
+      return
+    }
+    // settle() above took the trial out of `pending`: a second report of this job (event and poll, or a
+    // retried attempt) finds nothing and writes nothing
+    const moved = (async (): Promise<void> => {
+      try {
+        if (model === undefined || model.length === 0) throw new Error('the worker sent none; see its log')
+        await collectModel(conn, modelKey(trialId, attempt), model, dir)
+      } catch (err) {
+        logger.warn(
+          `Trial ${trialId}: the model trained by worker ${worker} could not be received (${errorMessage(err)}); the trial counts but cannot be exported`,
+          { trialId },
+        )
+      } finally {
+        // with the uploads of earlier attempts (a worker taken for dead may still have finished its own)
+        const keys = Array.from({ length: Math.min(Math.max(1, attempt), 64) }, (_, i) =>
+          modelKey(trialId, i + 1),
+        )
+        await conn.del(...keys).catch(() => undefined)
+      }
+    })()
+    collecting.add(moved)
+    void moved.finally(() => {
+      collecting.delete(moved)
+      p.resolve(outcome)
+    })
   }
   const fail = (trialId: string, reason: string | undefined): void => {
     settle(trialId)?.reject(errorFrom(reason))
@@ -241,8 +278,9 @@ export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
       if (signal?.aborted) return Promise.reject(new NasError('cancelled', 'Training was cancelled'))
       if (pending.has(job.trialId))
         return Promise.reject(new NasError('conflict', `Trial ${job.trialId} is already queued`))
-      // why: modelDir is a folder of this machine; a remote worker cannot save there (its models stay unsaved)
-      const { modelDir: _modelDir, ...sent } = job
+      // why: modelDir is a folder of this machine; the worker saves the model in its own and sends it back
+      const { modelDir, ...sent } = job
+      const saveModel = modelDir !== undefined
       return new Promise<TrialOutcome>((resolve, reject) => {
         const onAbort = (): void => {
           if (settle(job.trialId) === undefined) return
@@ -256,7 +294,7 @@ export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
           reject,
           attempt: 0,
           added: false,
-          data: { protocol: QUEUE_PROTOCOL, job: sent, files: [] },
+          data: { protocol: QUEUE_PROTOCOL, job: sent, files: [], saveModel },
           cleanup: () => signal?.removeEventListener('abort', onAbort),
         }
         pending.set(job.trialId, p)
@@ -264,7 +302,7 @@ export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
         filesOf(job)
           .then(async (files) => {
             if (!pending.has(job.trialId)) return
-            p.data = { protocol: QUEUE_PROTOCOL, job: sent, files }
+            p.data = { protocol: QUEUE_PROTOCOL, job: sent, files, saveModel }
             await add(p)
           })
           .catch((err: unknown) => {
@@ -319,6 +357,7 @@ export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {
         settle(trialId)?.reject(new NasError('cancelled', 'The trial runner was closed'))
       if (conn.status === 'ready')
         await within(Promise.all(left.map((id) => cancel(id).catch(() => undefined))))
+      await within(Promise.all(collecting))
       setStatus({ state: 'closed', message: 'Disconnected from the Redis queue' })
       await within(events.close())
       await within(queue.close())

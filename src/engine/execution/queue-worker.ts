@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
+import path from 'node:path'
 import { UnrecoverableError, Worker } from 'bullmq'
 import type { Job } from 'bullmq'
 import type { Dataset } from '../../shared'
@@ -8,6 +10,7 @@ import { detectBackend } from '../compute/backend'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { localDataset } from './queue-datasets'
+import { uploadModel } from './queue-models'
 import type { QueueJobData, QueueProgress, QueueResult, WorkerHeartbeat } from './queue-protocol'
 import {
   CANCEL_CHANNEL,
@@ -16,6 +19,7 @@ import {
   QUEUE_PROTOCOL,
   connectRedis,
   heartbeatKey,
+  modelKey,
   queueName,
   redactRedisUrl,
 } from './queue-protocol'
@@ -57,9 +61,10 @@ const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> =>
 /**
  * `nas-studio worker`: takes trial jobs from the BullMQ queue in Redis, trains each in the local worker pool
  * (the same trial-worker threads as local runs, on this machine's best backend), reports every epoch as job
- * progress and the outcome as the job's result, and writes a heartbeat (host, backend, device, busy, trials
- * done, version). Resolves when `signal` aborts; rejects with a clear message when it is refused (the app on
- * this Redis speaks another protocol) or the URL is wrong.
+ * progress and the outcome as the job's result (with the trained model put into Redis when the job asks for
+ * it; see queue-models.ts), and writes a heartbeat (host, backend, device, busy, trials done, version).
+ * Resolves when `signal` aborts; rejects with a clear message when it is refused (the app on this Redis speaks
+ * another protocol) or the URL is wrong.
  */
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
   const logger = opts.logger ?? silentLogger
@@ -138,13 +143,22 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     controllers.set(trialId, controller)
     stats.active++
     let progress: Promise<unknown> = Promise.resolve()
+    let modelTmp: string | null = null
     try {
       // test hook: holds each trial a moment so a test can kill its worker while it is surely mid-trial
       const hold = Number(process.env.NAS_TEST_TRIAL_DELAY_MS ?? 0)
       if (hold > 0) await new Promise((r) => setTimeout(r, hold))
       const dataset = await datasetFor(data)
+      // the trial worker saves the trained model here (os.tmpdir()), and it is sent to the app through Redis
+      if (data.saveModel)
+        modelTmp = await mkdtemp(path.join(os.tmpdir(), 'nas-studio-model-')).catch((err: Error) => {
+          logger.warn(`Trial ${trialId}: no temporary folder for its model (${err.message}); it is not saved`)
+          return null
+        })
+      const { modelDir: _appFolder, ...trial } = data.job
+      const modelDir = modelTmp === null ? null : path.join(modelTmp, 'model')
       const outcome = await pool.run(
-        { ...data.job, dataset },
+        { ...trial, dataset, ...(modelDir === null ? {} : { modelDir }) },
         (epoch) => {
           const message: QueueProgress = { attempt, worker: id, epoch }
           progress = progress
@@ -155,6 +169,16 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
       )
       // the last epoch's progress must reach the stream before the result does
       await progress
+      // a model that cannot be saved or uploaded does not fail the trained trial: it is then not exportable
+      const model =
+        modelDir === null
+          ? undefined
+          : await uploadModel(conn, modelKey(trialId, attempt), modelDir).catch((err: unknown) => {
+              logger.warn(
+                `Trial ${trialId} trained, but its model cannot be sent to the app: ${toErrorData(err).message}`,
+              )
+              return undefined
+            })
       stats.done++
       const info = pool.backend()
       return {
@@ -163,6 +187,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
         attempt,
         backend: info?.name ?? backend.name,
         device: info?.device ?? backend.device,
+        ...(model === undefined ? {} : { model }),
       }
     } catch (err) {
       await progress
@@ -172,6 +197,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     } finally {
       stats.active--
       controllers.delete(trialId)
+      if (modelTmp !== null) await rm(modelTmp, { recursive: true, force: true }).catch(() => undefined)
     }
   }
 

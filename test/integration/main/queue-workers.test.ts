@@ -1,17 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as engine from '../../../src/engine'
+import { initCompute, tf } from '../../../src/engine/compute/backend'
 import { localDataset, publishDataset } from '../../../src/engine/execution/queue-datasets'
-import { KEY_PREFIX, queueName, type QueueResult } from '../../../src/engine/execution/queue-protocol'
+import {
+  KEY_PREFIX,
+  QUEUE_PROTOCOL,
+  queueName,
+  type QueueResult,
+} from '../../../src/engine/execution/queue-protocol'
 import { createQueueRunner, type QueueTrialRunner } from '../../../src/engine/execution/queue-runner'
+import { loadTrainedModel } from '../../../src/engine/export/trained-model'
 import { openAppDb } from '../../../src/main/db'
 import { findAppRoot } from '../../../src/main/paths'
 import { createServices, presetSpaceId } from '../../../src/main/services'
 import type { Dataset, EventMessage } from '../../../src/shared'
+import { outputOf, quickMlpSearch, startWorker, waitFor } from '../../helpers/queue-workers'
 import { hasRedis, REDIS_SERVER, startRedis, writeSampleSubset, type RedisServer } from '../../helpers/redis'
 import { makeTempDir } from '../../helpers/temp-dir'
 
@@ -21,69 +30,6 @@ const PASSWORD = 's3cret-for-test'
 
 if (!hasRedis)
   console.warn(`SKIPPED queue-workers tests: ${REDIS_SERVER} is missing (apt-get install redis-server)`)
-
-/** A `nas-studio worker` process run from source (tsx), with short locks so a dead worker is noticed fast. */
-function startWorker(url: string, dataDir: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/main/cli.ts'),
-      'worker',
-      '--redis',
-      url,
-      '--concurrency',
-      '1',
-      '--lock-seconds',
-      '3',
-      '--data-dir',
-      dataDir,
-    ],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  Object.defineProperty(child, 'output', { get: () => out })
-  return child
-}
-const outputOf = (c: ChildProcess): string => (c as ChildProcess & { output: string }).output
-
-async function waitFor<T>(
-  what: string,
-  f: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await f()
-    if (v) return v
-    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-/**
- * The bundled dataset described from `resourcesDir` (as record `id`) and a random strategy (`seed`) over the
- * quick-mlp preset space for it: where a test sends trials straight to the queue runner.
- */
-async function quickMlpSearch(
-  resourcesDir: string,
-  id: string,
-  seed: number,
-): Promise<{ dataset: Dataset; strategy: ReturnType<typeof engine.createStrategy> }> {
-  const described = await engine.describeBundledDataset(resourcesDir)
-  const dataset: Dataset = { ...described, id, createdAt: '2026-01-01T00:00:00.000Z' }
-  const space = engine.loadPresetSpaces(join(RESOURCES, 'presets')).find((p) => p.key === 'quick-mlp')!.def
-  const strategy = engine.createStrategy('random', {
-    space,
-    inputShape: dataset.inputShape,
-    numClasses: 10,
-    seed,
-  })
-  return { dataset, strategy }
-}
 
 describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio worker processes', () => {
   let tmp: ReturnType<typeof makeTempDir>
@@ -136,9 +82,18 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
     }
   })
 
-  it('runs a 30-trial search on 3 workers; one is killed mid-trial and its trial is finished by another, exactly once', async () => {
-    for (let i = 0; i < 3; i++)
-      workers.push(startWorker(redis.url, join(tmp.dir, `worker-${i}`), { NAS_TEST_TRIAL_DELAY_MS: '1500' }))
+  it('runs a 30-trial search on 3 workers; one is killed mid-trial and its trial is finished by another, exactly once; every model comes back', async () => {
+    // each worker's temporary folders (its trained models before they go to Redis) in a folder of its own
+    const workerTmp = [0, 1, 2].map((i) => join(tmp.dir, `worker-${i}-tmp`))
+    for (let i = 0; i < 3; i++) {
+      mkdirSync(workerTmp[i]!, { recursive: true })
+      workers.push(
+        startWorker(redis.url, join(tmp.dir, `worker-${i}`), {
+          NAS_TEST_TRIAL_DELAY_MS: '1500',
+          TMPDIR: workerTmp[i]!,
+        }),
+      )
+    }
     const dataDir = join(tmp.dir, 'app')
     const db = openAppDb(dataDir)
     const described = await engine.describeBundledDataset(subsetRoot)
@@ -160,16 +115,16 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
     })
     const seen: EventMessage[] = []
     services.events((m) => seen.push(m))
-    const queue = new Queue(queueName(), {
-      connection: new Redis(redis.url, { maxRetriesPerRequest: null }),
-      prefix: KEY_PREFIX,
-    })
+    const queueConn = new Redis(redis.url, { maxRetriesPerRequest: null })
+    const queue = new Queue(queueName(), { connection: queueConn, prefix: KEY_PREFIX })
     try {
       const live = await waitFor('3 worker heartbeats', async () => {
         const list = await runner.workers()
         return list.length === 3 && list
       })
-      expect(live.every((w) => w.compatible && w.protocol === 1 && w.concurrency === 1)).toBe(true)
+      expect(live.every((w) => w.compatible && w.protocol === QUEUE_PROTOCOL && w.concurrency === 1)).toBe(
+        true,
+      )
       expect(live.map((w) => w.pid).sort()).toEqual(workers.map((w) => w.pid).sort())
 
       const run = await services.handlers['runs.start']({
@@ -215,6 +170,40 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
         (m) => m.event === 'trial.updated' && m.payload.status === 'completed',
       )
       expect(completedEvents).toHaveLength(30)
+
+      // every trained model came back from its worker into the app's model folder
+      for (const t of trials) expect(existsSync(join(dataDir, 'models', t.id, 'model.json'))).toBe(true)
+      // the best one byte for byte as its worker saved it (the sha256 the worker listed in its result)
+      const bestId = db.runs.require(run.id).bestTrialId!
+      const bestDir = join(dataDir, 'models', bestId)
+      const sent = ((await queue.getJob(bestId))!.returnvalue as QueueResult).model!
+      expect(sent.map((f) => f.name)).toEqual(['model.json', 'weights.bin'])
+      for (const f of sent) {
+        const bytes = readFileSync(join(bestDir, f.name))
+        expect({
+          name: f.name,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          bytes: bytes.length,
+        }).toEqual(f)
+      }
+      // it loads and predicts one probability per class, and the Export view can export it
+      await initCompute()
+      const model = await loadTrainedModel(bestDir)
+      try {
+        const probs = tf.tidy(() => model.predict(tf.zeros([2, ...dataset.inputShape])) as tf.Tensor)
+        expect(probs.shape).toEqual([2, 10])
+        const sums = (await probs.sum(1).array()) as number[]
+        probs.dispose()
+        for (const sum of sums) expect(sum).toBeCloseTo(1, 4)
+      } finally {
+        model.dispose()
+      }
+      const exported = await services.handlers['exports.create']({ runId: run.id, format: 'tfjs' })
+      expect(exported).toMatchObject({ trialId: bestId, status: 'verified' })
+      // nothing is left behind: no model in Redis, no temporary folder on the workers
+      expect(await queueConn.keys(`${KEY_PREFIX}:model:*`)).toEqual([])
+      for (const dir of workerTmp)
+        expect(readdirSync(dir).filter((n) => n.startsWith('nas-studio-model-'))).toEqual([])
 
       // the killed worker's trial was finished by another worker, on a later attempt
       const retried = await queue.getJob(trialId)
@@ -389,7 +378,9 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
     const code = await new Promise<number | null>((r) => child.once('exit', r))
     expect(code).toBe(1)
     expect(outputOf(child)).toMatch(
-      /speaks queue protocol 999 .* the app using redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? speaks protocol 1: the worker is refused/,
+      new RegExp(
+        String.raw`speaks queue protocol 999 .* the app using redis://:\*\*\*@127\.0\.0\.1:\d+/? speaks protocol ${QUEUE_PROTOCOL}: the worker is refused`,
+      ),
     )
     expect(outputOf(child)).not.toContain(PASSWORD)
   }, 60_000)
