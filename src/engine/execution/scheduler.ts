@@ -10,11 +10,12 @@ import { silentLogger, systemClock } from '../ports'
 import { Rng } from '../rng'
 import { archHash, validateSpace } from '../space'
 import { searchOneShot } from '../strategy/darts'
+import type { OneShotSettings } from '../strategy/darts'
 import { createStrategy, isBlackBox } from '../strategy'
 import { withZeroCostPreRanking, ZeroCostPreRank } from '../strategy/zero-cost'
 import type { Proposal, SearchStrategy } from '../strategy'
 import { trainFinalModel } from './final-training'
-import type { TrialRunner } from './types'
+import type { OneShotFound, OneShotSnapshot, TrialRunner } from './types'
 
 /** Time (ms) the final training leaves of the run's budget for scoring the test split and shutting down. */
 const FINAL_SCORING_MARGIN_MS = 15_000
@@ -67,6 +68,8 @@ export interface RunSearchOptions {
   signal?: AbortSignal
   /** A strategy state saved by an earlier run of the same config (store.saveStrategyState): continue it. */
   resumeState?: unknown
+  /** Sizes of a DARTS / PC-DARTS search (default DEFAULT_ONE_SHOT; tests make it smaller). */
+  oneShotSettings?: Partial<OneShotSettings>
   /** Continue a paused or interrupted run from its stored trials, strategy state and time spent. */
   resume?: ResumeFrom
   /**
@@ -206,20 +209,46 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       const saved = resume ? resume.checkpoint?.strategy : opts.resumeState
       if (saved !== undefined && saved !== null) strategy.restoreState(saved)
     } else {
-      await initCompute(logger)
-      const data = await loadDataset(dataset, {
-        validationFraction: config.train.validationFraction,
-        seed: 0,
-      })
-      const found = await searchOneShot({
-        method: config.strategy,
-        space: opts.space,
-        data,
-        seed: config.seed,
-        signal: inner.signal,
-        onSnapshot: (snap) => store.insertAlphaSnapshot?.({ ...snap, runId: run.id }),
-        logger,
-      })
+      const onSnapshot = (snap: OneShotSnapshot): void =>
+        store.insertAlphaSnapshot?.({ ...snap, runId: run.id })
+      // why a worker: the weight-sharing network trains for minutes in long synchronous steps (seconds each on
+      // the DARTS cell space); in this process they would freeze the app's answers to the UI meanwhile. This
+      // machine's workers (finalRunner) also serve when trials go to a Redis queue.
+      const local = [opts.finalRunner, runner].find((r) => r?.searchOneShot !== undefined)
+      let found: OneShotFound
+      if (local?.searchOneShot) {
+        logger.info(`${config.strategy} search runs in a worker thread`, { runId: run.id })
+        found = await local.searchOneShot(
+          {
+            id: `${run.id}-one-shot`,
+            runId: run.id,
+            method: config.strategy,
+            space: opts.space,
+            dataset,
+            validationFraction: config.train.validationFraction,
+            seed: config.seed,
+            ...(opts.oneShotSettings ? { settings: opts.oneShotSettings } : {}),
+          },
+          onSnapshot,
+          inner.signal,
+        )
+      } else {
+        await initCompute(logger)
+        const data = await loadDataset(dataset, {
+          validationFraction: config.train.validationFraction,
+          seed: 0,
+        })
+        found = await searchOneShot({
+          method: config.strategy,
+          space: opts.space,
+          data,
+          seed: config.seed,
+          signal: inner.signal,
+          ...(opts.oneShotSettings ? { settings: opts.oneShotSettings } : {}),
+          onSnapshot,
+          logger,
+        })
+      }
       oneShot = { architecture: found.architecture, archHash: archHash(found.architecture), fidelity: 1 }
       maxTrials = 1
     }

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
+import type { Dataset } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
 import type { LoadedData } from '../data/bundled'
 import { loadDataset } from '../data/bundled'
@@ -9,7 +10,8 @@ import { observeBuiltModels } from '../evaluate/build-model'
 import { trainArchitecture } from '../evaluate/train'
 import type { LayerWeights } from '../export/onnx'
 import { saveTrainedModel, snapshotWeights } from '../export/trained-model'
-import type { FromWorker, ToWorker, TrialJob, TrialWorkerData } from './types'
+import { searchOneShot } from '../strategy/darts'
+import type { FromWorker, OneShotJob, ToWorker, TrialJob, TrialWorkerData } from './types'
 
 /**
  * A full garbage collection of this worker's isolate before it reports its heap, when the pool asks for it
@@ -25,7 +27,8 @@ if (heapAfterFullGc) {
 
 /**
  * Worker-thread entry that trains trials one at a time for worker-pool.ts. It initialises compute once, posts
- * 'ready' with the backend, then for each 'run' posts 'epoch' messages and 'done' or 'failed'. A 'cancel' aborts
+ * 'ready' with the backend, then for each 'run' posts 'epoch' messages and 'done' or 'failed', for each
+ * 'oneshot' (a DARTS / PC-DARTS search) 'snapshot' messages and 'oneshot-done' or 'failed'. A 'cancel' aborts
  * the running trial between batches. Loaded datasets are cached per worker (keyed by id, hash and split).
  */
 
@@ -39,11 +42,11 @@ const post = (message: FromWorker): void => port.postMessage(message)
 const cache = new Map<string, Promise<LoadedData>>()
 const controllers = new Map<string, AbortController>()
 
-function dataFor(job: TrialJob): Promise<LoadedData> {
-  const key = `${job.dataset.id}|${job.dataset.hash}|${job.train.validationFraction}`
+function dataFor(dataset: Dataset, validationFraction: number): Promise<LoadedData> {
+  const key = `${dataset.id}|${dataset.hash}|${validationFraction}`
   let data = cache.get(key)
   if (data === undefined) {
-    data = loadDataset(job.dataset, { validationFraction: job.train.validationFraction, seed: SPLIT_SEED })
+    data = loadDataset(dataset, { validationFraction, seed: SPLIT_SEED })
     data.catch(() => cache.delete(key))
     // keep one dataset per worker: memory matters more than reloading when a run switches data
     cache.clear()
@@ -64,7 +67,7 @@ async function runJob(job: TrialJob): Promise<void> {
   const controller = new AbortController()
   controllers.set(job.trialId, controller)
   try {
-    const data = await dataFor(job)
+    const data = await dataFor(job.dataset, job.train.validationFraction)
     if (controller.signal.aborted) throw new NasError('cancelled', 'Training was cancelled')
     // the trained weights are copied after every epoch (trainArchitecture disposes its model when it returns)
     let model: tf.LayersModel | null = null
@@ -119,6 +122,34 @@ async function runJob(job: TrialJob): Promise<void> {
   }
 }
 
+/** A one-shot (DARTS / PC-DARTS) search: architecture-weight snapshots as they come, then what it found. */
+async function runOneShot(job: OneShotJob): Promise<void> {
+  const controller = new AbortController()
+  controllers.set(job.id, controller)
+  try {
+    const data = await dataFor(job.dataset, job.validationFraction)
+    if (controller.signal.aborted) throw new NasError('cancelled', 'Training was cancelled')
+    const found = await searchOneShot({
+      method: job.method,
+      space: job.space,
+      data,
+      seed: job.seed,
+      signal: controller.signal,
+      ...(job.settings ? { settings: job.settings } : {}),
+      onSnapshot: (snapshot) => post({ type: 'snapshot', trialId: job.id, snapshot }),
+    })
+    post({
+      type: 'oneshot-done',
+      trialId: job.id,
+      found: { architecture: found.architecture, cell: found.cell, supernetAccuracy: found.supernetAccuracy },
+    })
+  } catch (err) {
+    post({ type: 'failed', trialId: job.id, error: toErrorData(err) })
+  } finally {
+    controllers.delete(job.id)
+  }
+}
+
 const ready = initCompute()
 ready.then(
   (backend) => post({ type: 'ready', backend }),
@@ -130,8 +161,9 @@ port.on('message', (message: ToWorker) => {
     controllers.get(message.trialId)?.abort()
     return
   }
+  const id = message.type === 'run' ? message.job.trialId : message.job.id
   void ready.then(
-    () => runJob(message.job),
-    (err: unknown) => post({ type: 'failed', trialId: message.job.trialId, error: toErrorData(err) }),
+    () => (message.type === 'run' ? runJob(message.job) : runOneShot(message.job)),
+    (err: unknown) => post({ type: 'failed', trialId: id, error: toErrorData(err) }),
   )
 })

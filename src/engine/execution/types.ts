@@ -1,4 +1,12 @@
-import type { Architecture, Dataset, NasErrorData, TrainSettings } from '../../shared'
+import type {
+  AlphaSnapshot,
+  Architecture,
+  Dataset,
+  NasErrorData,
+  SearchSpaceDef,
+  TrainSettings,
+} from '../../shared'
+import type { OneShotSettings } from '../strategy/darts'
 import type { BackendInfo } from '../compute/backend'
 import type { ParallelGroup } from '../evaluate/data-parallel'
 import type { EpochMetrics } from '../evaluate/train'
@@ -34,6 +42,33 @@ export interface TrialOutcome {
   epochs?: number
 }
 
+/**
+ * A one-shot (DARTS / PC-DARTS) search to run in a worker: its weight-sharing network trains for minutes and
+ * must not block the process that answers the UI. `id` identifies it like a trial id (cancel, messages).
+ */
+export interface OneShotJob {
+  id: string
+  runId: string
+  method: 'darts' | 'pc-darts'
+  space: SearchSpaceDef
+  dataset: Dataset
+  /** The validation share of the dataset split, as the run's trials use it. */
+  validationFraction: number
+  seed: number
+  /** Sizes of the search (default DEFAULT_ONE_SHOT). */
+  settings?: Partial<OneShotSettings>
+}
+
+/** What a one-shot search found (see OneShotResult in src/engine/strategy/darts.ts). */
+export interface OneShotFound {
+  architecture: Architecture
+  cell: string
+  supernetAccuracy: number
+}
+
+/** An architecture-weight snapshot of a one-shot search, before the run id is attached. */
+export type OneShotSnapshot = Omit<AlphaSnapshot, 'runId'>
+
 /** Trains trials somewhere (worker threads, later child processes or remote machines). */
 export interface TrialRunner {
   /**
@@ -41,6 +76,15 @@ export interface TrialRunner {
    * ('cancelled' when `signal` aborts, 'training_failed', 'internal' for a crashed worker, ...).
    */
   run(job: TrialJob, onEpoch: (e: EpochMetrics) => void, signal?: AbortSignal): Promise<TrialOutcome>
+  /**
+   * Runs a one-shot search off the calling thread (worker threads); absent where the runner cannot (the Redis
+   * queue, test fakes): the scheduler then runs it in its own process. Rejects like run().
+   */
+  searchOneShot?(
+    job: OneShotJob,
+    onSnapshot: (snapshot: OneShotSnapshot) => void,
+    signal?: AbortSignal,
+  ): Promise<OneShotFound>
   /** The compute backend trials run on, once a worker has started; null before. */
   backend(): BackendInfo | null
   /** Stops every worker; pending and running trials reject with NasError('cancelled'). */
@@ -69,7 +113,8 @@ export interface TrialWorkerData {
 }
 
 /** Messages from the pool to a worker. */
-export type ToWorker = { type: 'run'; job: TrialJob } | { type: 'cancel'; trialId: string }
+export type ToWorker =
+  { type: 'run'; job: TrialJob } | { type: 'oneshot'; job: OneShotJob } | { type: 'cancel'; trialId: string }
 
 /** Messages from a worker to the pool. */
 export type FromWorker =
@@ -78,3 +123,5 @@ export type FromWorker =
   | ({ type: 'epoch'; trialId: string } & EpochMetrics)
   | { type: 'done'; trialId: string; outcome: TrialOutcome; samplesPerSec: number; memory: WorkerMemory }
   | { type: 'failed'; trialId: string; error: NasErrorData }
+  | { type: 'snapshot'; trialId: string; snapshot: OneShotSnapshot }
+  | { type: 'oneshot-done'; trialId: string; found: OneShotFound }

@@ -10,8 +10,9 @@ import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import type {
   FromWorker,
+  OneShotFound,
+  OneShotSnapshot,
   ToWorker,
-  TrialJob,
   TrialOutcome,
   TrialRunner,
   TrialWorkerData,
@@ -41,10 +42,15 @@ export interface WorkerPoolOptions {
   heapAfterFullGc?: boolean
 }
 
+/** A queued or running piece of work: a trial, or a one-shot search (same queue, same workers). */
 interface Pending {
-  job: TrialJob
+  /** The trial id (or one-shot job id) that messages and cancels carry. */
+  id: string
+  /** What dispatch sends the worker. */
+  message: ToWorker
   onEpoch: (e: EpochMetrics) => void
-  resolve: (outcome: TrialOutcome) => void
+  onSnapshot?: (s: OneShotSnapshot) => void
+  resolve: (result: TrialOutcome | OneShotFound) => void
   reject: (err: NasError) => void
   signal?: AbortSignal
   onAbort?: () => void
@@ -121,7 +127,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       const next = queue.shift()
       if (next === undefined) return
       slot.current = next
-      send(slot, { type: 'run', job: next.job })
+      send(slot, next.message)
     }
   }
 
@@ -148,10 +154,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       return
     }
     const current = slot.current
-    if (current === null || current.job.trialId !== message.trialId) return
+    if (current === null || current.id !== message.trialId) return
     if (message.type === 'epoch') {
       const { type: _type, trialId: _id, ...metrics } = message
       current.onEpoch(metrics)
+      return
+    }
+    if (message.type === 'snapshot') {
+      current.onSnapshot?.(message.snapshot)
       return
     }
     slot.current = null
@@ -163,6 +173,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       })
       opts.onTrialDone?.(message.trialId, message.memory, message.samplesPerSec)
       current.resolve(message.outcome)
+    } else if (message.type === 'oneshot-done') {
+      logger.info('One-shot search finished in a worker', { id: message.trialId, cell: message.found.cell })
+      current.resolve(message.found)
     } else {
       current.reject(NasError.fromData(message.error))
       // why: after an out-of-memory error (e.g. wasm memory could not grow) the worker's state is suspect
@@ -191,7 +204,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
                 'internal',
                 `The trial worker stopped unexpectedly (${why}); the trial was not finished`,
                 {
-                  trialId: current.job.trialId,
+                  trialId: current.id,
                 },
               )),
       )
@@ -252,7 +265,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
     }
     const slot = slots.find((s) => s.current === p)
     if (slot === undefined) return
-    send(slot, { type: 'cancel', trialId: p.job.trialId })
+    send(slot, { type: 'cancel', trialId: p.id })
     const timer = setTimeout(() => {
       if (slot.current === p) {
         slot.retiring = true
@@ -262,23 +275,37 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
     timer.unref()
   }
 
+  /** Queues `work` (the Pending minus its promise ends) and starts workers as needed. */
+  const enqueue = <T extends TrialOutcome | OneShotFound>(
+    work: Omit<Pending, 'resolve' | 'reject' | 'signal' | 'onAbort'>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> => {
+    if (closed) return Promise.reject(new NasError('cancelled', 'The trial runner is closed'))
+    if (fatal !== null) return Promise.reject(fatal)
+    if (signal?.aborted) return Promise.reject(new NasError('cancelled', 'Training was cancelled'))
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { ...work, resolve: (r) => resolve(r as T), reject }
+      if (signal !== undefined) {
+        pending.signal = signal
+        pending.onAbort = () => cancel(pending)
+        signal.addEventListener('abort', pending.onAbort, { once: true })
+      }
+      queue.push(pending)
+      while (slots.length < size && slots.length < queue.length + slots.filter((s) => s.current).length)
+        addSlot()
+      dispatch()
+    })
+  }
+
   return {
     run(job, onEpoch, signal) {
-      if (closed) return Promise.reject(new NasError('cancelled', 'The trial runner is closed'))
-      if (fatal !== null) return Promise.reject(fatal)
-      if (signal?.aborted) return Promise.reject(new NasError('cancelled', 'Training was cancelled'))
-      return new Promise<TrialOutcome>((resolve, reject) => {
-        const pending: Pending = { job, onEpoch, resolve, reject }
-        if (signal !== undefined) {
-          pending.signal = signal
-          pending.onAbort = () => cancel(pending)
-          signal.addEventListener('abort', pending.onAbort, { once: true })
-        }
-        queue.push(pending)
-        while (slots.length < size && slots.length < queue.length + slots.filter((s) => s.current).length)
-          addSlot()
-        dispatch()
-      })
+      return enqueue<TrialOutcome>({ id: job.trialId, message: { type: 'run', job }, onEpoch }, signal)
+    },
+    searchOneShot(job, onSnapshot, signal) {
+      return enqueue<OneShotFound>(
+        { id: job.id, message: { type: 'oneshot', job }, onEpoch: () => {}, onSnapshot },
+        signal,
+      )
     },
     backend: () => backendInfo,
     async close() {

@@ -260,5 +260,7 @@ export function withModelSaving<R extends { backend(): unknown; close(): Promise
     backend: () => inner.backend(),
     close: () => inner.close(),
   }
+  // a one-shot search saves no model: it goes straight to the wrapped runner
+  if (inner.searchOneShot) wrapped.searchOneShot = inner.searchOneShot.bind(inner)
   return wrapped as unknown as R
 }
