@@ -17,6 +17,8 @@ export interface FinalTrainingArgs {
   store: RunStore
   emit: EventSink
   iso: () => string
+  /** The scheduler's clock (ms): the time a failed data-parallel attempt used is measured with it. */
+  now?: () => number
   logger: Logger
   /** Wall-clock ms the final training may take (the rest of the run's time budget); absent = no limit. */
   timeLimitMs?: number
@@ -68,7 +70,8 @@ export async function trainFinalModel(args: FinalTrainingArgs): Promise<Run> {
     epochs: train.epochs,
     timeLimitMs: args.timeLimitMs,
   })
-  const started = Date.now()
+  const now = args.now ?? Date.now
+  const started = now()
   const base: TrialJob = {
     trialId: trial.id,
     runId: run.id,
@@ -107,7 +110,8 @@ export async function trainFinalModel(args: FinalTrainingArgs): Promise<Run> {
         })
     }
     if (outcome === null) {
-      const left = args.timeLimitMs === undefined ? undefined : args.timeLimitMs - (Date.now() - started)
+      // after a failed data-parallel attempt, what is left of the limit (nothing used when there was none)
+      const left = args.timeLimitMs === undefined ? undefined : args.timeLimitMs - (now() - started)
       outcome = await args.runner.run(
         { ...base, ...(left !== undefined ? { timeLimitMs: Math.max(1, left) } : {}) },
         onEpoch,

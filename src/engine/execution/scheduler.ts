@@ -549,6 +549,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         store,
         emit,
         iso,
+        now: () => clock.now(),
         logger,
         workers: Math.min(config.finalTraining.workers ?? 1, config.concurrency),
         // why: the margin leaves time for scoring the test split and closing the workers within the budget

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Run } from '../../../src/shared'
 import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
@@ -46,6 +46,8 @@ describe('final training under a time budget', () => {
       return { valAccuracy: units / 1000, valLoss: 1, params: units, trainTimeMs: 8 * MIN }
     })
     const { store, trials } = recordingStore()
+    // the system clock races ahead (a loaded machine): every time figure must come from the run's clock
+    const systemNow = vi.spyOn(Date, 'now').mockImplementation(() => now + 1000 * systemNow.mock.calls.length)
     const done = await runSearch({
       run: budgetRun({ budgetMinutes: 30, finalTraining: { epochs: 20, reserveMinutes: 10 } }),
       space,
@@ -54,7 +56,7 @@ describe('final training under a time budget', () => {
       runner,
       emit: () => {},
       clock: { now: () => now },
-    })
+    }).finally(() => systemNow.mockRestore())
     expect(done.status).toBe('completed')
     // 20 min for the search: after 2 trials (16 min) a third (8 min) would overrun it
     const search = jobs.filter((j) => j.mode !== 'final')
