@@ -5,7 +5,8 @@
  * Fashion-MNIST sample) for every worker count after one untimed warm-up trial per worker, prints a table and
  * JSON, and writes bench/results/workers.json. The counts are measured in turn, `--rounds` times (so a load
  * change on the shared machine hits every count alike); the summary is the median per count. Options:
- * --trials N (timed trials per count and round, default 12), --workers 1,2,3, --rounds R (default 2).
+ * --trials N (timed trials per count and round, default 12), --workers 1,2,3, --rounds R (default 2),
+ * --save-models (each trial's model comes back through Redis into a folder here, as in the app).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     trials: { type: 'string', default: '12' },
     workers: { type: 'string', default: '1,2,3' },
     rounds: { type: 'string', default: '2' },
+    'save-models': { type: 'boolean', default: false },
   },
 })
 
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
             dataset,
             train,
             seed: i,
+            ...(args['save-models'] ? { modelDir: path.join(tmp, 'models', `b${serial - 1}`) } : {}),
           })
           // warm-up: one trial per worker starts its trial thread and loads the data
           await Promise.all(Array.from({ length: count }, (_, i) => runner.run(job(i), () => {})))
