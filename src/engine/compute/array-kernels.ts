@@ -88,9 +88,10 @@ function reduceLeading({ inputs, backend, attrs }: KernelArgs, mean: boolean): T
   const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k)
   const wasm = backend as unknown as WasmBackend
   const out = wasm.makeOutput(outShape, 'float32')
-  const simd = simdKernels(wasm)
+  // one SIMD pass where the columns come in fours (channel counts); this loop for the rest
+  const simd = cols % 4 === 0 && rows > 0 ? simdKernels(wasm) : null
   if (simd !== null) {
-    simd.sumColumns(x, out, rows, cols, mean && rows > 0 ? 1 / rows : 1)
+    simd.sumColumns(x, out, rows, cols, mean ? 1 / rows : 1)
     return out
   }
   const xv = wasm.typedArrayFromHeap(x) as Float32Array

@@ -213,7 +213,7 @@ describe('WebAssembly SIMD training kernels', () => {
     [[37, 8]], // blocked one-pass form: 2 full 16-row blocks and a 5-row tail
     [[3, 5, 7, 12]],
     [[16, 4]],
-    [[9, 13]], // columns not a multiple of 4: groups of 8 and 4, then single columns
+    [[9, 13]], // columns not a multiple of 4: the JavaScript pass
     [[5, 3]],
     [[2, 3, 19]],
   ])('Sum and Mean over leading axes of %j', async (shape) => {

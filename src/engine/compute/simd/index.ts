@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { WasmBackend } from '../wasm-ops'
+import { columnsInside } from '../wasm-ops'
 import { KERNELS_WASM_BASE64 } from './kernels-wasm'
 
 /**
@@ -14,8 +15,7 @@ import { KERNELS_WASM_BASE64 } from './kernels-wasm'
 interface KernelExports {
   maxPoolGrad2x2(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void
   reluGrad(dy: number, x: number, dx: number, n: number): void
-  sumColumns(x: number, out: number, rows: number, cols: number, scale: number): void
-  sumColumnsBlocked(x: number, out: number, acc: number, rows: number, cols: number, scale: number): void
+  sumColumns(x: number, out: number, acc: number, rows: number, cols: number, scale: number): void
   affineColumns(x: number, a: number, b: number, y: number, rows: number, cols: number): void
   addColumns(x: number, b: number, y: number, rows: number, cols: number): void
   scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
@@ -28,7 +28,7 @@ export interface SimdKernels {
   maxPoolGrad2x2(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void
   /** dx = x > 0 ? dy : 0, element by element. */
   reluGrad(dy: TensorInfo, x: TensorInfo, dx: TensorInfo): void
-  /** out[c] = scale * sum over rows of x[r, c], accumulated in float64. */
+  /** out[c] = scale * sum over rows of x[r, c], accumulated in float64 (cols a multiple of 4, rows > 0). */
   sumColumns(x: TensorInfo, out: TensorInfo, rows: number, cols: number, scale: number): void
   /** y[r, c] = x[r, c] * a[c] + b[c] for x [rows, cols] (cols a multiple of 4). */
   affineColumns(x: TensorInfo, a: TensorInfo, b: TensorInfo, y: TensorInfo, rows: number, cols: number): void
@@ -90,14 +90,10 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       ex.reluGrad(at(dy), at(x), at(dx), backend.typedArrayFromHeap(dx).length)
     },
     sumColumns(x, out, rows, cols, scale) {
-      if (cols % 4 !== 0 || rows === 0) {
-        ex.sumColumns(at(x), at(out), rows, cols, scale)
-        return
-      }
-      // float64 scratch for the one-pass form: 2 * cols float32 slots = cols float64
+      // float64 scratch: 2 * cols float32 slots = cols float64
       const acc = backend.makeOutput([2 * cols], 'float32')
       try {
-        ex.sumColumnsBlocked(at(x), at(out), at(acc), rows, cols, scale)
+        ex.sumColumns(at(x), at(out), at(acc), rows, cols, scale)
       } finally {
         backend.disposeData(acc.dataId)
       }
@@ -122,14 +118,8 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       const dwa = at(dw)
       const pixel = ci * 4
       const xStep = sw * pixel
-      // per filter column: the output columns whose tap lands inside the input, xc = col * sw + shift
-      const c0 = new Int32Array(kw)
-      const c1 = new Int32Array(kw)
-      for (let j = 0; j < kw; j++) {
-        const shift = j * dwl - left
-        c0[j] = Math.max(0, Math.ceil(-shift / sw))
-        c1[j] = Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1)
-      }
+      // per filter column: the output columns whose tap lands inside the input
+      const inside = Array.from({ length: kw }, (_, j) => columnsInside(j * dwl - left, sw, w, ow))
       for (let bi = 0; bi < b; bi++) {
         for (let r = 0; r < oh; r++) {
           const dyRow = dya + (bi * oh + r) * ow * co * 4
@@ -138,8 +128,8 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
             if (xr < 0 || xr >= h) continue
             const xRow = xa + (bi * h + xr) * w * pixel
             for (let j = 0; j < kw; j++) {
-              const first = c0[j]!
-              const count = c1[j]! - first
+              const [first, end] = inside[j]!
+              const count = end - first
               if (count <= 0) continue
               ex.filterGradTap(
                 xRow + (first * sw + j * dwl - left) * pixel,

@@ -94,99 +94,6 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $s))))
 
-  ;; Column sums of a [rows, cols] float32 matrix in float64, times `scale` (1 for Sum, 1/rows for Mean),
-  ;; written as float32 to out[cols]. Columns go in groups of 8 (four f64x2 accumulators for the low and high
-  ;; halves of two f32x4), then groups of 4, then one at a time; each group is one pass down the rows.
-  (func (export "sumColumns")
-    (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $scale f64)
-    (local $c i32) (local $p i32) (local $end i32) (local $stride i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128) (local $s f64)
-    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $stride))))
-    ;; groups of 8 columns
-    (block $g8done
-      (loop $g8
-        (br_if $g8done (i32.gt_u (i32.add (local.get $c) (i32.const 8)) (local.get $cols)))
-        (local.set $a0 (f64x2.splat (f64.const 0)))
-        (local.set $a1 (f64x2.splat (f64.const 0)))
-        (local.set $a2 (f64x2.splat (f64.const 0)))
-        (local.set $a3 (f64x2.splat (f64.const 0)))
-        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
-        (block $rdone
-          (loop $r
-            (br_if $rdone (i32.ge_u (local.get $p) (local.get $end)))
-            (local.set $v (v128.load (local.get $p)))
-            (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
-            (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-            (local.set $v (v128.load offset=16 (local.get $p)))
-            (local.set $a2 (f64x2.add (local.get $a2) (f64x2.promote_low_f32x4 (local.get $v))))
-            (local.set $a3 (f64x2.add (local.get $a3) (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-            (local.set $p (i32.add (local.get $p) (local.get $stride)))
-            (br $r)))
-        (local.set $p (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
-        (f32.store offset=0 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a0)) (local.get $scale))))
-        (f32.store offset=4 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a0)) (local.get $scale))))
-        (f32.store offset=8 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a1)) (local.get $scale))))
-        (f32.store offset=12 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a1)) (local.get $scale))))
-        (f32.store offset=16 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a2)) (local.get $scale))))
-        (f32.store offset=20 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a2)) (local.get $scale))))
-        (f32.store offset=24 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a3)) (local.get $scale))))
-        (f32.store offset=28 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a3)) (local.get $scale))))
-        (local.set $c (i32.add (local.get $c) (i32.const 8)))
-        (br $g8)))
-    ;; groups of 4 columns
-    (block $g4done
-      (loop $g4
-        (br_if $g4done (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $cols)))
-        (local.set $a0 (f64x2.splat (f64.const 0)))
-        (local.set $a1 (f64x2.splat (f64.const 0)))
-        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
-        (block $rdone4
-          (loop $r4
-            (br_if $rdone4 (i32.ge_u (local.get $p) (local.get $end)))
-            (local.set $v (v128.load (local.get $p)))
-            (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
-            (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-            (local.set $p (i32.add (local.get $p) (local.get $stride)))
-            (br $r4)))
-        (local.set $p (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
-        (f32.store offset=0 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a0)) (local.get $scale))))
-        (f32.store offset=4 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a0)) (local.get $scale))))
-        (f32.store offset=8 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 0 (local.get $a1)) (local.get $scale))))
-        (f32.store offset=12 (local.get $p)
-          (f32.demote_f64 (f64.mul (f64x2.extract_lane 1 (local.get $a1)) (local.get $scale))))
-        (local.set $c (i32.add (local.get $c) (i32.const 4)))
-        (br $g4)))
-    ;; single columns
-    (block $g1done
-      (loop $g1
-        (br_if $g1done (i32.ge_u (local.get $c) (local.get $cols)))
-        (local.set $s (f64.const 0))
-        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
-        (block $rdone1
-          (loop $r1
-            (br_if $rdone1 (i32.ge_u (local.get $p) (local.get $end)))
-            (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
-            (local.set $p (i32.add (local.get $p) (local.get $stride)))
-            (br $r1)))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
-          (f32.demote_f64 (f64.mul (local.get $s) (local.get $scale))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $g1))))
   ;; One filter tap's share of Conv2DBackpropFilter along one output row: for `count` output pixels,
   ;; dw[q, o] += x[pixel, q] * dy[pixel, o] for every input channel q < ci and output channel o < co, where
   ;; x points at the tap's input pixel of the first output pixel (consecutive output pixels are xStep bytes
@@ -262,7 +169,7 @@
   ;; Column sums of a [rows, cols] float32 matrix, cols a multiple of 4, in ONE pass down the rows: blocks of
   ;; 16 rows are summed per 4 columns in float32 registers (the block stays in L1), and each block's sums are
   ;; added to float64 accumulators in `acc` (cols float64 = 8*cols bytes of scratch). out[c] = scale * sum.
-  (func (export "sumColumnsBlocked")
+  (func (export "sumColumns")
     (param $x i32) (param $out i32) (param $acc i32) (param $rows i32) (param $cols i32) (param $scale f64)
     (local $stride i32) (local $r i32) (local $blockEnd i32) (local $c i32) (local $p i32) (local $q i32)
     (local $v v128) (local $a i32) (local $cb i32)
