@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { WasmBackend } from './wasm-ops'
-import { scoped, view } from './wasm-ops'
+import { columnsInside, scoped, view } from './wasm-ops'
 
 /**
  * The im2col / col2im forms of the Conv2D gradients on wasm: the first layer's filter and input gradients (few
@@ -149,8 +149,7 @@ export function filterGradIm2col(
       for (let j = 0; j < kw; j++) {
         // output columns whose tap j lands inside the input: xc = col * sw + j * dw - left in [0, w)
         const shift = j * dw - left
-        const c0 = Math.max(0, Math.ceil(-shift / sw))
-        const c1 = Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1)
+        const [c0, c1] = columnsInside(shift, sw, w, ow)
         for (let c = 0; c < ci; c++) {
           const rowStart = ((i * kw + j) * ci + c) * n
           for (let bi = 0; bi < b; bi++) {
@@ -308,8 +307,7 @@ function colsGeneral(tv: Float32Array, cv: Float32Array, info: Conv2DInfo, bc: n
     for (let j = 0; j < kw; j++) {
       // output columns whose tap j lands inside the input: xc = col * sw + shift in [0, w)
       const shift = j * dw - left
-      const c0 = Math.max(0, Math.ceil(-shift / sw))
-      const c1 = Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1)
+      const [c0, c1] = columnsInside(shift, sw, w, ow)
       if (c1 <= c0) continue
       for (let c = 0; c < ci; c++) {
         const rowStart = ((i * kw + j) * ci + c) * nc

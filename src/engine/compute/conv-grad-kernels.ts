@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { ConvAttrs, KernelArgs, Scope, WasmBackend } from './wasm-ops'
-import { explicitPad, scoped, view } from './wasm-ops'
+import { columnsInside, explicitPad, scoped, view } from './wasm-ops'
 import { filterGradGemm, filterGradIm2col, inputGradCol2im } from './conv-grad-im2col'
 import { simdKernels } from './simd'
 import type { SimdKernels } from './simd'
@@ -285,8 +285,7 @@ function filterGradColumnTaps(
     cv.fill(0)
     for (let j = 0; j < kw; j++) {
       const shift = j * dw - left
-      const c0 = Math.max(0, Math.ceil(-shift / sw))
-      const c1 = Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1)
+      const [c0, c1] = columnsInside(shift, sw, w, ow)
       for (let row = 0; row < b * h; row++) {
         const src = (row * w + shift) * ci
         const dst = row * ow * c4 + j * ci

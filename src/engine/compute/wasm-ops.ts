@@ -102,6 +102,22 @@ export interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil'
 }
 
+/**
+ * The output columns [first, end) of a strided window whose input column, col * stride + shift, lies inside
+ * [0, size): the columns a filter tap at offset `shift` reads (end <= first when it reads none).
+ */
+export function columnsInside(
+  shift: number,
+  stride: number,
+  size: number,
+  outSize: number,
+): [number, number] {
+  return [
+    Math.max(0, Math.ceil(-shift / stride)),
+    Math.min(outSize, Math.floor((size - 1 - shift) / stride) + 1),
+  ]
+}
+
 /** Explicit 4-D padding [[0,0],[top,bottom],[left,right],[0,0]] for wasm's Conv2D / DepthwiseConv2dNative. */
 export function explicitPad(top: number, bottom: number, left: number, right: number): number[][] {
   return [
