@@ -73,3 +73,14 @@ export async function checkSpace(
   }
   return hashes
 }
+
+/** The message of the invalid_space NasError that `fn` throws (fails the test when it throws none or another). */
+export function invalidSpaceMessage(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toMatchObject({ code: 'invalid_space' })
+    return (err as Error).message
+  }
+  throw new Error('expected invalid_space')
+}

@@ -7,7 +7,7 @@ import {
   spaceSizeInfo,
   validateSpace,
 } from '../../../src/engine/space'
-import { SAMPLES, checkSpace } from './space-property-helpers'
+import { SAMPLES, checkSpace, invalidSpaceMessage } from './space-property-helpers'
 
 /** An ordered space as the designer saves it: conv x1-2, then a max pool x0-1, then dense x1. */
 const ordered: SequentialSpace = {
@@ -33,16 +33,6 @@ const body = (a: Architecture): string[] =>
 
 /** True when `ops` is conv{1,2} pool{0,1} dense{1}, in that order. */
 const inOrder = (ops: string[]): boolean => /^(conv2d,){1,2}(maxPool2d,)?dense$/.test(ops.join(','))
-
-function message(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toMatchObject({ code: 'invalid_space' })
-    return (err as Error).message
-  }
-  throw new Error('expected invalid_space')
-}
 
 describe('ordered sequential space (slots)', () => {
   it('samples and mutations keep the slot order and ranges, and reach every count', () => {
@@ -75,7 +65,9 @@ describe('ordered sequential space (slots)', () => {
 
   it('rejects slots that do not match the ops or the layer sums, naming the slot', () => {
     expect(() => validateSpace(ordered, [8, 8, 1])).not.toThrow()
-    expect(message(() => validateSpace({ ...ordered, maxLayers: 3 }))).toContain("slots' sums (2/4)")
+    expect(invalidSpaceMessage(() => validateSpace({ ...ordered, maxLayers: 3 }))).toContain(
+      "slots' sums (2/4)",
+    )
     const badValue = {
       ...ordered,
       slots: [
@@ -84,16 +76,16 @@ describe('ordered sequential space (slots)', () => {
       minLayers: 1,
       maxLayers: 1,
     }
-    expect(message(() => validateSpace(badValue))).toContain('Layer slot 1: dense units 99')
+    expect(invalidSpaceMessage(() => validateSpace(badValue))).toContain('Layer slot 1: dense units 99')
     const badOp = {
       ...ordered,
       slots: [{ ops: [{ op: 'dropout' as const, rate: [0.1] }], min: 1, max: 1 }],
       minLayers: 1,
       maxLayers: 1,
     }
-    expect(message(() => validateSpace(badOp))).toContain("Layer slot 1 uses op 'dropout'")
+    expect(invalidSpaceMessage(() => validateSpace(badOp))).toContain("Layer slot 1 uses op 'dropout'")
     expect(
-      message(() =>
+      invalidSpaceMessage(() =>
         sampleArchitecture(
           {
             ...ordered,

@@ -14,6 +14,7 @@ import {
   spaceSize,
   validateSpace,
 } from '../../../src/engine/space'
+import { invalidSpaceMessage } from './space-property-helpers'
 
 const PRESETS = path.resolve(__dirname, '../../../resources/presets')
 
@@ -31,30 +32,26 @@ const cnnSpace: SearchSpaceDef = {
   ],
 }
 
-function message(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toMatchObject({ code: 'invalid_space' })
-    return (err as Error).message
-  }
-  throw new Error('expected invalid_space')
-}
-
 describe('sequential space', () => {
   it('validateSpace gives precise messages', () => {
     expect(() => validateSpace(cnnSpace, [28, 28, 1])).not.toThrow()
-    expect(message(() => validateSpace({ ...cnnSpace, ops: [] }))).toContain('ops')
-    expect(message(() => validateSpace({ ...cnnSpace, minLayers: 5, maxLayers: 2 }))).toContain('minLayers')
+    expect(invalidSpaceMessage(() => validateSpace({ ...cnnSpace, ops: [] }))).toContain('ops')
+    expect(invalidSpaceMessage(() => validateSpace({ ...cnnSpace, minLayers: 5, maxLayers: 2 }))).toContain(
+      'minLayers',
+    )
     expect(
-      message(() => validateSpace({ ...cnnSpace, ops: [{ op: 'dense', units: [], activation: ['relu'] }] })),
+      invalidSpaceMessage(() =>
+        validateSpace({ ...cnnSpace, ops: [{ op: 'dense', units: [], activation: ['relu'] }] }),
+      ),
     ).toContain('ops.0.units')
     expect(
-      message(() => validateSpace({ ...cnnSpace, ops: [{ op: 'maxPool2d', poolSize: [2] }] })),
+      invalidSpaceMessage(() => validateSpace({ ...cnnSpace, ops: [{ op: 'maxPool2d', poolSize: [2] }] })),
     ).toContain('only maxPool2d')
-    expect(message(() => validateSpace({ ...cnnSpace, ops: [cnnSpace.ops[0]!] }, [784]))).toContain('[784]')
     expect(
-      message(() =>
+      invalidSpaceMessage(() => validateSpace({ ...cnnSpace, ops: [cnnSpace.ops[0]!] }, [784])),
+    ).toContain('[784]')
+    expect(
+      invalidSpaceMessage(() =>
         validateSpace(
           { ...cnnSpace, ops: [cnnSpace.ops[0]!, { op: 'maxPool2d', poolSize: [8] }] },
           [4, 4, 1],
