@@ -23,7 +23,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     'retrain-epochs': { type: 'string', default: '1' },
     'retrain-images': { type: 'string', default: '2000' },
-    file: { type: 'string', default: '../shared/benchmarks/nasbench201.json' },
+    file: { type: 'string', default: 'resources/benchmarks/nasbench201.json' },
   },
 })
 const root = path.resolve(import.meta.dirname, '..')

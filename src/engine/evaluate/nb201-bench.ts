@@ -158,7 +158,7 @@ export async function runNb201Protocol(opts: Nb201ProtocolOptions): Promise<Nb20
   }
 }
 
-/** The published rows of the NB201 paper (Table 5; see shared/benchmarks/published-results.md). */
+/** The published rows of the NB201 paper (Dong & Yang, ICLR 2020, Table 5). */
 export const NB201_PUBLISHED: ReadonlyArray<{ method: string; cells: string[]; status: string }> = [
   {
     method: 'REA',

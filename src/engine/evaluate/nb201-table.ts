@@ -42,7 +42,7 @@ interface Nb201File {
 
 /**
  * The NAS-Bench-201 tabular benchmark, read from a file in the documented `nasbench201-compact/v1` format
- * (see shared/benchmarks/README.md). Answers instantly; `queryCost` is the simulated training time NB201's
+ * (see resources/benchmarks/README.md). Answers instantly; `queryCost` is the simulated training time NB201's
  * search protocol charges.
  */
 export class Nb201Table {

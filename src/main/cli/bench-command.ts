@@ -1,15 +1,21 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative } from 'node:path'
 import { Nb201Table } from '../../engine/evaluate/nb201-table'
 import type { Nb201Budget, Nb201ProtocolResult } from '../../engine/evaluate/nb201-bench'
 import { formatNb201Table, runNb201Protocol } from '../../engine/evaluate/nb201-bench'
 import { isBlackBox, type BlackBoxStrategyName } from '../../engine/strategy'
+import { appPaths, findAppRoot } from '../paths'
 
-/** Where the CLI looks for the NAS-Bench-201 file when --file is not given. */
-export const DEFAULT_NB201_FILES = [
-  '../shared/benchmarks/nasbench201.json',
-  'shared/benchmarks/nasbench201.json',
-]
+/** The NAS-Bench-201 table shipped in the app's resources (see resources/benchmarks/README.md). */
+export function defaultNb201File(root: string = findAppRoot()): string {
+  return join(appPaths(root).resourcesDir, 'benchmarks', 'nasbench201.json')
+}
+
+/** How results name the table: relative to the app folder when inside it, else by file name only. */
+function nameForResults(file: string, root: string): string {
+  const rel = relative(root, file)
+  return rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split('\\').join('/')
+}
 
 /** The strategies the NB201 protocol runs ('asha' needs several fidelities; the file has one at 12 epochs). */
 export const NB201_STRATEGIES: BlackBoxStrategyName[] = [
@@ -41,10 +47,13 @@ export interface BenchOptions {
  * beside the published rows and the JSON, and writes the JSON to `out`. Returns the results.
  */
 export async function benchNb201(opts: BenchOptions): Promise<Nb201ProtocolResult[]> {
-  const file = opts.file ?? DEFAULT_NB201_FILES.map((f) => resolve(f)).find((f) => existsSync(f))
-  if (file === undefined)
+  const root = findAppRoot()
+  const file = opts.file ?? defaultNb201File(root)
+  if (!existsSync(file))
     throw new Error(
-      `No NAS-Bench-201 file found at ${DEFAULT_NB201_FILES.join(' or ')}: point to it with --file nasbench201.json.`,
+      opts.file === undefined
+        ? 'The NAS-Bench-201 table is missing from resources/benchmarks: point to a copy with --file nasbench201.json.'
+        : `No NAS-Bench-201 file at ${opts.file}: give the path of a nasbench201.json with --file.`,
     )
   for (const s of opts.strategies) {
     if (!isBlackBox(s) || s === 'asha')
@@ -83,11 +92,16 @@ export async function benchNb201(opts: BenchOptions): Promise<Nb201ProtocolResul
       `reported: 200-epoch accuracies (%) of the chosen architecture, mean±std over runs.\n\n`,
   )
   opts.stdout(`${formatNb201Table(results)}\n\n`)
-  const json = JSON.stringify({ file, results: results.map(({ results: _runs, ...rest }) => rest) }, null, 2)
+  const named = nameForResults(file, root)
+  const json = JSON.stringify(
+    { file: named, results: results.map(({ results: _runs, ...rest }) => rest) },
+    null,
+    2,
+  )
   opts.stdout(`${json}\n`)
   if (opts.out !== undefined) {
     mkdirSync(dirname(opts.out), { recursive: true })
-    writeFileSync(opts.out, JSON.stringify({ file, results }, null, 1))
+    writeFileSync(opts.out, JSON.stringify({ file: named, results }, null, 1))
     opts.stderr(`Wrote ${opts.out}\n`)
   }
   return results

@@ -71,7 +71,7 @@ ${RESUME_USAGE}${EXPORT_USAGE}  bench    Reproduce a published benchmark: nas-st
              --seed S          seed of the first run; run r uses S + r (default: 0)
              --queries Q       fixed-query mode: Q queries per run instead of the simulated time budget
              --budget-seconds T  simulated time budget per run (default: 12000, the paper's)
-             --file F          the nasbench201.json file (default: ../shared/benchmarks/nasbench201.json)
+             --file F          the nasbench201.json file (default: the copy in resources/benchmarks)
              --out F           also write the full JSON (every run) to F
   serve    Start web mode: open the printed URL in a browser
              --port P          port on 127.0.0.1 (default: a free one)

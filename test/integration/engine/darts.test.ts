@@ -8,8 +8,7 @@ import { Nb201Table } from '../../../src/engine/evaluate/nb201-table'
 import { searchOneShot } from '../../../src/engine/strategy/darts'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
-// CI has shared/ beside the clone, as here
-const NB201_FILE = path.resolve(__dirname, '../../../../shared/benchmarks/nasbench201.json')
+const NB201_FILE = path.join(RESOURCES, 'benchmarks', 'nasbench201.json')
 
 const nb201: SearchSpaceDef = {
   family: 'nb201',

@@ -15,8 +15,8 @@ import {
   spaceSizeInfo,
 } from '../../../src/engine/space'
 
-/** The benchmark file lives in shared/ beside the repository (CI checks it out there too). */
-const BENCHMARK = path.resolve(__dirname, '../../../../shared/benchmarks/nasbench201.json')
+/** The NAS-Bench-201 table shipped with the app. */
+const BENCHMARK = path.resolve(__dirname, '../../../resources/benchmarks/nasbench201.json')
 
 interface Benchmark {
   n_archs: number
@@ -28,8 +28,7 @@ interface Benchmark {
 function loadBenchmark(): Benchmark {
   if (!existsSync(BENCHMARK)) {
     throw new Error(
-      `NAS-Bench-201 data not found at ${BENCHMARK}: check out the shared/ folder beside the repository ` +
-        '(it must hold benchmarks/nasbench201.json)',
+      'NAS-Bench-201 data not found: resources/benchmarks/nasbench201.json is part of the repository',
     )
   }
   return JSON.parse(readFileSync(BENCHMARK, 'utf8')) as Benchmark

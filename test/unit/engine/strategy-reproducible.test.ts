@@ -5,13 +5,13 @@ import { Nb201Table } from '../../../src/engine/evaluate/nb201-table'
 import { trajectory } from '../../helpers/strategy-trajectory'
 
 /**
- * Issue 5: "the same seed gives the same search" across processes, not only within one (the sanity test checks
+ * "The same seed gives the same search" across processes, not only within one (the sanity test checks
  * that): the model-based strategies (a GP for BO, Parzen densities for TPE) and the others propose exactly the
  * same NAS-Bench-201 cells, in the same order, in a fresh Node process as here; another seed gives another
- * search. Runs under the benchmark protocol's signal (CIFAR-10 val_acc_12 from the shared table).
+ * search. Runs under the benchmark protocol's signal (CIFAR-10 val_acc_12 from the bundled table).
  */
 const ROOT = path.resolve(__dirname, '../../..')
-const FILE = path.resolve(ROOT, '../shared/benchmarks/nasbench201.json')
+const FILE = path.resolve(ROOT, 'resources/benchmarks/nasbench201.json')
 const SCRIPT = path.join(ROOT, 'test/helpers/strategy-trajectory.ts')
 const NAMES = ['bo', 'tpe', 'evolution', 'local', 'random'] as const
 const QUERIES = 40
