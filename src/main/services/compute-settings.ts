@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkRedisUrl, redactRedisUrl } from '../../engine/execution/queue-protocol'
+import { checkRedisUrl, redactRedisUrl } from '../../engine/execution/queue/protocol'
 import type { Logger } from '../../engine/ports'
 import {
   NasError,

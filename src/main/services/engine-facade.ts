@@ -78,7 +78,7 @@ export interface EngineApi {
     /** Aborting it pauses the run (it ends 'paused'). */
     pause?: AbortSignal
   }): Promise<Run>
-  /** A trial runner on a Redis queue (src/engine/execution/queue-runner.ts); absent in fakes. */
+  /** A trial runner on a Redis queue (src/engine/execution/queue/runner.ts); absent in fakes. */
   createQueueRunner?(opts: { url: string; logger?: Logger }): QueueRunnerLike
   /** Writes and verifies one export of a trial's saved model (src/engine/export); absent in fakes. */
   exportTrial?(req: ExportTrialRequest): Promise<ExportTrialResult>

@@ -5,15 +5,15 @@ import { Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture, Dataset } from '../../../src/shared'
-import { uploadModel } from '../../../src/engine/execution/queue-models'
+import { uploadModel } from '../../../src/engine/execution/queue/models'
 import {
   KEY_PREFIX,
   modelKey,
   queueName,
   type QueueJobData,
   type QueueResult,
-} from '../../../src/engine/execution/queue-protocol'
-import { createQueueRunner } from '../../../src/engine/execution/queue-runner'
+} from '../../../src/engine/execution/queue/protocol'
+import { createQueueRunner } from '../../../src/engine/execution/queue/runner'
 import type { TrialJob } from '../../../src/engine/execution/types'
 import type { Logger } from '../../../src/engine/ports'
 import { findAppRoot } from '../../../src/main/paths'

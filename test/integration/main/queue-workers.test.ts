@@ -7,14 +7,14 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as engine from '../../../src/engine'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
-import { localDataset, publishDataset } from '../../../src/engine/execution/queue-datasets'
+import { localDataset, publishDataset } from '../../../src/engine/execution/queue/datasets'
 import {
   KEY_PREFIX,
   QUEUE_PROTOCOL,
   queueName,
   type QueueResult,
-} from '../../../src/engine/execution/queue-protocol'
-import { createQueueRunner, type QueueTrialRunner } from '../../../src/engine/execution/queue-runner'
+} from '../../../src/engine/execution/queue/protocol'
+import { createQueueRunner, type QueueTrialRunner } from '../../../src/engine/execution/queue/runner'
 import { loadTrainedModel } from '../../../src/engine/export/trained-model'
 import { openAppDb } from '../../../src/main/db'
 import { findAppRoot } from '../../../src/main/paths'

@@ -1,14 +1,14 @@
 import { Queue, QueueEvents } from 'bullmq'
 import type { Job } from 'bullmq'
-import type { NasErrorData } from '../../shared'
-import { NasError, nasErrorDataSchema } from '../../shared'
-import type { BackendInfo } from '../compute/backend'
-import type { EpochMetrics } from '../evaluate/train'
-import type { Logger } from '../ports'
-import { silentLogger } from '../ports'
-import { publishDataset } from './queue-datasets'
-import { collectModel } from './queue-models'
-import type { DatasetFile, QueueJobData, QueueProgress, QueueResult, WorkerHeartbeat } from './queue-protocol'
+import type { NasErrorData } from '../../../shared'
+import { NasError, nasErrorDataSchema } from '../../../shared'
+import type { BackendInfo } from '../../compute/backend'
+import type { EpochMetrics } from '../../evaluate/train'
+import type { Logger } from '../../ports'
+import { silentLogger } from '../../ports'
+import { publishDataset } from './datasets'
+import { collectModel } from './models'
+import type { DatasetFile, QueueJobData, QueueProgress, QueueResult, WorkerHeartbeat } from './protocol'
 import {
   CANCEL_CHANNEL,
   HEARTBEAT_PATTERN,
@@ -19,8 +19,8 @@ import {
   modelKey,
   queueName,
   redactRedisUrl,
-} from './queue-protocol'
-import type { TrialJob, TrialOutcome, TrialRunner } from './types'
+} from './protocol'
+import type { TrialJob, TrialOutcome, TrialRunner } from '../types'
 
 /** The queue connection as people see it: whether trials can flow, and a sentence saying so. */
 export interface QueueStatus {
@@ -94,7 +94,7 @@ export const encodeJobError = (data: NasErrorData): string => JSON.stringify(dat
  * another worker, whose epochs then replace those of the lost attempt. While Redis is away every call simply
  * waits (the status says so) and continues when it returns; a job Redis lost meanwhile is queued again.
  * A job with a modelDir asks its worker for the trained model: the trial resolves once its files are checked
- * and written there (queue-models.ts); a model that does not arrive intact is logged and left out, the trial's
+ * and written there (models.ts); a model that does not arrive intact is logged and left out, the trial's
  * score stands.
  */
 export function createQueueRunner(opts: QueueRunnerOptions): QueueTrialRunner {

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
-import { NasError } from '../../shared'
-import { MODEL_JSON } from '../export/tfjs-files'
-import type { DatasetFile } from './queue-protocol'
+import { NasError } from '../../../shared'
+import { MODEL_JSON } from '../../export/tfjs-files'
+import type { DatasetFile } from './protocol'
 
 /**
  * How a model trained by a queue worker reaches the app: the worker saves it in a temporary folder of its own

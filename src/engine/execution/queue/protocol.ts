@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
-import { NasError, REDACTED_PASSWORD } from '../../shared'
-import type { EpochMetrics } from '../evaluate/train'
-import type { TrialJob, TrialOutcome } from './types'
+import { NasError, REDACTED_PASSWORD } from '../../../shared'
+import type { EpochMetrics } from '../../evaluate/train'
+import type { TrialJob, TrialOutcome } from '../types'
 
 /**
  * What the app (QueueTrialRunner) and `nas-studio worker` processes agree on when trials travel through Redis
@@ -27,7 +27,7 @@ export const HEARTBEAT_PATTERN = `${KEY_PREFIX}:worker:*`
 export const datasetKey = (hash: string): string => `${KEY_PREFIX}:dataset:${hash}`
 /**
  * Key of a Redis hash holding the model a worker trained in one attempt of a trial (field = file name, value =
- * bytes; see queue-models.ts). One key per attempt, so a worker taken for dead that finishes late cannot
+ * bytes; see models.ts). One key per attempt, so a worker taken for dead that finishes late cannot
  * overwrite the files of the retry. The app moves them into its model folder and deletes the key; a key the
  * app never collects expires after MODEL_TTL_S.
  */

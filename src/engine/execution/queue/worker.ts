@@ -4,14 +4,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { UnrecoverableError, Worker } from 'bullmq'
 import type { Job } from 'bullmq'
-import type { Dataset } from '../../shared'
-import { NasError, toErrorData } from '../../shared'
-import { detectBackend } from '../compute/backend'
-import type { Logger } from '../ports'
-import { silentLogger } from '../ports'
-import { localDataset } from './queue-datasets'
-import { uploadModel } from './queue-models'
-import type { QueueJobData, QueueProgress, QueueResult, WorkerHeartbeat } from './queue-protocol'
+import type { Dataset } from '../../../shared'
+import { NasError, toErrorData } from '../../../shared'
+import { detectBackend } from '../../compute/backend'
+import type { Logger } from '../../ports'
+import { silentLogger } from '../../ports'
+import { localDataset } from './datasets'
+import { uploadModel } from './models'
+import type { QueueJobData, QueueProgress, QueueResult, WorkerHeartbeat } from './protocol'
 import {
   CANCEL_CHANNEL,
   KEY_PREFIX,
@@ -22,9 +22,9 @@ import {
   modelKey,
   queueName,
   redactRedisUrl,
-} from './queue-protocol'
-import { encodeJobError } from './queue-runner'
-import { createWorkerPool } from './worker-pool'
+} from './protocol'
+import { encodeJobError } from './runner'
+import { createWorkerPool } from '../worker-pool'
 
 /** Options of runQueueWorker. */
 export interface QueueWorkerOptions {
@@ -62,7 +62,7 @@ const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> =>
  * `nas-studio worker`: takes trial jobs from the BullMQ queue in Redis, trains each in the local worker pool
  * (the same trial-worker threads as local runs, on this machine's best backend), reports every epoch as job
  * progress and the outcome as the job's result (with the trained model put into Redis when the job asks for
- * it; see queue-models.ts), and writes a heartbeat (host, backend, device, busy, trials done, version).
+ * it; see models.ts), and writes a heartbeat (host, backend, device, busy, trials done, version).
  * Resolves when `signal` aborts; rejects with a clear message when it is refused (the app on this Redis speaks
  * another protocol) or the URL is wrong.
  */

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
-import type { Dataset } from '../../shared'
-import { NasError } from '../../shared'
-import { resolveCacheDir } from '../data/cache'
-import type { DatasetFile } from './queue-protocol'
-import { datasetKey } from './queue-protocol'
+import type { Dataset } from '../../../shared'
+import { NasError } from '../../../shared'
+import { resolveCacheDir } from '../../data/cache'
+import type { DatasetFile } from './protocol'
+import { datasetKey } from './protocol'
 
 /**
  * How a dataset reaches queue workers, by content: the app lists the dataset's files with their sha256 (the
