@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Nb201Table } from '../../src/engine/evaluate/nb201-table'
-import { NB201_BENCH_SPACE } from '../../src/engine/evaluate/nb201-bench'
+import { NB201_BENCH_SPACE } from '../../src/engine/benchmarks/nb201-protocol'
 import { createStrategy } from '../../src/engine/strategy'
 import type { BlackBoxStrategyName } from '../../src/engine/strategy'
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative } from 'node:path'
 import { Nb201Table } from '../../engine/evaluate/nb201-table'
-import type { Nb201Budget, Nb201ProtocolResult } from '../../engine/evaluate/nb201-bench'
-import { formatNb201Table, runNb201Protocol } from '../../engine/evaluate/nb201-bench'
+import type { Nb201Budget, Nb201ProtocolResult } from '../../engine/benchmarks/nb201-protocol'
+import { formatNb201Table, runNb201Protocol } from '../../engine/benchmarks/nb201-protocol'
 import { isBlackBox, type BlackBoxStrategyName } from '../../engine/strategy'
 import { appPaths, findAppRoot } from '../paths'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { symmetricEigenvalues, slogdet } from '../../../src/engine/evaluate/linalg'
-import { averageRanks, pearson, spearman } from '../../../src/engine/evaluate/spearman'
+import { averageRanks, pearson, spearman } from '../../../src/engine/benchmarks/spearman'
 
 describe('averageRanks / spearman', () => {
   it('gives ties the average of the ranks they span', () => {

@@ -1,8 +1,8 @@
 import type { Nb201Space } from '../../shared'
 import { initCompute } from '../compute/backend'
 import { createStrategy, type BlackBoxStrategyName } from '../strategy'
-import type { Nb201Dataset, Nb201Table } from './nb201-table'
-import { NB201_DATASETS } from './nb201-table'
+import type { Nb201Dataset, Nb201Table } from '../evaluate/nb201-table'
+import { NB201_DATASETS } from '../evaluate/nb201-table'
 
 /** The NAS-Bench-201 space as the benchmark defines it (5 ops, C = 16, N = 5). */
 export const NB201_BENCH_SPACE: Nb201Space = {
