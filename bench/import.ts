@@ -11,7 +11,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { cacheDirFor } from '../src/engine/data/cache'
 import { importDataset } from '../src/engine/data/import'
-import { loadDataset } from '../src/engine/data/bundled'
+import { loadDataset } from '../src/engine/data/load'
 
 const { values } = parseArgs({ options: { path: { type: 'string' } } })
 const source = values.path ?? '/usr/share/datasets/fashion-mnist'

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import type { Dataset, DatasetPreview } from '../../shared'
 import { NasError } from '../../shared'
-import { loadDataset } from './bundled'
+import { loadDataset } from './load'
 import {
   SPLIT_TRAIN,
   readCacheArrays,

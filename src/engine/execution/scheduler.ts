@@ -1,7 +1,7 @@
 import type { Dataset, EventMessage, ParetoPoint, Run, SearchSpaceDef, Trial } from '../../shared'
 import { NasError, toErrorData } from '../../shared'
 import { initCompute } from '../compute/backend'
-import { loadDataset } from '../data/bundled'
+import { loadDataset } from '../data/load'
 import { shouldStopEarly } from '../evaluate/learning-curve'
 import { candidateCost, constraintViolation, paretoFront } from '../evaluate/objectives'
 import { describeProxy, proxyArchitecture } from '../evaluate/proxy'

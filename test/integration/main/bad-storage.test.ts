@@ -4,7 +4,7 @@ import { chmodSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSy
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { loadDataset } from '../../../src/engine/data/bundled'
+import { loadDataset } from '../../../src/engine/data/load'
 import { importDataset } from '../../../src/engine/data/import'
 import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'

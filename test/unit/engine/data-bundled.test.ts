@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { describeBundledDataset, loadDataset } from '../../../src/engine/data/bundled'
+import { describeBundledDataset, loadDataset } from '../../../src/engine/data/load'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
 
