@@ -3,8 +3,9 @@
  */
 export { initCompute, detectBackend } from './compute/backend'
 export type { BackendInfo } from './compute/backend'
-export { describeBundledDataset, loadDataset } from './data/load'
-export type { LoadedData, DataPart } from './data/load'
+export { describeBundledDataset } from './data/bundled-sample'
+export { loadDataset } from './data/load'
+export type { LoadedData, DataPart } from './data/loaded-data'
 export { importDataset, detectKind, resolveImportOptions } from './data/import'
 export type { ImportedDataset, ImportDatasetOptions } from './data/import'
 export { previewDataset } from './data/preview'

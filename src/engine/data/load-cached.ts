@@ -1,6 +1,6 @@
 import type { Dataset } from '../../shared'
 import { NasError } from '../../shared'
-import type { DataPart, LoadedData } from './load'
+import type { DataPart, LoadedData } from './loaded-data'
 import {
   SPLIT_TEST,
   SPLIT_TRAIN,

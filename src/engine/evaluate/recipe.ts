@@ -1,7 +1,7 @@
 import type { TrainSettings } from '../../shared'
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
-import type { DataPart } from '../data/load'
+import type { DataPart } from '../data/loaded-data'
 import type { Rng } from '../rng'
 
 /**

@@ -1,7 +1,7 @@
 import type { Architecture, Dataset, ZeroCostProxy } from '../../shared'
 import { NasError, ZERO_COST_PROXIES } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
-import type { DataPart } from '../data/load'
+import type { DataPart } from '../data/loaded-data'
 import { loadDataset } from '../data/load'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'

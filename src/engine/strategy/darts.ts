@@ -1,7 +1,7 @@
 import type { AlphaSnapshot, Architecture, CellOp, Nb201Op, SearchSpaceDef } from '../../shared'
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
-import type { DataPart, LoadedData } from '../data/load'
+import type { DataPart, LoadedData } from '../data/loaded-data'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { Rng } from '../rng'

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Dataset, EventMessage, Run, Trial, TrialEpoch } from '../../../src/shared'
-import { describeBundledDataset } from '../../../src/engine/data/load'
+import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { TrialRunner } from '../../../src/engine/execution/types'

@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture } from '../../../src/shared'
 import { NasError } from '../../../src/shared'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
-import type { LoadedData } from '../../../src/engine/data/load'
-import { describeBundledDataset, loadDataset } from '../../../src/engine/data/load'
+import type { LoadedData } from '../../../src/engine/data/loaded-data'
+import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
+import { loadDataset } from '../../../src/engine/data/load'
 import { trainArchitecture } from '../../../src/engine/evaluate/train'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Architecture, Dataset } from '../../../src/shared'
 import { architectureSchema, NasError } from '../../../src/shared'
-import { describeBundledDataset } from '../../../src/engine/data/load'
+import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { TrialJob, TrialRunner, WorkerMemory } from '../../../src/engine/execution/types'
 

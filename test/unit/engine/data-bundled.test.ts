@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { describeBundledDataset, loadDataset } from '../../../src/engine/data/load'
+import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
+import { loadDataset } from '../../../src/engine/data/load'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
 
