@@ -23,18 +23,7 @@ import { importCommand } from './import-command'
 import { EXPORT_USAGE, exportCommand } from './export-command'
 import { RESUME_USAGE, resumeCommand } from './resume-command'
 import { WORKER_USAGE, workerCommand } from './worker-command'
-
-/** Where CLI output goes, and the signal that asks a long command (search, serve) to stop. */
-export interface CliIo {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-  /** Aborted on SIGINT/SIGTERM: search cancels its run, serve shuts down. */
-  signal: AbortSignal
-  env?: NodeJS.ProcessEnv
-}
-
-/** Exit codes: 0 ok, 1 the work failed, 2 wrong usage, 130 stopped by the user. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
+import { EXIT, UsageError, type CliIo } from './io'
 
 /** The help text. */
 export const USAGE = `Usage: nas-studio <command> [options]
@@ -82,9 +71,6 @@ Options for every command:
   --data-dir D   data folder (default: $NAS_STUDIO_DATA_DIR, $XDG_DATA_HOME/nas-studio or ~/.local/share/nas-studio)
   --verbose      log engine progress to stderr
 `
-
-/** Wrong usage: printed with the command name, exit code 2. */
-export class UsageError extends Error {}
 
 const common = {
   'data-dir': { type: 'string' },

@@ -2,10 +2,7 @@ import { resolve } from 'node:path'
 import { EXPORT_FORMATS, type ExportFormat } from '../../shared'
 import { openAppCore } from '../app'
 import { createConsoleLogger } from '../logger'
-import type { CliIo } from './commands'
-
-/** Exit codes (as commands.ts): 0 ok, 1 failed (or not verified), 2 wrong usage. */
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+import { EXIT, type CliIo } from './io'
 
 /** Help lines of `nas-studio export`, shown in the main usage text. */
 export const EXPORT_USAGE = `  export   Export a trained model: nas-studio export <run id> --format F --out DIR [options]

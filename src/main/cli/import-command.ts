@@ -2,7 +2,7 @@ import { DATASET_KINDS, type DatasetImportRequest, type DatasetKind } from '../.
 import { openAppCore } from '../app'
 import { createConsoleLogger } from '../logger'
 import { dispatch } from '../services'
-import { EXIT, UsageError, type CliIo } from './commands'
+import { EXIT, UsageError, type CliIo } from './io'
 import { formatDatasetSummary } from './format-dataset'
 
 function numberOption(

@@ -1,11 +1,8 @@
 import { openAppCore } from '../app'
 import { createConsoleLogger } from '../logger'
 import { dispatch } from '../services'
-import type { CliIo } from './commands'
+import { EXIT, type CliIo } from './io'
 import { formatTrialLine } from './format'
-
-/** Exit codes (as commands.ts): 0 ok, 1 failed, 2 wrong usage, 130 stopped by the user. */
-const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
 
 /** Help lines of `nas-studio resume`, shown in the main usage text. */
 export const RESUME_USAGE = `  resume   Continue paused or interrupted runs: nas-studio resume <run id> [<run id> ...]

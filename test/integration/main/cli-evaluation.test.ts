@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { EXIT, runCli } from '../../../src/main/cli/commands'
+import { runCli } from '../../../src/main/cli/commands'
+import { EXIT } from '../../../src/main/cli/io'
 import { openAppDb } from '../../../src/main/db'
 import { makeTempDir } from '../../helpers/temp-dir'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { EXIT, runCli } from '../../../src/main/cli/commands'
+import { runCli } from '../../../src/main/cli/commands'
+import { EXIT } from '../../../src/main/cli/io'
 import { defaultDataDir } from '../../../src/main/paths'
 import { makeTempDir } from '../../helpers/temp-dir'
 
