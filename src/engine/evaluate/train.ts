@@ -4,6 +4,7 @@ import { adam } from '../compute/adam'
 import { tf } from '../compute/backend'
 import type { DataPart, LoadedData } from '../data/loaded-data'
 import { Rng } from '../rng'
+import { recalibrateBatchNorm } from './bn-recalibrate'
 import { buildModel } from './build-model'
 import type { ParallelGroup } from './data-parallel'
 import { ParallelSync, averageGradientsAcrossRanks } from './data-parallel'
@@ -97,6 +98,25 @@ function weightsFinite(model: tf.LayersModel): boolean {
   return Number.isFinite(value)
 }
 
+/**
+ * Loss and accuracy of `model` on `scored` in inference mode, after its batch-norm statistics were recomputed
+ * from `trainPart` (see recalibrateBatchNorm): the score reflects what the weights learned, however short the
+ * training was.
+ */
+function scoreAfterRecalibration(
+  model: tf.LayersModel,
+  trainPart: DataPart,
+  scored: { x: tf.Tensor; y: tf.Tensor },
+  inputShape: number[],
+  batchSize: number,
+): { loss: number; accuracy: number } {
+  recalibrateBatchNorm(model, trainPart, inputShape, batchSize)
+  const scores = model.evaluate(scored.x, scored.y, { batchSize: 256 }) as tf.Scalar[]
+  const [loss, accuracy] = scores.map((t) => t.dataSync()[0]!) as [number, number]
+  tf.dispose(scores)
+  return { loss, accuracy }
+}
+
 /** Samples one rank learns from per epoch. */
 function order0Count(count: number, ranks: number): number {
   return ranks > 1 ? Math.floor(count / ranks) : count
@@ -119,7 +139,8 @@ function cancelled(): NasError {
  * while the epoch's seeded permutation is built), one `fit` per epoch, and scores it on `data.validation`
  * after every epoch. Proxies in `settings` (dataFraction, resolution) cut the data; opts.mode 'final' learns
  * from train + validation and scores once on the test split. Yields to the event loop about every
- * 100 ms (between batches) and after every epoch. Throws NasError('cancelled') when `signal` aborts and NasError('training_failed')
+ * 100 ms (between batches) and after every epoch. Before each score, batch-norm statistics are recomputed from the
+ * training data (recalibrateBatchNorm). Throws NasError('cancelled') when `signal` aborts and NasError('training_failed')
  * when the loss becomes NaN or infinite. Every tensor it creates, the model and the optimizer are disposed.
  */
 export async function trainArchitecture(
@@ -205,7 +226,6 @@ export async function trainArchitecture(
           epochs: 1,
           batchSize,
           shuffle: false,
-          ...(final ? {} : { validationData: [val.x, val.y] as [tf.Tensor, tf.Tensor] }),
           verbose: 0,
           // why: tfjs's own 'auto' yielding restarts its timer on every fit() call, so one short fit per
           // epoch would never yield; we yield ourselves on a clock that spans epochs
@@ -245,12 +265,14 @@ export async function trainArchitecture(
         for (const k of keys) if (h[k] !== undefined) return Number(h[k]![h[k]!.length - 1])
         return NaN
       }
+      // the validation split is scored after recalibrating batch norm on the (un-augmented) training data
+      const scored = final ? null : scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
       const metrics: EpochMetrics = {
         epoch,
         loss: pick('loss'),
         accuracy: pick('acc', 'accuracy'),
-        valLoss: final ? pick('loss') : pick('val_loss'),
-        valAccuracy: final ? pick('acc', 'accuracy') : pick('val_acc', 'val_accuracy'),
+        valLoss: scored?.loss ?? pick('loss'),
+        valAccuracy: scored?.accuracy ?? pick('acc', 'accuracy'),
         timeMs: now() - epochStart,
       }
       const finiteLosses = Number.isFinite(metrics.loss) && Number.isFinite(metrics.valLoss)
@@ -285,10 +307,8 @@ export async function trainArchitecture(
     }
     let test: { testAccuracy: number; testLoss: number } | Record<string, never> = {}
     if (final && rank === 0) {
-      const scores = trained.evaluate(val.x, val.y, { batchSize: 256 }) as tf.Scalar[]
-      const [testLoss, testAccuracy] = scores.map((t) => t.dataSync()[0]!) as [number, number]
-      tf.dispose(scores)
-      test = { testAccuracy, testLoss }
+      const scored = scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
+      test = { testAccuracy: scored.accuracy, testLoss: scored.loss }
     }
     return {
       valAccuracy: last!.valAccuracy,
