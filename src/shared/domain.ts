@@ -608,6 +608,11 @@ export const runSchema = z.object({
   finalTrialId: idSchema.nullable().optional(),
   /** Test-split accuracy of the final training, the only test score a run reports. */
   finalTestAccuracy: z.number().nullable().optional(),
+  /**
+   * The signal check's warning in plain words when the search's scores cannot tell candidates apart (mostly
+   * at chance, or far below training accuracy); absent/null = no warning.
+   */
+  signalWarning: z.string().nullable().optional(),
 })
 export type Run = z.infer<typeof runSchema>
 

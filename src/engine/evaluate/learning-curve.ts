@@ -115,20 +115,22 @@ export interface StopDecision {
 
 /**
  * Whether a trial that has finished `accuracies.length` of `finalEpoch` epochs is hopeless: from `minEpochs`
- * on (and before its last epoch), when the `topK`-th best of `finishedScores` exists and the predicted final
- * accuracy plus `margin` stays below it.
+ * on (and before its last epoch), when the `topK`-th best of `finishedScores` exists, is above `floor` (a bar
+ * within noise of chance is no evidence that anything is better) and the predicted final accuracy plus `margin`
+ * stays below it.
  */
 export function shouldStopEarly(
   accuracies: readonly number[],
   finalEpoch: number,
   finishedScores: readonly number[],
-  opts: { minEpochs: number; topK: number; margin?: number },
+  opts: { minEpochs: number; topK: number; margin?: number; floor?: number },
 ): StopDecision {
   const epoch = accuracies.length
   const { accuracy: predicted } = predictFinalAccuracy(accuracies, finalEpoch)
   if (epoch < Math.max(2, opts.minEpochs) || epoch >= finalEpoch) return { stop: false, predicted }
   if (finishedScores.length < opts.topK) return { stop: false, predicted }
   const bar = [...finishedScores].sort((x, y) => y - x)[opts.topK - 1]!
+  if (opts.floor !== undefined && bar <= opts.floor) return { stop: false, predicted }
   const margin = opts.margin ?? 0
   if (predicted + margin >= bar) return { stop: false, predicted }
   const pct = (v: number): string => `${(v * 100).toFixed(1)}%`

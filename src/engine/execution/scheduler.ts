@@ -1,10 +1,12 @@
 import type { Dataset, EventMessage, ParetoPoint, Run, SearchSpaceDef, Trial } from '../../shared'
-import { NasError, toErrorData } from '../../shared'
+import { NasError, isBetterResult, toErrorData } from '../../shared'
 import { initCompute } from '../compute/backend'
 import { loadDataset } from '../data/load'
 import { shouldStopEarly } from '../evaluate/learning-curve'
 import { candidateCost, constraintViolation, paretoFront } from '../evaluate/objectives'
 import { describeProxy, proxyArchitecture } from '../evaluate/proxy'
+import { chanceBand, checkSignal } from '../evaluate/signal-check'
+import type { CandidateScore } from '../evaluate/signal-check'
 import type { Clock, EventSink, Logger, RunCheckpoint, RunStore } from '../ports'
 import { silentLogger, systemClock } from '../ports'
 import { Rng } from '../rng'
@@ -159,8 +161,19 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
     let nextIndex = 0
     /** Budget slots taken: trials that ended completed or failed, plus those in flight. */
     let nextSlot = 0
-    let best: { id: string; acc: number } | null = null
+    let best: { id: string; acc: number; loss: number | null; params: number } | null = null
+    /** Whether `t` beats the best so far (ties: lower validation loss, then fewer weights). */
+    const beatsBest = (t: { valAccuracy: number; valLoss: number | null; params: number }): boolean =>
+      best === null || isBetterResult(t, { valAccuracy: best.acc, valLoss: best.loss, params: best.params })
     const completed: ParetoPoint[] = []
+    /** Scores of fully trained candidates, for the signal check. */
+    const scores: CandidateScore[] = []
+    /** The signal check's verdict on `scores` (logged once when it first warns). */
+    const signalWarning = (): string | null => {
+      const warning = checkSignal(scores, numClasses)
+      if (warning !== null && !run.signalWarning) logger.warn(warning, { runId: run.id })
+      return warning
+    }
     // a resumed run continues its clock: time already spent counts against the budget
     const startedAt = clock.now() - (resume?.checkpoint?.budgetUsedMs ?? 0)
     /** Completed trials trained with less than the full budget (never the best; kept for a resume). */
@@ -280,7 +293,9 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         done++
         // as in an uninterrupted run: shortened and early-stopped trials never become the best
         if (partialTrialIds.includes(t.id) || t.stoppedEarly) continue
-        if (best === null || t.valAccuracy > best.acc) best = { id: t.id, acc: t.valAccuracy }
+        scores.push({ valAccuracy: t.valAccuracy, trainAccuracy: null })
+        if (beatsBest({ valAccuracy: t.valAccuracy, valLoss: t.valLoss, params: t.params }))
+          best = { id: t.id, acc: t.valAccuracy, loss: t.valLoss, params: t.params }
         const { flops } = candidateCost(t.architecture, dataset.inputShape)
         completed.push({ trialId: t.id, valAccuracy: t.valAccuracy, params: t.params, flops })
       }
@@ -290,6 +305,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         trialsFailed: failed,
         bestTrialId: best?.id ?? null,
         bestValAccuracy: best?.acc ?? null,
+        signalWarning: checkSignal(scores, numClasses),
       })
       logger.info('Resuming run', { runId: run.id, results: nextSlot, nextIndex })
     }
@@ -385,7 +401,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       const trialCtl = new AbortController()
       const onInnerAbort = (): void => trialCtl.abort()
       inner.signal.addEventListener('abort', onInnerAbort, { once: true })
-      const curve: Array<{ valAccuracy: number; valLoss: number }> = []
+      const curve: Array<{ accuracy: number; valAccuracy: number; valLoss: number }> = []
       let stopped: { reason: string; predicted: number } | null = null
       let outcome: Awaited<ReturnType<TrialRunner['run']>>
       try {
@@ -402,12 +418,14 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
               }
               emit({ event: 'trial.epoch', payload: epoch })
               curve.push(e)
+              // early stopping never acts while the scores are no signal (the signal check warns)
               if (config.earlyStop === undefined || p.fidelity < 1 || stopped !== null) return
+              if (run.signalWarning) return
               const decision = shouldStopEarly(
                 curve.map((c) => c.valAccuracy),
                 epochs,
                 completed.map((c) => c.valAccuracy),
-                config.earlyStop,
+                { ...config.earlyStop, floor: chanceBand(numClasses) },
               )
               if (decision.stop) {
                 stopped = { reason: decision.reason!, predicted: decision.predicted }
@@ -473,15 +491,16 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       }
       // a shortened (multi-fidelity) trial is not comparable with full ones, so it never becomes the best
       let front: ParetoPoint[] | null = null
+      let warning = run.signalWarning ?? null
       if (p.fidelity >= 1) {
-        if (best === null || outcome.valAccuracy > best.acc) best = { id: trial.id, acc: outcome.valAccuracy }
-        completed.push({
-          trialId: trial.id,
-          valAccuracy: outcome.valAccuracy,
-          params: trainArch === architecture ? outcome.params : params,
-          flops,
-        })
+        const weights = trainArch === architecture ? outcome.params : params
+        if (beatsBest({ valAccuracy: outcome.valAccuracy, valLoss: outcome.valLoss, params: weights }))
+          best = { id: trial.id, acc: outcome.valAccuracy, loss: outcome.valLoss, params: weights }
+        completed.push({ trialId: trial.id, valAccuracy: outcome.valAccuracy, params: weights, flops })
         front = paretoFront(completed, config.objectives?.secondary)
+        const lastEpoch = curve[curve.length - 1]
+        scores.push({ valAccuracy: outcome.valAccuracy, trainAccuracy: lastEpoch?.accuracy ?? null })
+        warning = signalWarning()
       }
       const result = outcome
       if (p.fidelity < 1) partialTrialIds.push(trial.id)
@@ -506,6 +525,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
           bestTrialId: best?.id ?? null,
           bestValAccuracy: best?.acc ?? null,
           backend: runner.backend()?.name ?? run.backend,
+          signalWarning: warning,
         }
         store.updateRun(run)
         queue({ event: 'run.updated', payload: run })

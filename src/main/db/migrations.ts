@@ -158,6 +158,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE trials ADD COLUMN zero_cost_score REAL;
     `,
   },
+  {
+    version: 8,
+    description: "runs: the signal check's warning",
+    sql: `
+      ALTER TABLE runs ADD COLUMN signal_warning TEXT;
+    `,
+  },
 ]
 
 /** The schema version this build writes (PRAGMA user_version after migrating). */

@@ -37,22 +37,25 @@ interface RunRow {
   tags: string | null
   finalTrialId: string | null
   finalTestAccuracy: number | null
+  signalWarning: string | null
 }
 
 const SELECT = `SELECT id, config, status, created_at AS createdAt, started_at AS startedAt,
   finished_at AS finishedAt, trials_completed AS trialsCompleted, trials_failed AS trialsFailed,
   best_trial_id AS bestTrialId, best_val_accuracy AS bestValAccuracy, backend, error, notes, tags,
-  final_trial_id AS finalTrialId, final_test_accuracy AS finalTestAccuracy FROM runs`
+  final_trial_id AS finalTrialId, final_test_accuracy AS finalTestAccuracy, signal_warning AS signalWarning
+  FROM runs`
 
 function fromRow(row: RunRow): Run {
   const where = `Run ${row.id}`
-  const { notes, tags, finalTrialId, finalTestAccuracy, ...rest } = row
+  const { notes, tags, finalTrialId, finalTestAccuracy, signalWarning, ...rest } = row
   return validateRow(
     runSchema,
     {
       ...rest,
       config: jsonColumn(row.config, `${where} config`),
       ...(finalTrialId !== null ? { finalTrialId, finalTestAccuracy } : {}),
+      ...(signalWarning !== null ? { signalWarning } : {}),
       ...(notes !== null ? { notes } : {}),
       ...(tags !== null ? { tags: jsonColumn(tags, `${where} tags`) } : {}),
     },
@@ -105,7 +108,7 @@ export class RunsRepo {
       .prepare(
         `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, trials_completed = ?, trials_failed = ?,
            best_trial_id = ?, best_val_accuracy = ?, backend = ?, error = ?, final_trial_id = ?,
-           final_test_accuracy = ? WHERE id = ?`,
+           final_test_accuracy = ?, signal_warning = ? WHERE id = ?`,
       )
       .run(
         run.status,
@@ -119,6 +122,7 @@ export class RunsRepo {
         run.error,
         run.finalTrialId ?? null,
         run.finalTestAccuracy ?? null,
+        run.signalWarning ?? null,
         run.id,
       )
     if (info.changes === 0) throw notFound('run', run.id)

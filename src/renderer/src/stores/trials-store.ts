@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Trial, TrialEpoch } from '@shared/domain'
+import { isBetterResult } from '@shared/ranking'
 import { errorMessage, useApi } from '@renderer/api'
 
 /** One point of the best-so-far curve: after trial `index` finished, the best validation accuracy seen. */
@@ -17,14 +18,18 @@ export function searchTrials<T extends Pick<Trial, 'isFinal'>>(trials: readonly 
   return trials.filter((t) => !t.isFinal)
 }
 
-/** The best completed search trial (highest validation accuracy; earliest wins ties), or null. */
+/**
+ * The best completed search trial, as the search picks it (highest validation accuracy; ties: lower validation
+ * loss, then fewer weights, then the earliest; early-stopped trials never win), or null.
+ */
 export function bestTrialOf(trials: readonly Trial[]): Trial | null {
-  let best: Trial | null = null
+  let best: (Trial & { valAccuracy: number }) | null = null
   for (const t of searchTrials(trials)) {
-    if (t.status !== 'completed' || t.valAccuracy === null) continue
-    if (!best || t.valAccuracy > (best.valAccuracy ?? -Infinity)) best = t
+    if (t.status !== 'completed' || t.valAccuracy === null || t.stoppedEarly) continue
+    const scored = { ...t, valAccuracy: t.valAccuracy }
+    if (!best || isBetterResult(scored, best)) best = scored
   }
-  return best
+  return best === null ? null : (trials.find((t) => t.id === best!.id) ?? null)
 }
 
 /** The best-so-far curve over trial index, for every search trial that has finished (completed or failed). */
