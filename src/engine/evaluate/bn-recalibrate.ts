@@ -1,5 +1,5 @@
 import { tf } from '../compute/backend'
-import type { DataPart } from '../data/bundled'
+import type { DataPart } from '../data/loaded-data'
 
 /** Training samples whose batch statistics the moving statistics are recomputed from. */
 const RECALIBRATION_SAMPLES = 2048
