@@ -3,14 +3,18 @@
  * src/renderer/src/api both follow it:
  * - `POST /api/<method>` with the JSON request as body; answers 200 with a `Result` envelope, 401 with an
  *   `unauthorized` envelope when the token is missing or wrong, 400 for a body that is not JSON.
- * - `GET /events` upgraded to a WebSocket; each message is one JSON `EventMessage`.
- * - Every request (static files too) must carry the token: `Authorization: Bearer <token>`, the `token`
- *   query parameter, or the `nas_token` cookie the server sets when the page is opened with `?token=`.
+ * - `GET /events` upgraded to a WebSocket. The client's first message is `{"token": "<token>"}` (a browser
+ *   cannot set headers on a WebSocket); the server answers WEB_EVENTS_READY, then each message is one JSON
+ *   `EventMessage`. A wrong token, or none within 5 s, closes the socket (1008).
+ * - The API and uploads need `Authorization: Bearer <token>`. The token is never a cookie (cookies reach
+ *   every port of 127.0.0.1) and never read from the URL by the server: the page takes it from `?token=`
+ *   once and keeps it. The built UI itself is served without the token.
  */
 export const WEB_API_PREFIX = '/api/'
 export const WEB_EVENTS_PATH = '/events'
 export const WEB_TOKEN_QUERY = 'token'
-export const WEB_TOKEN_COOKIE = 'nas_token'
+/** The server's first WebSocket message once the token was accepted. */
+export const WEB_EVENTS_READY = '{"ready":true}'
 /** Largest accepted request body, in bytes. */
 export const WEB_MAX_BODY_BYTES = 1024 * 1024
 

@@ -162,7 +162,7 @@ describe('the designer: order, chain structure, cell editor', () => {
 
       // The saved definition keeps the order (slots), read back over the app's own API.
       const listed = (await page.evaluate(`(async () => {
-        const token = new URLSearchParams(location.search).get('token')
+        const token = sessionStorage.getItem('nas-studio.token')
         const res = await fetch('/api/spaces.list', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { ROOT, launchChromium, openPage, requireBuiltCli, startServe, stopServe } from './web-app'
+import {
+  ROOT,
+  cookieSentToAnotherPort,
+  launchChromium,
+  openPage,
+  requireBuiltCli,
+  startServe,
+  stopServe,
+} from './web-app'
 
 /**
  * The real UI, built (`npx electron-vite build`), served by `nas-studio serve` in web mode and driven in
@@ -67,6 +75,8 @@ describe('search in web mode', () => {
     expect(page.url()).not.toContain('token=')
     await expect.poll(() => page.textContent('[data-testid="status-mode"]')).toContain('Web mode')
     await expect.poll(() => page.textContent('[data-testid="status-backend"]')).not.toContain('…')
+    // The token is not in a cookie: cookies are not bound to a port, so another local server would get it.
+    expect(await cookieSentToAnotherPort(page)).toBe('')
 
     await page.click('[data-testid="nav-new-search"]')
     await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -106,4 +108,25 @@ export async function cleanUp(
   await browser?.close().catch(() => {})
   await stopServe(proc)
   if (dir) await rm(dir, { recursive: true, force: true })
+}
+
+/**
+ * Requests a throwaway server on another port of 127.0.0.1 with `page`'s cookie jar (page.request shares the
+ * browser context's cookies) and answers the Cookie header it received ('' when none): whatever the app
+ * keeps must not reach it.
+ */
+export async function cookieSentToAnotherPort(page: Page): Promise<string> {
+  let cookie = ''
+  const other = createServer((req, res) => {
+    cookie = req.headers.cookie ?? ''
+    res.end('other server')
+  })
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  const { port } = other.address() as AddressInfo
+  try {
+    await page.request.get(`http://127.0.0.1:${port}/`)
+  } finally {
+    await new Promise<void>((resolve) => other.close(() => resolve()))
+  }
+  return cookie
 }

@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { WEB_TOKEN_COOKIE, WEB_TOKEN_QUERY } from '../../shared'
 
-/** A fresh random token for one server start: 32 bytes, base64url (URL- and cookie-safe). */
+/** A fresh random token for one server start: 32 bytes, base64url (URL-safe). */
 export function newToken(): string {
   return randomBytes(32).toString('base64url')
 }
@@ -18,49 +17,32 @@ export function tokenMatches(expected: string, given: string | null | undefined)
   return timingSafeEqual(a, b)
 }
 
-/** Reads one cookie's value from a Cookie header, or null. */
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq < 0) continue
-    if (part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim())
-      } catch {
-        return null
-      }
-    }
-  }
-  return null
-}
-
-/** Where a valid token was found on a request, or null if none matched. */
-export type TokenSource = 'header' | 'query' | 'cookie' | null
-
-/** Checks the token from the Authorization Bearer header, the `token` query parameter, or the cookie. */
-export function findValidToken(req: IncomingMessage, url: URL, expected: string): TokenSource {
+/**
+ * True when the request carries the token in an `Authorization: Bearer` header. The token is accepted from
+ * nowhere else: a cookie would be sent to every server on 127.0.0.1 (cookies are not bound to a port), and a
+ * query parameter ends up in logs and history. The page keeps the token itself and sends it as this header;
+ * its WebSocket, which cannot carry headers from a browser, authenticates in its first message.
+ */
+export function hasValidToken(req: IncomingMessage, expected: string): boolean {
   const auth = req.headers.authorization
-  if (auth?.startsWith('Bearer ') && tokenMatches(expected, auth.slice('Bearer '.length).trim()))
-    return 'header'
-  if (tokenMatches(expected, url.searchParams.get(WEB_TOKEN_QUERY))) return 'query'
-  if (tokenMatches(expected, readCookie(req.headers.cookie, WEB_TOKEN_COOKIE))) return 'cookie'
-  return null
-}
-
-/** The Set-Cookie value that lets the page's later requests (assets, fetch, WebSocket) carry the token. */
-export function tokenCookie(token: string): string {
-  // HttpOnly: page scripts cannot read it; SameSite=Strict: other sites cannot make the browser send it.
-  return `${WEB_TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`
+  return auth?.startsWith('Bearer ') === true && tokenMatches(expected, auth.slice('Bearer '.length).trim())
 }
 
 /**
  * DNS-rebinding guard: a hostile page that re-points its own hostname at 127.0.0.1 reaches this server
  * with its own name in Host/Origin, so only 127.0.0.1:<port> and localhost:<port> are accepted, and an
- * Origin, when present, must be http:// one of those.
+ * Origin, when present, must be http:// one of those. Node keeps only the first of repeated Host headers,
+ * so the raw headers are counted: a request with several is refused, as is an absolute-form target
+ * (`GET http://evil.example/ HTTP/1.1`), whose host would win over the Host header for a proxy or a
+ * later URL parse.
  */
 export function hostAndOriginAllowed(req: IncomingMessage, port: number): boolean {
   const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`]
+  let hostHeaders = 0
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    if (req.rawHeaders[i]!.toLowerCase() === 'host') hostHeaders += 1
+  if (hostHeaders !== 1) return false
+  if (!(req.url ?? '/').startsWith('/')) return false
   const host = req.headers.host?.toLowerCase()
   if (!host || !allowedHosts.includes(host)) return false
   const origin = req.headers.origin

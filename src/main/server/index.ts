@@ -4,6 +4,7 @@ import { WebSocketServer, WebSocket } from 'ws'
 import {
   WEB_API_PREFIX,
   WEB_EVENTS_PATH,
+  WEB_EVENTS_READY,
   WEB_MAX_BODY_BYTES,
   WEB_UPLOAD_PREFIX,
   toErrorData,
@@ -13,7 +14,7 @@ import {
 } from '../../shared'
 import type { EventSubscribe } from '../services'
 import { dispatch, failure, isMethod } from '../services/dispatch'
-import { findValidToken, hostAndOriginAllowed, newToken, tokenCookie } from './auth'
+import { hasValidToken, hostAndOriginAllowed, newToken, tokenMatches } from './auth'
 import { contentSecurityPolicy } from './csp'
 import { serveStatic } from './static'
 import { receiveUpload } from './upload'
@@ -46,6 +47,20 @@ export interface WebServer {
 const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024
 
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }
+
+/** How long a new event socket may take to send its token before it is closed. */
+const WS_AUTH_TIMEOUT_MS = 5000
+
+/** The token of a first WebSocket message `{"token": "..."}`, or null for anything else. */
+function inBandToken(data: unknown): string | null {
+  try {
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data)
+    const parsed = JSON.parse(text) as { token?: unknown }
+    return typeof parsed?.token === 'string' ? parsed.token : null
+  } catch {
+    return null
+  }
+}
 
 /**
  * Starts web mode: the contract over HTTP (`POST /api/<method>`) and a WebSocket (`/events`) on 127.0.0.1
@@ -81,21 +96,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
     const isApi = url.pathname.startsWith(WEB_API_PREFIX)
     const isUpload = url.pathname.startsWith(WEB_UPLOAD_PREFIX)
-    const source = findValidToken(req, url, token)
-    if (source === null) {
-      // The API and uploads answer Result envelopes, so their callers can show the reason.
-      if (isApi || isUpload)
-        sendJson(
-          res,
-          401,
-          failure('unauthorized', 'Missing or wrong token. Open the URL that nas-studio serve printed.'),
-        )
-      else
-        sendText(
-          res,
-          401,
-          'NAS Studio: open the full URL printed by "nas-studio serve" (it ends with ?token=...).\n',
-        )
+    // The built UI is the same for everyone and holds no data, so it is served without the token (a page
+    // cannot attach a header to its own script and style requests); everything that reads or changes data
+    // needs the header.
+    if ((isApi || isUpload) && !hasValidToken(req, token)) {
+      sendJson(
+        res,
+        401,
+        failure('unauthorized', 'Missing or wrong token. Open the URL that nas-studio serve printed.'),
+      )
       return
     }
     if (isApi) {
@@ -115,7 +124,6 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       sendText(res, 405, 'Method not allowed.\n')
       return
     }
-    if (source === 'query') res.setHeader('Set-Cookie', tokenCookie(token))
     res.setHeader(
       'Content-Security-Policy',
       contentSecurityPolicy([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]),
@@ -228,12 +236,36 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
     if (url.pathname !== WEB_EVENTS_PATH) return reject(404)
     if (!hostAndOriginAllowed(req, port)) return reject(403)
-    if (findValidToken(req, url, token) === null) return reject(401)
     wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws)
-      // The socket only carries events to the page; anything a client sends is refused and ends it.
-      ws.on('message', () => ws.close(1008, 'NAS Studio event sockets accept no messages.'))
-      ws.on('close', () => clients.delete(ws))
+      // A browser cannot put a header on a WebSocket, so the page sends the token as its first message
+      // (`{"token": "..."}`); a client that sent the Bearer header is authorised at once. Until then the
+      // socket gets no events, and one that does not authenticate in time is closed.
+      let authorised = hasValidToken(req, token)
+      const authTimer = authorised
+        ? null
+        : setTimeout(() => ws.close(1008, 'Not authorised: send the token first.'), WS_AUTH_TIMEOUT_MS)
+      const admit = (): void => {
+        authorised = true
+        clients.add(ws)
+        ws.send(WEB_EVENTS_READY)
+      }
+      if (authorised) admit()
+      ws.on('message', (data, isBinary) => {
+        if (!authorised && !isBinary && tokenMatches(token, inBandToken(data))) {
+          if (authTimer) clearTimeout(authTimer)
+          admit()
+          return
+        }
+        // The socket only carries events to the page; anything else a client sends is refused and ends it.
+        ws.close(
+          1008,
+          authorised ? 'NAS Studio event sockets accept no messages.' : 'Not authorised: wrong token.',
+        )
+      })
+      ws.on('close', () => {
+        if (authTimer) clearTimeout(authTimer)
+        clients.delete(ws)
+      })
       ws.on('error', () => clients.delete(ws))
     })
   })

@@ -15,7 +15,7 @@ import {
   IPC_INVOKE_CHANNEL,
   METHODS,
   WEB_MAX_BODY_BYTES,
-  WEB_TOKEN_COOKIE,
+  WEB_EVENTS_READY,
   api,
   type Method,
   type Result,
@@ -477,10 +477,18 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
         { Authorization: 'Bearer ' },
         { 'X-Token': server.token },
       ),
-      printable.map((t) => ({ Cookie: `${WEB_TOKEN_COOKIE}=${encodeURIComponent(t)}` })),
-      printable.map((t) => ({ Cookie: `other=${server.token}; ${WEB_TOKEN_COOKIE}x=${t}` })),
+      printable.map((t) => ({ Cookie: `nas_token=${encodeURIComponent(t)}` })),
+      printable.map((t) => ({ Cookie: `other=${server.token}; nas_tokenx=${t}` })),
+      // The right token anywhere but the Authorization header: a cookie reaches every port of 127.0.0.1.
+      fc.constantFrom<Record<string, string>>(
+        { Cookie: `nas_token=${server.token}` },
+        { Cookie: `token=${server.token}` },
+        { 'X-Token': server.token },
+      ),
     )
-    const cases = fc.sample(fc.tuple(validCallArb, tokenVariants, fc.option(printable)), {
+    // The query parameter is never read by the server either, even when it holds the right token.
+    const queryTokens = fc.option(fc.oneof(printable, fc.constant(server.token)))
+    const cases = fc.sample(fc.tuple(validCallArb, tokenVariants, queryTokens), {
       seed: SEED + 3,
       numRuns: 900,
     })
@@ -552,6 +560,37 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
         ['unauthorized'],
         /not allowed/,
       )
+    })
+    // A second Host header (Node keeps only the first) or an absolute-form target naming another host.
+    const ours = `127.0.0.1:${port}`
+    const smuggled = fc.tuple(
+      validCallArb,
+      fc.oneof(
+        fc.domain().map((d) => ({ target: null, hosts: [ours, d] })),
+        fc.domain().map((d) => ({ target: null, hosts: [d, ours] })),
+        fc.constant({ target: null, hosts: [ours, ours] }),
+        fc.constant({ target: null, hosts: [ours, `localhost:${port}`] }),
+        fc.domain().map((d) => ({ target: `http://${d}`, hosts: [ours] })),
+        fc.constant({ target: `http://${ours}`, hosts: [ours] }),
+      ),
+    )
+    await pool(fc.sample(smuggled, { seed: SEED + 17, numRuns: 200 }), 8, async ([method, v]) => {
+      count('http smuggled host')
+      const body = JSON.stringify(validBase(method))
+      const head = [
+        `POST ${v.target ?? ''}/api/${method} HTTP/1.1`,
+        ...v.hosts.map((h) => `Host: ${h}`),
+        `Authorization: Bearer ${server.token}`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n')
+      const answer = (await rawExchange(port, Buffer.from(head))).toString('utf8')
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1])
+      if (status !== 403 || !answer.includes('"code":"unauthorized"'))
+        fail('http smuggled host', `${method} ${JSON.stringify(v)}`, answer.slice(0, 120))
     })
     expect(failures).toEqual([])
   })
@@ -773,7 +812,7 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
     expect(failures).toEqual([])
   })
 
-  it('WebSocket: upgrades with a wrong path, Host, Origin or token are refused with 404 / 403 / 401', async () => {
+  it('WebSocket: a wrong path, Host or Origin is refused with 404 / 403; a wrong token closes the socket 1008', async () => {
     const port = server.port
     const variant = fc.record({
       path: fc.oneof(
@@ -786,22 +825,34 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
       host: fc.oneof(
         { weight: 3, arbitrary: fc.constant(`127.0.0.1:${port}`) },
         { weight: 1, arbitrary: fc.domain() },
+        { weight: 1, arbitrary: fc.domain().map((d) => `127.0.0.1:${port}\r\nHost: ${d}`) },
       ),
       origin: fc.oneof(
         { weight: 3, arbitrary: fc.constant(null) },
         { weight: 1, arbitrary: fc.webUrl().map((u) => new URL(u).origin) },
       ),
-      token: fc.oneof(fc.constant(null), printable, fc.constant(`${server.token}x`)),
+      // The right token in the URL or a cookie authorises nothing; only the first message can.
+      where: fc.constantFrom('query', 'cookie', 'none'),
+      // What the first message carries: a wrong token, something that is not a token message, or nothing.
+      message: fc.oneof(
+        printable.map((t) => JSON.stringify({ token: t })),
+        fc.constant(JSON.stringify({ token: `${server.token}x` })),
+        fc.constant(JSON.stringify({ token: server.token.slice(0, -1) })),
+        fc.constant(JSON.stringify({ tokens: server.token })),
+        fc.constant(server.token),
+        fc.constant(JSON.stringify({ token: [server.token] })),
+        printable,
+      ),
     })
     const cases = fc.sample(variant, { seed: SEED + 10, numRuns: 400 })
     await pool(cases, 8, async (v) => {
       const expected =
-        v.path !== '/events' ? 404 : v.host !== `127.0.0.1:${port}` || v.origin !== null ? 403 : 401
-      const query = v.token === null ? '' : `?token=${encodeURIComponent(v.token)}`
+        v.path !== '/events' ? 404 : v.host !== `127.0.0.1:${port}` || v.origin !== null ? 403 : 101
       const head = [
-        `GET ${v.path}${query} HTTP/1.1`,
+        `GET ${v.path}${v.where === 'query' ? `?token=${server.token}` : ''} HTTP/1.1`,
         `Host: ${v.host}`,
         ...(v.origin === null ? [] : [`Origin: ${v.origin}`]),
+        ...(v.where === 'cookie' ? [`Cookie: nas_token=${server.token}`] : []),
         'Upgrade: websocket',
         'Connection: Upgrade',
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
@@ -809,26 +860,26 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
         '',
         '',
       ].join('\r\n')
-      const answer = await rawExchange(port, Buffer.from(head))
-      count('ws refused upgrade')
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer.toString('latin1'))?.[1])
-      if (status !== expected)
-        fail('ws refused upgrade', JSON.stringify(v), answer.toString('latin1').slice(0, 80))
+      if (expected !== 101) {
+        const answer = await rawExchange(port, Buffer.from(head))
+        count('ws refused upgrade')
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer.toString('latin1'))?.[1])
+        if (status !== expected)
+          fail('ws refused upgrade', JSON.stringify(v), answer.toString('latin1').slice(0, 80))
+        return
+      }
+      count('ws wrong token')
+      const firstMessage = maskedFrame(0x81, Buffer.from(v.message), randomBytes(4))
+      const code = await sendGarbage(port, Buffer.from(head), firstMessage)
+      // Text that is not UTF-8 fails the frame check first (1007); anything else is a wrong token (1008).
+      if (code !== 1008 && code !== 1007) fail('ws wrong token', JSON.stringify(v), code)
     })
     expect(failures).toEqual([])
   })
 
   it('WebSocket: garbage frames, oversized frames and unwanted messages close the socket with a reason code', async () => {
     const mask = fc.uint8Array({ minLength: 4, maxLength: 4 })
-    const frame = (first: number, payload: Buffer, key: Uint8Array, masked = true): Buffer => {
-      const len = payload.length
-      const header =
-        len < 126
-          ? Buffer.from([first, (masked ? 0x80 : 0) | len])
-          : Buffer.from([first, (masked ? 0x80 : 0) | 126, len >> 8, len & 0xff])
-      const body = Buffer.from(payload.map((b, i) => b ^ key[i % 4]!))
-      return Buffer.concat([header, masked ? Buffer.from(key) : Buffer.alloc(0), masked ? body : payload])
-    }
+    const frame = maskedFrame
     const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a))
     type Garbage = { kind: string; data: Buffer; codes: number[] }
     const garbage: fc.Arbitrary<Garbage> = fc.oneof(
@@ -866,8 +917,9 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
     await pool(cases, 8, async (g) => {
       count('ws garbage frame')
       const head = [
-        `GET /events?token=${server.token} HTTP/1.1`,
+        `GET /events HTTP/1.1`,
         `Host: 127.0.0.1:${server.port}`,
+        `Authorization: Bearer ${server.token}`,
         'Upgrade: websocket',
         'Connection: Upgrade',
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
@@ -946,12 +998,15 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
 
   it('kept serving, stored nothing, and refused at least 10,000 calls', async () => {
     await expectStillServing()
-    // The event socket still works too: a valid client connects and receives a published event.
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)
+    // The event socket still works too: a client that sends the token first is admitted.
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`)
     await new Promise((resolve, reject) => {
       ws.once('open', resolve)
       ws.once('error', reject)
     })
+    const ready = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))))
+    ws.send(JSON.stringify({ token: server.token }))
+    expect(await ready).toBe(WEB_EVENTS_READY)
     ws.close()
     expect(dumpDatabase()).toBe(dbBefore)
     expect(listFiles(ctx.dataDir)).toEqual(filesBefore)
@@ -967,6 +1022,17 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 // Raw sockets: refused upgrades and hand-made WebSocket frames (the ws client cannot send broken frames).
+
+/** A WebSocket frame with first byte `first` (FIN + opcode), masked with `key` unless `masked` is false. */
+function maskedFrame(first: number, payload: Buffer, key: Uint8Array, masked = true): Buffer {
+  const len = payload.length
+  const header =
+    len < 126
+      ? Buffer.from([first, (masked ? 0x80 : 0) | len])
+      : Buffer.from([first, (masked ? 0x80 : 0) | 126, len >> 8, len & 0xff])
+  const body = Buffer.from(payload.map((b, i) => b ^ key[i % 4]!))
+  return Buffer.concat([header, masked ? Buffer.from(key) : Buffer.alloc(0), masked ? body : payload])
+}
 
 /** Writes `data`, then collects what the server sends until it closes the connection (or 5 s pass). */
 function rawExchange(port: number, data: Buffer): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { lookupStaticFile, resolveStaticFile } from '../../../src/main/server/st
 import { tokenMatches } from '../../../src/main/server/auth'
 import {
   WEB_MAX_BODY_BYTES,
-  WEB_TOKEN_COOKIE,
+  WEB_EVENTS_READY,
   WEB_URL_PATTERN,
   webBanner,
   type EventMessage,
@@ -66,29 +66,32 @@ describe('web server', () => {
     })
     const wrong = await postApi(server.port, `${server.token}x`, 'runs.list', {})
     expect(wrong.status).toBe(401)
-    expect((await httpRequest(server.port, { path: '/' })).status).toBe(401)
-    expect((await httpRequest(server.port, { path: '/?token=nope' })).status).toBe(401)
     expect(tokenMatches('abc', 'abd')).toBe(false)
     expect(tokenMatches('abc', '')).toBe(false)
   })
 
-  it('answers a Result for a good token, through header, query and cookie', async () => {
+  it('answers a Result for the token in the Authorization header only, never from a cookie or the URL', async () => {
     const viaHeader = await postApi(server.port, server.token, 'spaces.list', {})
     expect(viaHeader.status).toBe(200)
     expect(viaHeader.json).toEqual({ ok: true, data: expect.any(Array) })
+    // A cookie reaches every server on 127.0.0.1 whatever its port, so it must never be what authorises.
+    const viaCookie = await httpRequest(server.port, {
+      method: 'POST',
+      path: '/api/runs.list',
+      headers: { Cookie: `nas_token=${server.token}` },
+      body: '{}',
+    })
+    expect(viaCookie.status).toBe(401)
     const viaQuery = await httpRequest(server.port, {
       method: 'POST',
       path: `/api/runs.list?token=${server.token}`,
       body: '',
     })
-    expect(JSON.parse(viaQuery.body)).toEqual({ ok: true, data: [] })
-    const viaCookie = await httpRequest(server.port, {
-      method: 'POST',
-      path: '/api/runs.list',
-      headers: { Cookie: `${WEB_TOKEN_COOKIE}=${server.token}` },
-      body: '{}',
-    })
-    expect(viaCookie.status).toBe(200)
+    expect(viaQuery.status).toBe(401)
+    // Opening the printed URL sets no cookie at all.
+    const page = await httpRequest(server.port, { path: `/?token=${server.token}` })
+    expect(page.status).toBe(200)
+    expect(page.headers['set-cookie']).toBeUndefined()
   })
 
   it('validates payloads and methods', async () => {
@@ -135,6 +138,39 @@ describe('web server', () => {
     expect(localhost.status).toBe(200)
   })
 
+  it('answers 403 for a second Host header and for an absolute-form request, even with the token', async () => {
+    const raw = (head: string): Promise<string> =>
+      new Promise((resolve) => {
+        let out = ''
+        const socket = connect({ host: '127.0.0.1', port: server.port }, () => socket.write(head))
+        socket.on('data', (c: Buffer) => (out += c.toString('latin1')))
+        socket.on('close', () => resolve(out))
+        socket.on('error', () => resolve(out))
+      })
+    const ours = `127.0.0.1:${server.port}`
+    const lines = (target: string, hosts: string[]) =>
+      [
+        `POST ${target} HTTP/1.1`,
+        ...hosts.map((h) => `Host: ${h}`),
+        `Authorization: Bearer ${server.token}`,
+        'Content-Length: 2',
+        'Connection: close',
+        '',
+        '{}',
+      ].join('\r\n')
+    expect(await raw(lines('/api/runs.list', [ours]))).toMatch(/^HTTP\/1\.1 200/)
+    for (const head of [
+      lines('/api/runs.list', [ours, 'evil.example']),
+      lines('/api/runs.list', [ours, ours]),
+      lines('http://evil.example/api/runs.list', [ours]),
+      lines(`http://${ours}/api/runs.list`, [ours]),
+    ]) {
+      const answer = await raw(head)
+      expect(answer, head).toMatch(/^HTTP\/1\.1 403/)
+      expect(answer).not.toContain('"ok":true')
+    }
+  })
+
   it('answers 413 for a body over the limit', async () => {
     const big = 'x'.repeat(WEB_MAX_BODY_BYTES + 10)
     const res = await httpRequest(server.port, {
@@ -153,19 +189,29 @@ describe('web server', () => {
     expect(chunked.status).toBe(413)
   })
 
-  it('refuses a WebSocket without a token and broadcasts events to one with it', async () => {
-    const refused = await new Promise<number>((resolve) => {
+  it('authenticates the WebSocket in its first message: no events before, closed for a wrong token or none', async () => {
+    const open = async (): Promise<WebSocket> => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`)
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
-      ws.on('open', () => resolve(101))
-      ws.on('error', () => undefined)
-    })
-    expect(refused).toBe(401)
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve)
-      ws.once('error', reject)
-    })
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve)
+        ws.once('error', reject)
+      })
+      return ws
+    }
+    const wrong = await open()
+    const wrongClosed = new Promise<[number, string]>((resolve) =>
+      wrong.once('close', (code, reason) => resolve([code, String(reason)])),
+    )
+    wrong.send(JSON.stringify({ token: `${server.token}x` }))
+    expect(await wrongClosed).toEqual([1008, expect.stringMatching(/wrong token/)])
+    // A socket that has not sent its token yet receives no events.
+    const waiting = await open()
+    const waitingGot: string[] = []
+    waiting.on('message', (d) => waitingGot.push(String(d)))
+    const ws = await open()
+    const ready = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))))
+    ws.send(JSON.stringify({ token: server.token }))
+    expect(await ready).toBe(WEB_EVENTS_READY)
     const received = new Promise<EventMessage>((resolve) =>
       ws.once('message', (data) => resolve(JSON.parse(String(data)) as EventMessage)),
     )
@@ -184,16 +230,15 @@ describe('web server', () => {
     }
     hub.publish(msg)
     expect(await received).toEqual(msg)
+    expect(waitingGot).toEqual([])
     ws.close()
+    waiting.close()
   })
 
-  it('serves the UI with content types, sets the cookie from ?token=, falls back to index.html, and blocks traversal', async () => {
-    const page = await httpRequest(server.port, { path: `/?token=${server.token}` })
+  it('serves the UI with content types, falls back to index.html, and blocks traversal', async () => {
+    const page = await httpRequest(server.port, { path: '/' })
     expect(page.status).toBe(200)
     expect(page.headers['content-type']).toMatch(/text\/html/)
-    expect(String(page.headers['set-cookie'])).toMatch(
-      new RegExp(`${WEB_TOKEN_COOKIE}=.+HttpOnly; SameSite=Strict`),
-    )
     expect(page.headers['content-security-policy']).toContain("default-src 'self'")
     const js = await httpRequest(server.port, { path: '/assets/app.js', headers: auth() })
     expect(js.headers['content-type']).toMatch(/javascript/)
@@ -253,7 +298,7 @@ describe('web server', () => {
   })
 
   it('closes a WebSocket that sends a message over the size limit and keeps serving', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`)
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`, { headers: auth() })
     await new Promise((resolve, reject) => {
       ws.once('open', resolve)
       ws.once('error', reject)

@@ -4,6 +4,7 @@ import { clientFromTransport, createApiClient, takeWebToken } from '@renderer/ap
 import { createWebTransport, type SocketLike } from '@renderer/api/web-transport'
 import type { ConnectionState } from '@renderer/api'
 import type { NasBridge } from '@shared/bridge'
+import { WEB_EVENTS_READY } from '@shared/web-protocol'
 import { makeRun } from './fixtures'
 
 type FetchCall = { url: string; init: RequestInit }
@@ -80,7 +81,15 @@ describe('web transport', () => {
     try {
       const sockets: Array<SocketLike & { url: string }> = []
       const createSocket = (url: string) => {
-        const s = { url, onopen: null, onclose: null, onerror: null, onmessage: null, close: vi.fn() }
+        const s = {
+          url,
+          onopen: null,
+          onclose: null,
+          onerror: null,
+          onmessage: null,
+          send: vi.fn(),
+          close: vi.fn(),
+        }
         sockets.push(s)
         return s as SocketLike
       }
@@ -92,9 +101,13 @@ describe('web transport', () => {
       const got: string[] = []
       api.onEvent('run.updated', (run) => got.push(run.status))
       expect(sockets).toHaveLength(1)
-      expect(sockets[0]!.url).toBe('ws://127.0.0.1:5123/events?token=a%20b')
+      // The token is never in the URL: it is the socket's first message, and only the server's answer opens it.
+      expect(sockets[0]!.url).toBe('ws://127.0.0.1:5123/events')
 
       sockets[0]!.onopen!({})
+      expect(sockets[0]!.send).toHaveBeenCalledWith(JSON.stringify({ token: 'a b' }))
+      expect(states).toEqual(['connecting'])
+      sockets[0]!.onmessage!({ data: WEB_EVENTS_READY })
       sockets[0]!.onmessage!({
         data: JSON.stringify({ event: 'run.updated', payload: makeRun({ status: 'completed' }) }),
       })
@@ -114,6 +127,7 @@ describe('web transport', () => {
       vi.advanceTimersByTime(1)
       expect(sockets).toHaveLength(3)
       sockets[2]!.onopen!({})
+      sockets[2]!.onmessage!({ data: WEB_EVENTS_READY })
       expect(states.at(-1)).toBe('open')
       sockets[2]!.onmessage!({
         data: JSON.stringify({ event: 'run.updated', payload: makeRun({ status: 'failed' }) }),

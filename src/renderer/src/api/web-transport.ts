@@ -1,6 +1,6 @@
 import type { EventMessage, Method, Req, Res } from '@shared/api'
 import type { Result } from '@shared/errors'
-import { WEB_API_PREFIX, WEB_EVENTS_PATH, WEB_TOKEN_QUERY, WEB_UPLOAD_PREFIX } from '@shared/web-protocol'
+import { WEB_API_PREFIX, WEB_EVENTS_PATH, WEB_EVENTS_READY, WEB_UPLOAD_PREFIX } from '@shared/web-protocol'
 import { ApiError } from './api-error'
 import type { ConnectionState, Transport } from './transport'
 
@@ -10,6 +10,7 @@ export interface SocketLike {
   onclose: ((ev: unknown) => void) | null
   onerror: ((ev: unknown) => void) | null
   onmessage: ((ev: { data: unknown }) => void) | null
+  send(data: string): void
   close(): void
 }
 
@@ -17,7 +18,7 @@ export interface SocketLike {
 export interface WebTransportOptions {
   /** Origin of the web-mode server, e.g. "http://127.0.0.1:5123". */
   origin: string
-  /** Access token from `?token=` (null: rely on the cookie the server set). */
+  /** Access token from `?token=` (null: none, so every call answers unauthorized). */
   token: string | null
   fetch?: typeof fetch
   createSocket?: (url: string) => SocketLike
@@ -32,7 +33,8 @@ const UNAUTHORIZED_MESSAGE =
 
 /**
  * Web mode: `POST /api/<method>` with `Authorization: Bearer <token>` and a JSON body, answered with a Result
- * envelope; events arrive over a WebSocket on `/events?token=...` that reconnects with exponential backoff.
+ * envelope; events arrive over a WebSocket on `/events` (the token is its first message, never in the URL or a
+ * cookie) that reconnects with exponential backoff.
  */
 export function createWebTransport(options: WebTransportOptions): Transport {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis)
@@ -59,8 +61,7 @@ export function createWebTransport(options: WebTransportOptions): Transport {
 
   const eventsUrl = (): string => {
     const scheme = options.origin.startsWith('https:') ? 'wss' : 'ws'
-    const query = options.token ? `?${WEB_TOKEN_QUERY}=${encodeURIComponent(options.token)}` : ''
-    return `${scheme}://${host}${WEB_EVENTS_PATH}${query}`
+    return `${scheme}://${host}${WEB_EVENTS_PATH}`
   }
 
   const connect = (): void => {
@@ -68,12 +69,17 @@ export function createWebTransport(options: WebTransportOptions): Transport {
     const ws = createSocket(eventsUrl())
     socket = ws
     ws.onopen = () => {
-      attempt = 0
-      everOpened = true
-      setState('open')
+      ws.send(JSON.stringify({ token: options.token ?? '' }))
     }
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return
+      // The server's answer to the token: only now are live updates flowing.
+      if (ev.data === WEB_EVENTS_READY) {
+        attempt = 0
+        everOpened = true
+        setState('open')
+        return
+      }
       let message: EventMessage
       try {
         message = JSON.parse(ev.data) as EventMessage
