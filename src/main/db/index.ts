@@ -6,7 +6,7 @@ import { isSqliteError, openConnection, storageError, DB_FILE_NAME, type Db } fr
 import { DatasetsRepo } from './datasets-repo'
 import { migrate } from './migrations'
 import { createRunStore } from './run-store'
-import { RunsRepo, type RunOwner } from './runs-repo'
+import { LEASE_MS, LEASE_RENEW_MS, RunsRepo, type RunOwner } from './runs-repo'
 import { SpacesRepo } from './spaces-repo'
 import { TrialsRepo } from './trials-repo'
 
@@ -19,7 +19,7 @@ export {
   type Db,
 } from './connection'
 export { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations'
-export type { RunOwner } from './runs-repo'
+export { LEASE_MS, LEASE_RENEW_MS, type RunOwner } from './runs-repo'
 export { DatasetsRepo, RunsRepo, SpacesRepo, TrialsRepo }
 
 /** The open app database: connection, repositories and the engine's RunStore over them. */
@@ -36,12 +36,22 @@ export interface AppDb {
   owner: RunOwner
   /** Runs this open marked 'interrupted' (left running by a process that stopped). */
   interruptedRunIds: string[]
+  /** Stops the lease heartbeat and closes the connection. */
   close(): void
 }
 
-/** True when `owner` is a live process on this machine other than this one (pid reuse makes self stale). */
-export function isOwnerAlive(owner: RunOwner): boolean {
-  if (owner.host !== hostname() || owner.pid === process.pid) return false
+/**
+ * True when a run's owner still holds it. On this host the process table decides at once: a live pid other
+ * than ours (pid reuse makes our own stale). Another host's pid means nothing here, so there its lease
+ * decides: live until `leaseUntil` (epoch ms) has passed without the owner's heartbeat renewing it.
+ */
+export function isOwnerAlive(
+  owner: RunOwner,
+  leaseUntil: number | null = null,
+  nowMs: number = Date.now(),
+): boolean {
+  if (owner.host !== hostname()) return leaseUntil !== null && leaseUntil > nowMs
+  if (owner.pid === process.pid) return false
   try {
     process.kill(owner.pid, 0)
     return true
@@ -59,7 +69,10 @@ export function openAppDb(
   dataDir: string,
   opts: {
     now?: () => string
-    isOwnerAlive?: (owner: RunOwner) => boolean
+    isOwnerAlive?: (owner: RunOwner, leaseUntil: number | null) => boolean
+    /** Lease length and heartbeat period in ms (defaults LEASE_MS, LEASE_RENEW_MS); tests shorten them. */
+    leaseMs?: number
+    leaseRenewMs?: number
     /** Lock wait before SQLITE_BUSY, in ms (default BUSY_TIMEOUT_MS); tests shorten it. */
     busyTimeoutMs?: number
   } = {},
@@ -72,10 +85,21 @@ export function openAppDb(
     migrate(db)
     const datasets = new DatasetsRepo(db)
     const spaces = new SpacesRepo(db)
-    const runs = new RunsRepo(db)
+    const runs = new RunsRepo(db, { leaseMs: opts.leaseMs ?? LEASE_MS })
     const trials = new TrialsRepo(db)
     const now = opts.now ?? (() => new Date().toISOString())
     const interruptedRunIds = runs.markInterrupted(opts.isOwnerAlive ?? isOwnerAlive, now())
+    const owner: RunOwner = { pid: process.pid, host: hostname() }
+    // The heartbeat: while this process owns queued or running runs, it keeps their lease from running out,
+    // so a process on another host sharing this folder leaves them alone. It never keeps the process alive.
+    const heartbeat = setInterval(() => {
+      try {
+        if (db.open) runs.renewLeases(owner)
+      } catch {
+        // A busy or failing database is reported by the next real write; the lease has room for a miss.
+      }
+    }, opts.leaseRenewMs ?? LEASE_RENEW_MS)
+    heartbeat.unref()
     return {
       db,
       file: join(dataDir, DB_FILE_NAME),
@@ -84,9 +108,10 @@ export function openAppDb(
       runs,
       trials,
       store: createRunStore(runs, trials, db, join(dataDir, DB_FILE_NAME)),
-      owner: { pid: process.pid, host: hostname() },
+      owner,
       interruptedRunIds,
       close: () => {
+        clearInterval(heartbeat)
         if (db.open) db.close()
       },
     }

@@ -165,6 +165,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN signal_warning TEXT;
     `,
   },
+  {
+    version: 9,
+    description: 'runs: lease of the owning process (epoch ms it is valid until, renewed by a heartbeat)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+    `,
+  },
 ]
 
 /** The schema version this build writes (PRAGMA user_version after migrating). */

@@ -69,17 +69,54 @@ export interface RunOwner {
   host: string
 }
 
+/**
+ * How long a run's lease lasts without renewal, in ms. The owner renews it every LEASE_RENEW_MS; a process on
+ * another host (which cannot look up the owner's pid) treats the run as live until the lease has run out.
+ */
+export const LEASE_MS = 30_000
+export const LEASE_RENEW_MS = 5_000
+
+/** Options of RunsRepo: the clock leases are measured with (epoch ms) and their length. */
+export interface LeaseClock {
+  nowMs: () => number
+  leaseMs: number
+}
+
 /** Runs table: one row per search run; config stored as JSON with a snapshot of the space it searched. */
 export class RunsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly lease: LeaseClock
+
+  constructor(
+    private readonly db: Db,
+    lease: Partial<LeaseClock> = {},
+  ) {
+    this.lease = { nowMs: lease.nowMs ?? Date.now, leaseMs: lease.leaseMs ?? LEASE_MS }
+  }
+
+  private leaseEnd(): number {
+    return this.lease.nowMs() + this.lease.leaseMs
+  }
+
+  /**
+   * Extends the lease of every queued or running run `owner` holds (the heartbeat). Returns how many it
+   * renewed.
+   */
+  renewLeases(owner: RunOwner): number {
+    return this.db
+      .prepare(
+        `UPDATE runs SET lease_until = ? WHERE owner_pid = ? AND owner_host = ? AND status IN ('queued', 'running')`,
+      )
+      .run(this.leaseEnd(), owner.pid, owner.host).changes
+  }
 
   /** Inserts a new run owned by `owner`, with the search space definition as it was at start. */
   insert(run: Run, spaceDef: SearchSpaceDef | null, owner: RunOwner | null): void {
     this.db
       .prepare(
         `INSERT INTO runs (id, dataset_id, space_id, config, space_def, status, created_at, started_at, finished_at,
-           trials_completed, trials_failed, best_trial_id, best_val_accuracy, backend, error, owner_pid, owner_host)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           trials_completed, trials_failed, best_trial_id, best_val_accuracy, backend, error, owner_pid, owner_host,
+           lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         run.id,
@@ -99,6 +136,7 @@ export class RunsRepo {
         run.error,
         owner?.pid ?? null,
         owner?.host ?? null,
+        owner ? this.leaseEnd() : null,
       )
   }
 
@@ -212,10 +250,10 @@ export class RunsRepo {
   claimForResume(id: string, owner: RunOwner): boolean {
     const info = this.db
       .prepare(
-        `UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, owner_pid = ?, owner_host = ?
-         WHERE id = ? AND status IN ('paused', 'interrupted')`,
+        `UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, owner_pid = ?, owner_host = ?,
+           lease_until = ? WHERE id = ? AND status IN ('paused', 'interrupted')`,
       )
-      .run(owner.pid, owner.host, id)
+      .run(owner.pid, owner.host, this.leaseEnd(), id)
     return info.changes === 1
   }
 
@@ -284,17 +322,22 @@ export class RunsRepo {
   /**
    * Marks runs left 'queued' or 'running' by a process that is gone as 'interrupted', and their 'queued' or
    * 'running' trials as 'cancelled' (not counted: resuming the run trains them again). A run whose owner is
-   * still alive (e.g. `nas-studio serve` while `nas-studio runs` opens the same database) is left alone.
+   * still alive (e.g. `nas-studio serve` while `nas-studio runs` opens the same database) is left alone;
+   * `isOwnerAlive` gets the owner and its lease end (epoch ms, null if it never had one) to decide.
    * Returns the ids of the runs it marked.
    */
-  markInterrupted(isOwnerAlive: (owner: RunOwner) => boolean, now: string): string[] {
+  markInterrupted(
+    isOwnerAlive: (owner: RunOwner, leaseUntil: number | null) => boolean,
+    now: string,
+  ): string[] {
     const candidates = this.db
       .prepare(
-        `SELECT id, owner_pid AS pid, owner_host AS host FROM runs WHERE status IN ('queued', 'running')`,
+        `SELECT id, owner_pid AS pid, owner_host AS host, lease_until AS lease FROM runs
+         WHERE status IN ('queued', 'running')`,
       )
-      .all() as Array<{ id: string; pid: number | null; host: string | null }>
+      .all() as Array<{ id: string; pid: number | null; host: string | null; lease: number | null }>
     const stale = candidates.filter(
-      (c) => c.pid === null || c.host === null || !isOwnerAlive({ pid: c.pid, host: c.host }),
+      (c) => c.pid === null || c.host === null || !isOwnerAlive({ pid: c.pid, host: c.host }, c.lease),
     )
     if (stale.length === 0) return []
     const markRun = this.db.prepare(

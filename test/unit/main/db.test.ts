@@ -1,4 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -35,7 +36,10 @@ const epoch: TrialEpoch = {
 
 const tmp = tempDirPerTest()
 
-function seed(dir: string, owner = { pid: 999999, host: 'gone-host' }): void {
+/** A process on this host that no longer exists (pids above the kernel's limit are never used). */
+const goneOwner = { pid: 2 ** 22 + 1, host: hostname() }
+
+function seed(dir: string, owner = goneOwner): void {
   const db = openAppDb(dir)
   insertSampleRun(db, owner)
   db.store.insertTrial(trial)
