@@ -2,41 +2,20 @@ import { createHash, randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { systemClock, silentLogger, type Clock, type Logger } from '../../engine/ports'
-import {
-  NasError,
-  toErrorData,
-  type ApiHandlers,
-  type AppInfo,
-  type DatasetImportJob,
-  searchSpaceDefSchema,
-  type Dataset,
-  type Run,
-  type RunStatus,
-  type SearchSpaceDef,
-} from '../../shared'
+import { toErrorData, type ApiHandlers, type AppInfo, type DatasetImportJob, type Run } from '../../shared'
 import { isSqliteError, storageError, type AppDb } from '../db'
 import { createComputeSettings } from './compute-settings'
 import { createDatasetService } from './datasets-service'
 import { createEventHub, type EventSubscribe } from './event-hub'
 import { createExportService } from './exports-service'
+import { createRunService } from './runs-service'
 import { createStudioHandlers } from './studio-service'
 import type { BackendInfo, EngineApi, TrialRunnerLike } from './engine-facade'
 
 export type { EngineApi, BackendInfo, TrialRunnerLike, PresetSpace } from './engine-facade'
 export type { EventListener, EventSubscribe } from './event-hub'
 export { dispatch, isMethod } from './dispatch'
-
-/** Run statuses after which nothing changes any more ('interrupted' and 'paused' until resumed). */
-export const FINISHED_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-  'paused',
-])
-
-/** Statuses a run can be resumed from (runs.resume). */
-const RESUMABLE_STATUSES: ReadonlySet<RunStatus> = new Set(['paused', 'interrupted'])
+export { FINISHED_RUN_STATUSES } from './runs-service'
 
 /** Inputs of createServices; the caller owns `db` and closes it after `close()`. */
 export interface ServicesOptions {
@@ -86,10 +65,6 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const clock = opts.clock ?? systemClock
   const hub = createEventHub(logger)
   const nowIso = (): string => new Date(clock.now()).toISOString()
-  const active = new Map<
-    string,
-    { controller: AbortController; pause: AbortController; done: Promise<Run> }
-  >()
   let runner: TrialRunnerLike | null = null
   let backend: Promise<BackendInfo> | null = null
   let closed = false
@@ -130,63 +105,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     runner ??= opts.createRunner ? opts.createRunner(size) : engine.createWorkerPool({ size, logger })
     return runner
   }
-  // "Run trials on: a Redis queue": new runs go to the queue's workers instead of this machine's pool
-  const getRunner = (): TrialRunnerLike => compute.queueRunner() ?? localRunner()
-
-  const settleFailed = (runId: string, err: unknown): Run | null => {
-    const current = db.runs.get(runId)
-    if (!current || FINISHED_RUN_STATUSES.has(current.status)) return current
-    const failed: Run = {
-      ...current,
-      status: 'failed',
-      finishedAt: nowIso(),
-      error: toErrorData(err).message,
-    }
-    db.runs.update(failed)
-    hub.publish({ event: 'run.updated', payload: failed })
-    return failed
-  }
-
-  /** Runs the search of `run` (already stored as 'queued') in the background and tracks it in `active`. */
-  const launchRun = (
-    run: Run,
-    spaceDef: SearchSpaceDef,
-    dataset: Dataset,
-    resume?: Parameters<EngineApi['runSearch']>[0]['resume'],
-  ): void => {
-    const controller = new AbortController()
-    const pause = new AbortController()
-    const done = (async (): Promise<Run> => {
-      try {
-        return await engine.runSearch({
-          run,
-          space: spaceDef,
-          dataset: datasets.withCacheDir(dataset),
-          store: db.store,
-          runner: exportsSvc.withModelSaving(getRunner()),
-          // the winner's final training always runs here (data-parallel workers share memory)
-          finalRunner: exportsSvc.withModelSaving(localRunner()),
-          emit: hub.publish,
-          clock,
-          logger,
-          signal: controller.signal,
-          pause: pause.signal,
-          ...(resume ? { resume } : {}),
-        })
-      } catch (err) {
-        logger.error('Run failed', { runId: run.id, error: toErrorData(err).message })
-        try {
-          return settleFailed(run.id, err) ?? run
-        } catch (settleErr) {
-          logger.error('Could not record the failed run', { error: toErrorData(settleErr).message })
-          return { ...run, status: 'failed', error: toErrorData(err).message }
-        }
-      } finally {
-        active.delete(run.id)
-      }
-    })()
-    active.set(run.id, { controller, pause, done })
-  }
+  const runs = createRunService({
+    db,
+    engine,
+    publish: hub.publish,
+    withCacheDir: datasets.withCacheDir,
+    exports: exportsSvc,
+    // "Run trials on: a Redis queue": new runs go to the queue's workers instead of this machine's pool
+    getRunner: () => compute.queueRunner() ?? localRunner(),
+    localRunner,
+    clock,
+    logger,
+    nowIso,
+  })
 
   const handlers: ApiHandlers = {
     'app.info': async () => ({
@@ -202,166 +133,22 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     ...datasets.handlers,
     'spaces.list': async () => db.spaces.list(),
     ...createStudioHandlers({ db, nowIso, newId: randomUUID }),
-    'runs.list': async () => db.runs.list(),
-    'runs.get': async ({ runId }) => db.runs.require(runId),
-    'runs.start': async (config) => {
-      if (closed)
-        throw new NasError('conflict', 'NAS Studio is shutting down; start the run again after it restarts.')
-      const dataset = db.datasets.require(config.datasetId)
-      const space = db.spaces.require(config.spaceId)
-      engine.validateSpace(space.def)
-      const run: Run = {
-        id: randomUUID(),
-        config,
-        status: 'queued',
-        createdAt: nowIso(),
-        startedAt: null,
-        finishedAt: null,
-        trialsCompleted: 0,
-        trialsFailed: 0,
-        bestTrialId: null,
-        bestValAccuracy: null,
-        backend: null,
-        error: null,
-      }
-      db.runs.insert(run, space.def, db.owner)
-      hub.publish({ event: 'run.updated', payload: run })
-      launchRun(run, space.def, dataset)
-      return run
-    },
-    'runs.pause': async ({ runId }) => {
-      const run = db.runs.require(runId)
-      if (run.status === 'paused') return run
-      const entry = active.get(runId)
-      if (!entry) {
-        throw new NasError(
-          'conflict',
-          FINISHED_RUN_STATUSES.has(run.status)
-            ? `Run "${run.config.name}" is ${run.status}; only a running search can be paused.`
-            : `Run "${run.config.name}" is running in another NAS Studio process; pause it there.`,
-          { runId, status: run.status },
-        )
-      }
-      entry.pause.abort()
-      // the candidates in training stop between two batches; answer with the run as it was left
-      return await entry.done
-    },
-    'runs.resume': async ({ runId }) => {
-      if (closed)
-        throw new NasError('conflict', 'NAS Studio is shutting down; resume the run after it restarts.')
-      const run = db.runs.require(runId)
-      const name = run.config.name
-      if (active.has(runId) || run.status === 'running' || run.status === 'queued') {
-        throw new NasError('conflict', `Run "${name}" is already running.`, { runId })
-      }
-      if (!RESUMABLE_STATUSES.has(run.status)) {
-        throw new NasError(
-          'conflict',
-          `Run "${name}" is ${run.status}; only a paused or interrupted search can be resumed. Use "Run again with these settings" to start a new one.`,
-          { runId, status: run.status },
-        )
-      }
-      if (run.config.strategy === 'darts' || run.config.strategy === 'pc-darts') {
-        throw new NasError(
-          'conflict',
-          `Run "${name}" cannot be resumed: a ${run.config.strategy === 'darts' ? 'DARTS' : 'PC-DARTS'} search keeps its weight-sharing network only in memory, so it must start over. Use "Run again with these settings".`,
-          { runId },
-        )
-      }
-      const dataset = db.datasets.get(run.config.datasetId)
-      if (!dataset) {
-        throw new NasError(
-          'dataset_error',
-          `Run "${name}" cannot be resumed: its dataset is no longer in NAS Studio. Import the data again and start a new search.`,
-          { runId, datasetId: run.config.datasetId },
-        )
-      }
-      const snapshot = searchSpaceDefSchema.safeParse(db.runs.spaceDef(runId))
-      const spaceDef = snapshot.success ? snapshot.data : db.spaces.require(run.config.spaceId).def
-      const resume = { trials: db.trials.listByRun(runId), checkpoint: db.runs.checkpoint(runId) }
-      if (!db.runs.claimForResume(runId, db.owner)) {
-        throw new NasError('conflict', `Run "${name}" was resumed by another NAS Studio process.`, {
-          runId,
-        })
-      }
-      const queued = db.runs.require(runId)
-      hub.publish({ event: 'run.updated', payload: queued })
-      launchRun(queued, spaceDef, dataset, resume)
-      return queued
-    },
-    'runs.cancel': async ({ runId }) => {
-      const run = db.runs.require(runId)
-      if (run.status === 'paused' && !active.has(runId)) {
-        // nothing is training: stopping a paused search for good is just a status change
-        const cancelled: Run = { ...run, status: 'cancelled', finishedAt: nowIso() }
-        db.runs.update(cancelled)
-        hub.publish({ event: 'run.updated', payload: cancelled })
-        return cancelled
-      }
-      if (FINISHED_RUN_STATUSES.has(run.status)) return run
-      const entry = active.get(runId)
-      if (!entry) {
-        throw new NasError(
-          'conflict',
-          `Run "${run.config.name}" is running in another NAS Studio process; cancel it there.`,
-          {
-            runId,
-          },
-        )
-      }
-      entry.controller.abort()
-      // The engine writes 'cancelled' and emits run.updated when the trial in flight has stopped.
-      return db.runs.require(runId)
-    },
-    'runs.delete': async ({ runId }) => {
-      const run = db.runs.require(runId)
-      if (active.has(runId) || !FINISHED_RUN_STATUSES.has(run.status)) {
-        throw new NasError(
-          'conflict',
-          `Run "${run.config.name}" is still running; stop it before deleting it.`,
-          {
-            runId,
-          },
-        )
-      }
-      await exportsSvc.forgetRunModels(runId)
-      db.runs.delete(runId)
-      return { deleted: true as const, id: runId }
-    },
+    ...runs.handlers,
     ...exportsSvc.handlers,
-    'runs.pareto': async ({ runId }) => db.runs.pareto(runId),
-    'runs.alphas': async ({ runId }) => {
-      db.runs.require(runId)
-      return db.runs.alphaSnapshots(runId)
-    },
-    'trials.list': async ({ runId }) => {
-      db.runs.require(runId)
-      return db.trials.listByRun(runId)
-    },
-    'trials.epochs': async ({ trialId }) => {
-      db.trials.require(trialId)
-      return db.trials.listEpochs(trialId)
-    },
   }
 
   return {
     handlers: withStorageErrors(handlers, db.file),
     events: hub.subscribe,
     whenImported: (jobId) => datasets.whenImported(jobId),
-    whenFinished: async (runId) => (await active.get(runId)?.done) ?? db.runs.require(runId),
+    whenFinished: (runId) => runs.whenFinished(runId),
     close: async () => {
       if (closed) return
       closed = true
+      // new and resumed runs are refused from here on, while imports are cancelled
+      const runsPaused = runs.close(CLOSE_WAIT_MS)
       await datasets.close()
-      const pending = [...active.values()]
-      // closing the app (or a lid, or SIGTERM) must not end a search for good: pause it, it resumes later
-      for (const entry of pending) entry.pause.abort()
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_WAIT_MS)
-      })
-      await Promise.race([Promise.allSettled(pending.map((e) => e.done)), timeout])
-      clearTimeout(timer)
+      await runsPaused
       await runner
         ?.close()
         .catch((err: unknown) => logger.warn('Closing the worker pool failed', { error: String(err) }))
