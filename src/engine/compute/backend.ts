@@ -11,6 +11,9 @@ import { registerGradientOverrides } from './gradient-overrides'
 import { registerTrainingKernels } from './training-kernels'
 import { simdKernels } from './simd'
 import type { WasmBackend } from './wasm-ops'
+import type { GpuAdapter } from './webgpu'
+import { adapterName, startWebGpu } from './webgpu'
+import { trialsPerGpu } from './gpu-trials'
 
 /**
  * The ONLY module of the app that imports TensorFlow.js. Everything else in the engine uses the `tf` exported
@@ -20,18 +23,20 @@ export { tf }
 
 /** The compute backend in use, for people and for the worker pool. */
 export interface BackendInfo {
-  /** tfjs's backend name: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
+  /** tfjs's backend name: 'tensorflow' (native, GPU or CPU), 'webgpu', 'wasm' or 'cpu'. */
   name: string
   /** Which backend and why the faster ones were skipped, e.g. "WebAssembly (...): @tensorflow/tfjs-node-gpu not installed; ...". */
   detail: string
   /** What it computes on: the GPU's name, or the CPU model with its thread count. */
   device: string
-  /** Trials to train at once with this backend: one per GPU, or one per CPU thread. */
+  /** Trials to train at once with this backend: per GPU (one unless memory allows more), or one per CPU thread. */
   workers: number
+  /** The WebGPU adapter (vendor, architecture, description) when the backend is webgpu. */
+  adapter?: GpuAdapter
 }
 
 /** Values NAS_BACKEND (and the CLI's --backend) accept. */
-export const BACKEND_CHOICES = ['tensorflow', 'wasm', 'cpu'] as const
+export const BACKEND_CHOICES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const
 
 let initPromise: Promise<BackendInfo> | null = null
 let bridged: string[] = []
@@ -94,17 +99,22 @@ function cudaGpus(): string[] {
 export interface ChooseOptions {
   env?: NodeJS.ProcessEnv
   importer?: (specifier: string) => Promise<string | null>
+  /** Starts webgpu (a software adapter only when allowed): the adapter, or why not. Default: startWebGpu. */
+  webgpu?: (allowSoftware: boolean) => Promise<GpuAdapter | string>
   logger?: Logger
 }
 
 /**
- * Tries the chain tfjs-node-gpu -> tfjs-node -> wasm (+ our training kernels) -> cpu and activates the first
- * backend that starts; `detail` lists why each faster one was skipped. NAS_BACKEND (tensorflow | wasm | cpu)
- * starts the chain at that backend. Prefer initCompute, which does this once per process.
+ * Tries the chain tfjs-node-gpu -> tfjs-node -> webgpu on a hardware adapter -> wasm (+ our training kernels)
+ * -> cpu and activates the first backend that starts; `detail` lists why each faster one was skipped.
+ * NAS_BACKEND (tensorflow | webgpu | wasm | cpu) starts the chain at that backend; only NAS_BACKEND=webgpu
+ * accepts a software GPU adapter (SwiftShader: exact but slow, for tests). Prefer initCompute, which does this
+ * once per process.
  */
 export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendInfo> {
   const env = opts.env ?? process.env
   const importer = opts.importer ?? tryImport
+  const webgpu = opts.webgpu ?? startWebGpu
   const logger = opts.logger ?? silentLogger
   const reasons: string[] = []
   const cpu = cpuDevice()
@@ -138,6 +148,24 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
     reasons.push(`@tensorflow/tfjs-node ${cpuNative ?? 'loaded but its backend did not start'}`)
   } else {
     reasons.push(`NAS_BACKEND=${forced}: tfjs-node-gpu and tfjs-node not tried`)
+  }
+  if (forced === undefined || forced === 'tensorflow' || forced === 'webgpu') {
+    const adapter = await webgpu(forced === 'webgpu')
+    if (typeof adapter !== 'string') {
+      const workers = trialsPerGpu(env, adapter)
+      const software =
+        adapter.software === null ? '' : ` (${adapter.software}: for tests, not a speed figure)`
+      return {
+        name: 'webgpu',
+        detail: `WebGPU${software}, ${workers} trial${workers === 1 ? '' : 's'} at a time on the GPU: ${reasons.join('; ')}`,
+        device: adapterName(adapter),
+        workers,
+        adapter,
+      }
+    }
+    reasons.push(adapter)
+  } else {
+    reasons.push('webgpu not tried')
   }
   if (forced !== 'cpu') {
     try {
@@ -179,8 +207,9 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
 
 /**
  * Picks and initialises the fastest working backend, once per process (later calls return the same answer):
- * tfjs-node-gpu, then tfjs-node, then wasm (with our training kernels), then cpu. The environment variable
- * NAS_BACKEND (tensorflow | wasm | cpu) starts the chain later, e.g. for tests or a machine where one misbehaves.
+ * tfjs-node-gpu, then tfjs-node, then webgpu on a hardware adapter, then wasm (with our training kernels),
+ * then cpu. The environment variable NAS_BACKEND (tensorflow | webgpu | wasm | cpu) starts the chain later,
+ * e.g. for tests or a machine where one misbehaves.
  */
 export function initCompute(logger: Logger = silentLogger): Promise<BackendInfo> {
   if (initPromise === null) {
@@ -189,6 +218,7 @@ export function initCompute(logger: Logger = silentLogger): Promise<BackendInfo>
       logger.info(`Compute backend: ${info.detail}`, {
         backend: info.name,
         device: info.device,
+        ...(info.adapter ? { adapter: info.adapter } : {}),
         fastKernels: fast,
         bridgedKernels: bridged,
       })

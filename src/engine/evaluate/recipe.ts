@@ -155,8 +155,8 @@ export function scaledShape(inputShape: number[], factor: number): number[] {
   return [Math.max(1, Math.round(h * factor)), Math.max(1, Math.round(w * factor)), c]
 }
 
-/** The images of `part` resized (bilinear, in chunks) from `inputShape` to `shape`. */
-export function resizePart(part: DataPart, inputShape: number[], shape: number[]): DataPart {
+/** The images of `part` resized (bilinear, in chunks) from `inputShape` to `shape`; read back asynchronously (a GPU backend cannot read synchronously). */
+export async function resizePart(part: DataPart, inputShape: number[], shape: number[]): Promise<DataPart> {
   if (shape.join('x') === inputShape.join('x')) return part
   const size = inputShape.reduce((a, b) => a * b, 1)
   const outSize = shape.reduce((a, b) => a * b, 1)
@@ -176,7 +176,7 @@ export function resizePart(part: DataPart, inputShape: number[], shape: number[]
         true,
       ),
     )
-    x.set(resized.dataSync() as Float32Array, start * outSize)
+    x.set((await resized.data()) as Float32Array, start * outSize)
     resized.dispose()
   }
   return { x, y: part.y, count: part.count }

@@ -91,9 +91,10 @@ function makeOptimizer(settings: TrainSettings): tf.Optimizer {
  * True when every weight of the model is finite. Why: the cross-entropy loss clips its inputs, so NaN weights can
  * still report a finite loss (-log(1e-7)); the sum of all weights is NaN or infinite iff some weight is.
  */
-function weightsFinite(model: tf.LayersModel): boolean {
+async function weightsFinite(model: tf.LayersModel): Promise<boolean> {
   const total = tf.tidy(() => tf.addN(model.weights.map((w) => tf.sum(w.read()))))
-  const value = total.dataSync()[0]!
+  // an asynchronous read: a GPU backend (webgpu) cannot read synchronously
+  const value = (await total.data())[0]!
   total.dispose()
   return Number.isFinite(value)
 }
@@ -103,16 +104,20 @@ function weightsFinite(model: tf.LayersModel): boolean {
  * from `trainPart` (see recalibrateBatchNorm): the score reflects what the weights learned, however short the
  * training was.
  */
-function scoreAfterRecalibration(
+async function scoreAfterRecalibration(
   model: tf.LayersModel,
   trainPart: DataPart,
   scored: { x: tf.Tensor; y: tf.Tensor },
   inputShape: number[],
   batchSize: number,
-): { loss: number; accuracy: number } {
+): Promise<{ loss: number; accuracy: number }> {
   recalibrateBatchNorm(model, trainPart, inputShape, batchSize)
   const scores = model.evaluate(scored.x, scored.y, { batchSize: 256 }) as tf.Scalar[]
-  const [loss, accuracy] = scores.map((t) => t.dataSync()[0]!) as [number, number]
+  // read asynchronously: a GPU backend (webgpu) cannot read synchronously
+  const [loss, accuracy] = (await Promise.all(scores.map(async (t) => (await t.data())[0]!))) as [
+    number,
+    number,
+  ]
   tf.dispose(scores)
   return { loss, accuracy }
 }
@@ -166,8 +171,8 @@ export async function trainArchitecture(
   const learnFrom = final
     ? concatParts(data.train, data.validation)
     : subsetPart(data.train, settings.dataFraction ?? 1, sampleSize)
-  const trainPart = resizePart(learnFrom, data.inputShape, inputShape)
-  const evalPart = resizePart(final ? data.test : data.validation, data.inputShape, inputShape)
+  const trainPart = await resizePart(learnFrom, data.inputShape, inputShape)
+  const evalPart = await resizePart(final ? data.test : data.validation, data.inputShape, inputShape)
   if (final && evalPart.count === 0) {
     throw new NasError('training_failed', 'The dataset has no test split to score the final training on')
   }
@@ -266,7 +271,9 @@ export async function trainArchitecture(
         return NaN
       }
       // the validation split is scored after recalibrating batch norm on the (un-augmented) training data
-      const scored = final ? null : scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
+      const scored = final
+        ? null
+        : await scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
       const metrics: EpochMetrics = {
         epoch,
         loss: pick('loss'),
@@ -276,7 +283,7 @@ export async function trainArchitecture(
         timeMs: now() - epochStart,
       }
       const finiteLosses = Number.isFinite(metrics.loss) && Number.isFinite(metrics.valLoss)
-      if (diverged !== null || !finiteLosses || !weightsFinite(trained)) {
+      if (diverged !== null || !finiteLosses || !(await weightsFinite(trained))) {
         const value =
           diverged ?? (!Number.isFinite(metrics.loss) ? metrics.loss : finiteLosses ? NaN : metrics.valLoss)
         throw new NasError(
@@ -307,7 +314,7 @@ export async function trainArchitecture(
     }
     let test: { testAccuracy: number; testLoss: number } | Record<string, never> = {}
     if (final && rank === 0) {
-      const scored = scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
+      const scored = await scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
       test = { testAccuracy: scored.accuracy, testLoss: scored.loss }
     }
     return {

@@ -8,6 +8,7 @@ import {
   initCompute,
   tf,
 } from '../../../src/engine/compute/backend'
+import type { GpuAdapter } from '../../../src/engine/compute/webgpu'
 
 /** Deterministic pseudo-random values in [-1, 1) (no tf randomness, so both backends see the same data). */
 function values(n: number, seed: number): Float32Array {
@@ -115,7 +116,7 @@ describe('compute backend', () => {
     expect(wasm.detail).toContain('NAS_BACKEND=wasm: tfjs-node-gpu and tfjs-node not tried')
     const odd = await chooseBackend({ env: { NAS_BACKEND: 'quantum' } })
     expect(odd.name).toBe('wasm')
-    expect(odd.detail).toContain('NAS_BACKEND=quantum is not one of tensorflow, wasm, cpu')
+    expect(odd.detail).toContain('NAS_BACKEND=quantum is not one of tensorflow, webgpu, wasm, cpu')
   })
 
   it('a native package that loads but cannot start its backend falls through to wasm', async () => {
@@ -123,6 +124,66 @@ describe('compute backend', () => {
     const info = await chooseBackend({ env: {}, importer: async () => null })
     expect(info.name).toBe('wasm')
     expect(info.detail).toContain('@tensorflow/tfjs-node-gpu loaded but its backend did not start')
+  })
+
+  const gpu: GpuAdapter = {
+    vendor: 'nvidia',
+    architecture: 'ada',
+    description: 'NVIDIA GeForce RTX 4070',
+    software: null,
+    maxBufferSize: 2 ** 32,
+  }
+
+  it('picks webgpu on a hardware adapter after the native backends, and names the adapter', async () => {
+    const asked: boolean[] = []
+    // a fake starter stands in for a machine with a real GPU (this one has none)
+    const info = await chooseBackend({
+      env: {},
+      webgpu: async (allowSoftware) => (asked.push(allowSoftware), gpu),
+    })
+    expect(asked).toEqual([false])
+    expect(info.name).toBe('webgpu')
+    expect(info.device).toBe('NVIDIA GeForce RTX 4070 (nvidia, ada)')
+    expect(info.adapter).toEqual(gpu)
+    expect(info.workers).toBe(1)
+    expect(info.detail).toContain('@tensorflow/tfjs-node-gpu not installed')
+    expect(info.detail).toContain('@tensorflow/tfjs-node not installed')
+  })
+
+  it('never picks a software adapter by itself; NAS_BACKEND=webgpu allows it', async () => {
+    const skipped = await chooseBackend({
+      env: {},
+      webgpu: async (allowSoftware) =>
+        allowSoftware
+          ? { ...gpu, software: 'SwiftShader' }
+          : 'WebGPU skipped: its only adapter is SwiftShader',
+    })
+    expect(skipped.name).toBe('wasm')
+    expect(skipped.detail).toContain('WebGPU skipped: its only adapter is SwiftShader')
+    const forced = await chooseBackend({
+      env: { NAS_BACKEND: 'webgpu' },
+      webgpu: async (allowSoftware) => (allowSoftware ? { ...gpu, software: 'SwiftShader' } : 'refused'),
+    })
+    expect(forced.name).toBe('webgpu')
+    expect(forced.detail).toContain('NAS_BACKEND=webgpu: tfjs-node-gpu and tfjs-node not tried')
+    expect(forced.detail).toContain('not a speed figure')
+  })
+
+  it('without a Vulkan driver webgpu is skipped with the reason; NAS_BACKEND=wasm does not try it', async () => {
+    const none = await chooseBackend({
+      env: {},
+      webgpu: async () => 'WebGPU not tried: no Vulkan GPU driver',
+    })
+    expect(none.name).toBe('wasm')
+    expect(none.detail).toContain('WebGPU not tried: no Vulkan GPU driver')
+    let tried = false
+    const wasm = await chooseBackend({
+      env: { NAS_BACKEND: 'wasm' },
+      webgpu: async () => ((tried = true), gpu),
+    })
+    expect(wasm.name).toBe('wasm')
+    expect(tried).toBe(false)
+    expect(wasm.detail).toContain('webgpu not tried')
   })
 
   it.each<ConvCase>([
