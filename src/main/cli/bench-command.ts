@@ -5,6 +5,8 @@ import type { Nb201Budget, Nb201ProtocolResult } from '../../engine/benchmarks/n
 import { formatNb201Table, runNb201Protocol } from '../../engine/benchmarks/nb201-protocol'
 import { isBlackBox, type BlackBoxStrategyName } from '../../engine/strategy'
 import { appPaths, findAppRoot } from '../paths'
+import { EXIT, UsageError, type CliIo } from './io'
+import { intOption } from './options'
 
 /** The NAS-Bench-201 table shipped in the app's resources (see resources/benchmarks/README.md). */
 export function defaultNb201File(root: string = findAppRoot()): string {
@@ -105,4 +107,40 @@ export async function benchNb201(opts: BenchOptions): Promise<Nb201ProtocolResul
     opts.stderr(`Wrote ${opts.out}\n`)
   }
   return results
+}
+
+/** `nas-studio bench nb201 [options]`: parses the options and runs benchNb201. */
+export async function benchCommand(
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<number> {
+  const [what, ...extra] = positionals
+  if (what !== 'nb201' || extra.length > 0)
+    throw new UsageError(
+      'the only benchmark is nb201: nas-studio bench nb201 --strategy NAME --runs N --seed S',
+    )
+  const spec = (values.strategy as string | undefined) ?? 'all'
+  const strategies = spec === 'all' ? NB201_STRATEGIES : spec.split(',').map((x) => x.trim())
+  const queriesText = values.queries as string | undefined
+  await benchNb201({
+    strategies,
+    runs: intOption(values.runs as string | undefined, 'runs', 100, 1, 100000),
+    seed: intOption(values.seed as string | undefined, 'seed', 0, 0, 2 ** 31 - 1),
+    queries: queriesText === undefined ? undefined : intOption(queriesText, 'queries', 100, 1, 15625),
+    budgetSeconds: intOption(
+      values['budget-seconds'] as string | undefined,
+      'budget-seconds',
+      12000,
+      1,
+      10 ** 9,
+    ),
+    file: values.file as string | undefined,
+    out: values.out as string | undefined,
+    stdout: io.stdout,
+    stderr: io.stderr,
+  }).catch((err: unknown) => {
+    throw new UsageError((err as Error).message)
+  })
+  return EXIT.ok
 }
