@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { NasError } from '../../shared'
@@ -40,6 +40,37 @@ export function storageError(file: string, err: unknown): NasError {
   const prefix = typeof code === 'string' ? Object.keys(hints).find((k) => code.startsWith(k)) : undefined
   const message = prefix ? hints[prefix]! : `The database ${file} failed: ${raw}`
   return new NasError('storage_error', message, { file, sqliteCode: typeof code === 'string' ? code : null })
+}
+
+/** Files up to this size are checked page by page when opened (a few hundred ms per 100 MiB). */
+export const QUICK_CHECK_MAX_BYTES = 1024 * 1024 * 1024
+
+/**
+ * Throws NasError('storage_error') when a bounded `PRAGMA quick_check` finds damaged pages, before anything
+ * is written: a page overwritten in the middle of the file leaves the header readable, so without this the
+ * damage shows only later as SQLite's raw "database disk image is malformed" in the middle of a search.
+ * Files over QUICK_CHECK_MAX_BYTES are not checked at open, to keep start-up quick.
+ */
+function assertIntact(db: Db, file: string): void {
+  let size = 0
+  try {
+    size = statSync(file).size
+  } catch {
+    return // a new file: nothing to check
+  }
+  if (size > QUICK_CHECK_MAX_BYTES) return
+  let result: unknown
+  try {
+    result = db.pragma('quick_check(1)', { simple: true })
+  } catch (err) {
+    result = err instanceof Error ? err.message : String(err)
+  }
+  if (result === 'ok') return
+  throw new NasError(
+    'storage_error',
+    `The database ${file} is damaged: some of its pages cannot be read, so its runs and datasets cannot be trusted. NAS Studio did not change it. Restore it from a backup, or move it away (NAS Studio then starts with an empty one).`,
+    { file, sqliteCode: 'SQLITE_CORRUPT' },
+  )
 }
 
 /** Options of openConnection / openConnectionFile. */
@@ -103,6 +134,7 @@ export function openConnectionFile(file: string, opts: ConnectionOptions = {}): 
     db.pragma(`busy_timeout = ${timeout}`)
     // Reading the schema first makes a non-database file fail here, before any write could touch it.
     db.prepare('SELECT count(*) FROM sqlite_master').get()
+    assertIntact(db, file)
     const mode = db.pragma('journal_mode = WAL', { simple: true })
     if (String(mode).toLowerCase() !== 'wal') {
       throw Object.assign(new Error(`journal_mode is ${String(mode)}, expected wal`), {
