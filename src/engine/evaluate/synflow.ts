@@ -46,7 +46,10 @@ function logSynflow(
     )
     if (!Number.isFinite(value.dataSync()[0]!)) return [NaN]
     return vars.map((v) => {
-      const p = tf.mul(v, grads[v.name]!)
+      // no gradient: the weight does not reach the output, so its W * dR/dW is zero
+      const g = grads[v.name]
+      if (!g) return -Infinity
+      const p = tf.mul(v, g)
       const max = tf.max(p).dataSync()[0]!
       if (!(max > 0)) return max === 0 ? -Infinity : NaN
       return Math.log(max) + Math.log(tf.sum(tf.div(p, max)).dataSync()[0]!)

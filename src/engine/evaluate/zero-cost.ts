@@ -79,12 +79,26 @@ function gradProxies(
     let gradNorm = 0
     let snip = 0
     for (const v of vars) {
-      const g = grads[v.name]!
+      // A weight that does not reach the output (a cell edge fed by a 'none' node) has no gradient: it
+      // contributes nothing to either sum.
+      const g = grads[v.name]
+      if (!g) continue
       gradNorm += Math.sqrt(tf.sum(tf.square(g)).dataSync()[0]!)
       snip += tf.sum(tf.abs(tf.mul(v, g))).dataSync()[0]!
     }
     return { gradNorm, snip }
   })
+}
+
+/**
+ * d(sum of logits)/d(input). A network whose output does not depend on its input at all (every path from
+ * the input crosses a 'none' edge) has a Jacobian of zeros, but tf.grad refuses to differentiate a function
+ * its argument does not reach; adding 0 * sum(input) connects it without changing the result.
+ */
+function inputJacobian(model: tf.LayersModel, arch: Architecture, x: tf.Tensor): tf.Tensor {
+  return tf.grad((input: tf.Tensor) =>
+    tf.add(tf.sum(forwardLogits(model, arch, input, { bnTraining: true })), tf.mul(tf.sum(input), 0)),
+  )(x)
 }
 
 /**
@@ -95,9 +109,7 @@ function gradProxies(
 function jacobCov(model: tf.LayersModel, arch: Architecture, batch: ZeroCostBatch): number {
   const n = batch.x.shape[0]!
   const corr = tf.tidy(() => {
-    const jac = tf
-      .grad((x: tf.Tensor) => tf.sum(forwardLogits(model, arch, x, { bnTraining: true })))(batch.x)
-      .reshape([n, -1])
+    const jac = inputJacobian(model, arch, batch.x).reshape([n, -1])
     const centred = tf.sub(jac, tf.mean(jac, 1, true))
     // why the epsilon: a constant row (a dead network) would divide by zero; it then counts as uncorrelated
     const unit = tf.div(centred, tf.add(tf.sqrt(tf.sum(tf.square(centred), 1, true)), 1e-12))

@@ -1,5 +1,5 @@
 import type { Architecture, Dataset, RunConfig, ZeroCostSettings } from '../../shared'
-import { createZeroCostScorer } from '../evaluate/zero-cost'
+import { createZeroCostScorer, type ZeroCostScorer } from '../evaluate/zero-cost'
 import type { Logger } from '../ports'
 import type { Proposal, SearchStrategy, TrialObservation } from './types'
 
@@ -9,6 +9,8 @@ export interface ZeroCostPreRankOptions extends Omit<ZeroCostSettings, 'proxy'> 
   sampler: SearchStrategy
   /** Scores a round of candidates at initialisation, higher = more promising; NaN = could not be scored. */
   scoreAll: (archs: readonly Architecture[]) => number[]
+  /** Told when `scoreAll` threw (the round then goes unscored, in the sampler's order). */
+  onScoreError?: (err: unknown) => void
 }
 
 interface Queued {
@@ -37,6 +39,7 @@ export class ZeroCostPreRank implements SearchStrategy {
   readonly name = 'zero-cost'
   private readonly sampler: SearchStrategy
   private readonly scoreAll: (archs: readonly Architecture[]) => number[]
+  private readonly onScoreError: ((err: unknown) => void) | undefined
   private readonly candidates: number
   private readonly keep: number
   private queue: Queued[] = []
@@ -50,6 +53,7 @@ export class ZeroCostPreRank implements SearchStrategy {
       )
     this.sampler = opts.sampler
     this.scoreAll = opts.scoreAll
+    this.onScoreError = opts.onScoreError
     this.candidates = opts.candidates
     this.keep = opts.keep
   }
@@ -71,7 +75,7 @@ export class ZeroCostPreRank implements SearchStrategy {
       const scores: number[] = []
       for (const p of fresh) {
         await new Promise<void>((resolve) => setImmediate(resolve))
-        scores.push(this.scoreAll([p.architecture])[0]!)
+        scores.push(this.scoreSafely([p.architecture])[0]!)
       }
       this.enqueue(passThrough, fresh, scores)
     })().finally(() => {
@@ -82,7 +86,25 @@ export class ZeroCostPreRank implements SearchStrategy {
 
   private refill(): void {
     const { passThrough, fresh } = this.drawRound()
-    this.enqueue(passThrough, fresh, fresh.length > 0 ? this.scoreAll(fresh.map((p) => p.architecture)) : [])
+    this.enqueue(
+      passThrough,
+      fresh,
+      fresh.length > 0 ? this.scoreSafely(fresh.map((p) => p.architecture)) : [],
+    )
+  }
+
+  /**
+   * Scores a round; a scorer that throws (whatever the reason) leaves those candidates unscored (NaN), so
+   * they keep the sampler's order and the search goes on: pre-ranking only ever reorders.
+   */
+  private scoreSafely(archs: readonly Architecture[]): number[] {
+    try {
+      const scores = this.scoreAll(archs)
+      return archs.map((_, i) => (typeof scores[i] === 'number' ? scores[i] : NaN))
+    } catch (err) {
+      this.onScoreError?.(err)
+      return archs.map(() => NaN)
+    }
   }
 
   /** One round of `candidates` proposals: new networks to score, and re-proposals to pass through. */
@@ -157,19 +179,35 @@ export async function withZeroCostPreRanking(
 ): Promise<SearchStrategy> {
   const zc = config.zeroCost
   if (zc === undefined) return strategy
-  const scorer = await createZeroCostScorer(dataset, {
-    proxy: zc.proxy,
-    validationFraction: config.train.validationFraction,
-    seed: config.seed,
-    logger,
-  })
+  let scorer: ZeroCostScorer | null = null
+  try {
+    scorer = await createZeroCostScorer(dataset, {
+      proxy: zc.proxy,
+      validationFraction: config.train.validationFraction,
+      seed: config.seed,
+      logger,
+    })
+  } catch (err) {
+    // Pre-ranking only reorders candidates: without a scorer the search still runs, in the sampler's order.
+    logger?.warn('Zero-cost pre-ranking is off for this run: the scorer could not start', {
+      proxy: zc.proxy,
+      error: err instanceof Error ? err.message : String(err),
+    })
+  }
+  const ready = scorer
   return new ZeroCostPreRank({
     sampler: strategy,
     candidates: zc.candidates,
     keep: zc.keep,
+    onScoreError: (err) =>
+      logger?.warn('Zero-cost scoring failed; this round keeps the sampler order', {
+        proxy: zc.proxy,
+        error: err instanceof Error ? err.message : String(err),
+      }),
     scoreAll: (archs) => {
+      if (!ready) return archs.map(() => NaN)
       const t0 = performance.now()
-      const scores = scorer.scoreAll(archs)
+      const scores = ready.scoreAll(archs)
       logger?.info('Zero-cost pre-ranking', {
         proxy: zc.proxy,
         scored: archs.length,

@@ -1,11 +1,12 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { Architecture } from '../../../src/shared'
+import type { Architecture, Dataset, RunConfig } from '../../../src/shared'
+import { silentLogger } from '../../../src/engine/ports'
 import { countParams } from '../../../src/engine/space'
 import { loadPresetSpaces } from '../../../src/engine/space/presets'
 import { createStrategy } from '../../../src/engine/strategy'
 import type { Proposal, SearchStrategy } from '../../../src/engine/strategy'
-import { ZeroCostPreRank } from '../../../src/engine/strategy/zero-cost'
+import { ZeroCostPreRank, withZeroCostPreRanking } from '../../../src/engine/strategy/zero-cost'
 
 const space = loadPresetSpaces(path.resolve(__dirname, '../../../resources/presets')).find(
   (p) => p.key === 'small-cnn',
@@ -55,6 +56,52 @@ describe('ZeroCostPreRank', () => {
     expect(fourth.zeroCostScore).toBe(
       Math.max(...sampler.proposed.slice(10).map((p) => params(p.architecture))),
     )
+  })
+
+  it('survives a scorer that throws: the round keeps the sampler order, unscored, and the search goes on', async () => {
+    const sampler = recording(createStrategy('random', ctx))
+    const errors: unknown[] = []
+    let calls = 0
+    const zc = new ZeroCostPreRank({
+      sampler,
+      candidates: 4,
+      keep: 2,
+      scoreAll: () => {
+        calls += 1
+        throw new TypeError("Argument 'b' passed to 'mul' must be a Tensor or TensorLike, but got 'null'")
+      },
+      onScoreError: (err) => errors.push(err),
+    })
+    const sync = [zc.propose(), zc.propose()]
+    expect(sync.map((p) => p.archHash)).toEqual(sampler.proposed.slice(0, 2).map((p) => p.archHash))
+    expect(sync.map((p) => p.zeroCostScore)).toEqual([null, null])
+    await zc.prepare()
+    const next = zc.propose()
+    expect(next.archHash).toBe(sampler.proposed[4]!.archHash)
+    expect(calls).toBeGreaterThanOrEqual(2)
+    expect(errors).toHaveLength(calls)
+  })
+
+  it('withZeroCostPreRanking still yields a working strategy when the scorer cannot start', async () => {
+    const logged: string[] = []
+    const logger = { ...silentLogger, warn: (msg: string) => void logged.push(msg) }
+    const broken = {
+      id: 'gone',
+      name: 'gone',
+      kind: 'idx',
+      cachePath: '/nonexistent/nas-studio-cache',
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+    } as unknown as Dataset
+    const config = {
+      seed: 3,
+      train: { validationFraction: 0.2 },
+      zeroCost: { proxy: 'synflow', candidates: 4, keep: 2 },
+    } as unknown as RunConfig
+    const strategy = await withZeroCostPreRanking(createStrategy('random', ctx), config, broken, logger)
+    const p = strategy.propose()
+    expect(p.architecture.nodes.length).toBeGreaterThan(0)
+    expect(logged.some((m) => /pre-ranking is off/.test(m))).toBe(true)
   })
 
   it('ranks unscorable (NaN) candidates last and records their score as null', () => {

@@ -1,11 +1,12 @@
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Architecture } from '../../../src/shared'
+import type { Architecture, Nb201Op } from '../../../src/shared'
 import { ZERO_COST_PROXIES } from '../../../src/shared'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
 import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { buildModel } from '../../../src/engine/evaluate/build-model'
 import { candidateCost } from '../../../src/engine/evaluate/objectives'
+import { buildNb201 } from '../../../src/engine/space/nb201'
 import type { ZeroCostBatch } from '../../../src/engine/evaluate/zero-cost'
 import { createZeroCostScorer, zeroCostBatch, zeroCostScores } from '../../../src/engine/evaluate/zero-cost'
 
@@ -183,6 +184,46 @@ describe('zero-cost proxies (real tf.js, checked against independent computation
     expect(b).toEqual(a)
     expect(a.params).toBe(candidateCost(cnn, [28, 28, 1]).params)
     expect(a.flops).toBe(candidateCost(cnn, [28, 28, 1]).flops)
+    tf.dispose([batch.x, batch.y])
+  })
+
+  it('scores NAS-Bench-201 cells whose weights partly (or all) do not reach the output, with every proxy', () => {
+    // Table indices 5039, 5753 and 12573: edge 1<-0 is 'none' and node 3 is fed only through node 1 or
+    // 'none' edges, so the cell's output is zero and every weight before it gets no gradient.
+    const cells: Nb201Op[][] = [
+      ['none', 'none', 'nor_conv_3x3', 'none', 'none', 'none'],
+      ['none', 'none', 'nor_conv_3x3', 'none', 'nor_conv_3x3', 'nor_conv_1x1'],
+      ['none', 'nor_conv_1x1', 'nor_conv_3x3', 'none', 'avg_pool_3x3', 'none'],
+    ]
+    const batch = {
+      x: tf.tensor4d(
+        Float32Array.from({ length: 4 * 8 * 8 * 3 }, (_, i) => ((i * 37) % 101) / 101),
+        [4, 8, 8, 3],
+      ),
+      y: tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3),
+    }
+    const before = tf.memory().numTensors
+    for (const cell of cells) {
+      const arch = buildNb201(cell, 4, 1, [8, 8, 3], 3)
+      const scores = zeroCostScores(arch, batch, { inputShape: [8, 8, 3], seed: 2 })
+      for (const p of ZERO_COST_PROXIES) {
+        // a score, never NaN: -Infinity (synflow, naswot of a dead network) still ranks
+        expect(Number.isNaN(scores[p]), `${cell.join(',')} ${p}`).toBe(false)
+        expect(typeof scores[p]).toBe('number')
+      }
+      expect(scores.grad_norm).toBeGreaterThanOrEqual(0)
+    }
+    // each of them is a dead cell (no path to the cell's output), so the network before it gets no
+    // gradient; a living cell has a positive gradient norm
+    const living: Nb201Op[] = ['nor_conv_3x3', 'skip_connect', 'none', 'skip_connect', 'none', 'none']
+    expect(
+      zeroCostScores(buildNb201(living, 4, 1, [8, 8, 3], 3), batch, {
+        inputShape: [8, 8, 3],
+        seed: 2,
+        proxies: ['grad_norm'],
+      }).grad_norm,
+    ).toBeGreaterThan(0)
+    expect(tf.memory().numTensors).toBe(before)
     tf.dispose([batch.x, batch.y])
   })
 
