@@ -25,7 +25,7 @@ export const queueWorkerSchema = z.object({
   id: z.string(),
   host: z.string(),
   pid: z.number().int(),
-  /** Compute backend ('tensorflow', 'wasm', 'cpu'; 'starting' until known). */
+  /** Compute backend ('tensorflow', 'webgpu', 'wasm', 'cpu'; 'starting' until known). */
   backend: z.string(),
   device: z.string(),
   concurrency: z.number().int(),

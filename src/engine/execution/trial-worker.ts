@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
 import type { Dataset } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
+import { explainDeviceLoss, loseDeviceForTest, releaseIdleBuffers } from '../compute/webgpu'
 import type { LoadedData } from '../data/loaded-data'
 import { loadDataset } from '../data/load'
 import { observeBuiltModels } from '../evaluate/build-model'
@@ -64,6 +65,12 @@ async function runJob(job: TrialJob): Promise<void> {
     const hog: number[][] = []
     for (;;) hog.push(new Array<number>(1 << 20).fill(hog.length + 0.5))
   }
+  // test hook: the GPU device is lost (as on a driver reset) just before this trial trains
+  if (
+    process.env.NAS_TEST_LOSE_GPU_TRIAL !== undefined &&
+    process.env.NAS_TEST_LOSE_GPU_TRIAL === job.trialId
+  )
+    loseDeviceForTest()
   const controller = new AbortController()
   controllers.set(job.trialId, controller)
   try {
@@ -116,9 +123,11 @@ async function runJob(job: TrialJob): Promise<void> {
       },
     })
   } catch (err) {
-    post({ type: 'failed', trialId: job.trialId, error: toErrorData(err) })
+    post({ type: 'failed', trialId: job.trialId, error: toErrorData(explainDeviceLoss(err)) })
   } finally {
     controllers.delete(job.trialId)
+    // on a GPU, the buffers this trial's shapes left for reuse are freed (the next architecture has others)
+    releaseIdleBuffers()
   }
 }
 
@@ -144,9 +153,10 @@ async function runOneShot(job: OneShotJob): Promise<void> {
       found: { architecture: found.architecture, cell: found.cell, supernetAccuracy: found.supernetAccuracy },
     })
   } catch (err) {
-    post({ type: 'failed', trialId: job.id, error: toErrorData(err) })
+    post({ type: 'failed', trialId: job.id, error: toErrorData(explainDeviceLoss(err)) })
   } finally {
     controllers.delete(job.id)
+    releaseIdleBuffers()
   }
 }
 

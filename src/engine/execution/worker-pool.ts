@@ -178,8 +178,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       current.resolve(message.found)
     } else {
       current.reject(NasError.fromData(message.error))
-      // why: after an out-of-memory error (e.g. wasm memory could not grow) the worker's state is suspect
-      if (/out of memory/i.test(message.error.message)) {
+      // why: after an out-of-memory error (e.g. wasm memory could not grow) the worker's state is suspect; after
+      // a lost GPU device every GPU buffer it held is gone, and a fresh worker opens a fresh device
+      if (/out of memory/i.test(message.error.message) || message.error.details?.deviceLost === true) {
         slot.retiring = true
         void slot.worker.terminate()
         return

@@ -31,7 +31,7 @@ Commands:
              --name NAME       run name (default: "CLI search <space>")
              --settings FILE   JSON of further run settings merged over these options: "train" (recipe
                                and proxies), "earlyStop", "finalTraining", "objectives" (see README)
-             --backend B       compute backend: tensorflow, wasm or cpu (default: the fastest that works;
+             --backend B       compute backend: tensorflow, webgpu, wasm or cpu (default: the fastest that works;
                                same as the NAS_BACKEND environment variable)
   import   Import a dataset: nas-studio import <folder or file> [options]
              --kind K          images (a folder of class folders), csv or idx (default: detected)
@@ -52,7 +52,7 @@ ${RESUME_USAGE}${EXPORT_USAGE}  bench    Reproduce a published benchmark: nas-st
              --out F           also write the full JSON (every run) to F
   serve    Start web mode: open the printed URL in a browser
              --port P          port on 127.0.0.1 (default: a free one)
-             --backend B       compute backend: tensorflow, wasm or cpu (as for search)
+             --backend B       compute backend: tensorflow, webgpu, wasm or cpu (as for search)
 ${WORKER_USAGE}  help     Show this help
 
 Options for every command:

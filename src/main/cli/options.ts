@@ -3,7 +3,7 @@ import { dispatch } from '../services'
 import { UsageError } from './io'
 
 /** Values of --backend (the engine's NAS_BACKEND). */
-export const BACKENDS = ['tensorflow', 'wasm', 'cpu']
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu']
 
 /**
  * Applies --backend by setting NAS_BACKEND, which the engine reads when it first picks a backend (in this

@@ -11,7 +11,7 @@ export const WORKER_USAGE = `  worker   Train trials for a NAS Studio app throug
              --redis URL       redis://[:password@]host:port or rediss:// for TLS (or $NAS_STUDIO_REDIS_URL)
              --concurrency N   trials trained at once (default: one per CPU core, or per GPU)
              --lock-seconds S  a worker silent this long is taken for dead and its trial retried (default: 30)
-             --backend B       compute backend: tensorflow, wasm or cpu (as for search)
+             --backend B       compute backend: tensorflow, webgpu, wasm or cpu (as for search)
 `
 
 /**

@@ -32,7 +32,7 @@ describe('nas-studio command line', () => {
   it('rejects an unknown --backend before starting anything, and documents the flag', async () => {
     const bad = await cli(['search', '--space', 'x', '--backend', 'quantum', '--data-dir', '/tmp/unused'])
     expect(bad.code).toBe(EXIT.usage)
-    expect(bad.err).toContain('--backend must be one of tensorflow, wasm, cpu, got "quantum"')
+    expect(bad.err).toContain('--backend must be one of tensorflow, webgpu, wasm, cpu, got "quantum"')
     expect(process.env.NAS_BACKEND).toBeUndefined()
     expect((await cli(['help'])).out).toContain('--backend B')
   })

@@ -79,7 +79,7 @@ export interface WorkerHeartbeat {
   id: string
   host: string
   pid: number
-  /** Compute backend name ('tensorflow', 'wasm', 'cpu'), or 'starting' before it is known. */
+  /** Compute backend name ('tensorflow', 'webgpu', 'wasm', 'cpu'), or 'starting' before it is known. */
   backend: string
   device: string
   /** Trials it trains at once. */
