@@ -99,19 +99,11 @@ async function weightsFinite(model: tf.LayersModel): Promise<boolean> {
   return Number.isFinite(value)
 }
 
-/**
- * Loss and accuracy of `model` on `scored` in inference mode, after its batch-norm statistics were recomputed
- * from `trainPart` (see recalibrateBatchNorm): the score reflects what the weights learned, however short the
- * training was.
- */
-async function scoreAfterRecalibration(
+/** Loss and accuracy of `model` on `scored` in inference mode. */
+async function scoreOn(
   model: tf.LayersModel,
-  trainPart: DataPart,
   scored: { x: tf.Tensor; y: tf.Tensor },
-  inputShape: number[],
-  batchSize: number,
 ): Promise<{ loss: number; accuracy: number }> {
-  recalibrateBatchNorm(model, trainPart, inputShape, batchSize)
   const scores = model.evaluate(scored.x, scored.y, { batchSize: 256 }) as tf.Scalar[]
   // read asynchronously: a GPU backend (webgpu) cannot read synchronously
   const [loss, accuracy] = (await Promise.all(scores.map(async (t) => (await t.data())[0]!))) as [
@@ -270,10 +262,10 @@ export async function trainArchitecture(
         for (const k of keys) if (h[k] !== undefined) return Number(h[k]![h[k]!.length - 1])
         return NaN
       }
-      // the validation split is scored after recalibrating batch norm on the (un-augmented) training data
-      const scored = final
-        ? null
-        : await scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
+      // batch-norm statistics from the (un-augmented) training data: before the score, and before onEpoch,
+      // where a worker snapshots the weights it saves (so an export scores what the app reported)
+      if (rank === 0) recalibrateBatchNorm(trained, trainPart, inputShape, batchSize)
+      const scored = final ? null : await scoreOn(trained, val)
       const metrics: EpochMetrics = {
         epoch,
         loss: pick('loss'),
@@ -314,7 +306,8 @@ export async function trainArchitecture(
     }
     let test: { testAccuracy: number; testLoss: number } | Record<string, never> = {}
     if (final && rank === 0) {
-      const scored = await scoreAfterRecalibration(trained, trainPart, val, inputShape, batchSize)
+      // the statistics were recalibrated after the last epoch
+      const scored = await scoreOn(trained, val)
       test = { testAccuracy: scored.accuracy, testLoss: scored.loss }
     }
     return {
