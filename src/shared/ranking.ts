@@ -21,3 +21,15 @@ export function isBetterResult(a: RankedResult, b: RankedResult): boolean {
 /** How ties are broken, in the words the app shows next to the best candidate. */
 export const TIE_BREAK_RULE =
   'Candidates with the same validation accuracy are ranked by lower validation loss, then by fewer weights.'
+
+/**
+ * The trial that is a run's result, which exports, try-it and the report default to: its final model (the
+ * winner retrained on train + validation) when that training completed, else the search's best trial.
+ */
+export function resultTrialId(
+  run: { finalTrialId?: string | null; bestTrialId: string | null },
+  finalTrial: { status: string } | null,
+): string | null {
+  if (run.finalTrialId && finalTrial?.status === 'completed') return run.finalTrialId
+  return run.bestTrialId
+}

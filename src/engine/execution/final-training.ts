@@ -2,6 +2,7 @@ import type { Dataset, Run, Trial } from '../../shared'
 import { toErrorData } from '../../shared'
 import { createParallelBuffer } from '../evaluate/data-parallel'
 import { withoutProxies } from '../evaluate/proxy'
+import type { EpochMetrics } from '../evaluate/train'
 import type { EventSink, Logger, RunStore } from '../ports'
 import type { TrialJob, TrialOutcome, TrialRunner } from './types'
 
@@ -30,8 +31,9 @@ export interface FinalTrainingArgs {
 /**
  * Trains the winner again from scratch with the full recipe (run.config.finalTraining: its `train` settings,
  * else the search's settings without proxies, for `epochs`) on train + validation, scores it once on the test
- * split, and journals it as a trial flagged `isFinal` (its valAccuracy/valLoss are the last epoch's training
- * scores; per-epoch rows are not stored because there is no held-out score per epoch). Returns the run with
+ * split, and journals it as a trial flagged `isFinal`. Its valAccuracy/valLoss, and the val fields of its
+ * per-epoch rows (stored and emitted like any trial's, so its progress shows), are training scores: it learns
+ * from the validation split too, and the test split is scored only once, at the end. Returns the run with
  * finalTrialId and finalTestAccuracy set; a failed or cancelled final training leaves finalTestAccuracy null
  * and never fails the run.
  */
@@ -82,7 +84,12 @@ export async function trainFinalModel(args: FinalTrainingArgs): Promise<Run> {
     mode: 'final',
     ...(args.timeLimitMs !== undefined ? { timeLimitMs: Math.max(1, args.timeLimitMs) } : {}),
   }
-  const onEpoch = (e: object): void => logger.info('Final training epoch', { runId: run.id, ...e })
+  const onEpoch = (e: EpochMetrics): void => {
+    logger.info('Final training epoch', { runId: run.id, of: train.epochs, ...e })
+    const epoch = { trialId: trial.id, runId: run.id, ...e }
+    store.insertEpoch(epoch)
+    emit({ event: 'trial.epoch', payload: epoch })
+  }
   try {
     let outcome: TrialOutcome | null = null
     const workers = Math.max(1, args.workers ?? 1)

@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path'
 import type { Logger } from '../../engine/ports'
 import {
   NasError,
+  resultTrialId,
   type ApiHandlers,
   type Dataset,
   type ExportRecord,
@@ -63,7 +64,8 @@ export function createExportService(opts: ExportServiceOptions): ExportService {
   const handlers: ExportHandlers = {
     'exports.create': async ({ runId, trialId, format, outDir }) => {
       const run = db.runs.require(runId)
-      const chosen = trialId ?? run.bestTrialId
+      // default: the final model when the run has one, else the search's best trial
+      const chosen = trialId ?? resultTrialId(run, run.finalTrialId ? db.trials.get(run.finalTrialId) : null)
       if (!chosen) {
         throw new NasError(
           'conflict',

@@ -121,4 +121,44 @@ describe('final training under a time budget', () => {
     // launched at 0, 8, 16 and 24 minutes: every start before the 30-minute mark
     expect(count).toBe(4)
   })
+
+  it("stores and emits the final training's epochs like any trial's, so its progress shows", async () => {
+    const runner = stubRunner(async (job, onEpoch) => {
+      const epochs = job.mode === 'final' ? 3 : 1
+      for (let e = 1; e <= epochs; e++)
+        onEpoch({
+          epoch: e,
+          loss: 1 / e,
+          accuracy: 0.5 + e / 10,
+          valLoss: 1 / e,
+          valAccuracy: 0.5 + e / 10,
+          timeMs: 5,
+        })
+      return {
+        valAccuracy: 0.8,
+        valLoss: 0.3,
+        params: 10,
+        trainTimeMs: 15,
+        ...(job.mode === 'final' ? { testAccuracy: 0.77 } : {}),
+      }
+    })
+    const rec = recordingStore()
+    const stored: Array<{ trialId: string; epoch: number }> = []
+    rec.store.insertEpoch = (e) => void stored.push(e)
+    const emitted: Array<{ trialId: string; epoch: number }> = []
+    const done = await runSearch({
+      run: makeRun({ maxTrials: 2, finalTraining: { epochs: 3 } }),
+      space,
+      dataset,
+      store: rec.store,
+      runner,
+      emit: (m) => {
+        if (m.event === 'trial.epoch') emitted.push(m.payload)
+      },
+    })
+    const finalEpochs = (list: Array<{ trialId: string; epoch: number }>) =>
+      list.filter((e) => e.trialId === done.finalTrialId).map((e) => e.epoch)
+    expect(finalEpochs(stored)).toEqual([1, 2, 3])
+    expect(finalEpochs(emitted)).toEqual([1, 2, 3])
+  })
 })
