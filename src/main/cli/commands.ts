@@ -175,7 +175,10 @@ function listRuns(dataDir: string, io: CliIo): number {
     const runs = db.runs.list()
     if (runs.length === 0)
       io.stdout(`No runs yet in ${dataDir}. Start one with: nas-studio search --space quick-mlp --trials 5\n`)
-    else io.stdout(`${formatRunsTable(runs)}\n`)
+    else {
+      const names = new Map(db.datasets.list().map((d) => [d.id, d.name]))
+      io.stdout(`${formatRunsTable(runs, (id) => names.get(id) ?? id)}\n`)
+    }
     return EXIT.ok
   } finally {
     db.close()

@@ -1,14 +1,15 @@
 import { resolve } from 'node:path'
-import { EXPORT_FORMATS, type ExportFormat } from '../../shared'
+import { EXPORT_FORMATS, type ExportFormat, type Run, type Trial } from '../../shared'
 import { openAppCore } from '../app'
 import { createConsoleLogger } from '../logger'
-import { EXIT, type CliIo } from './io'
+import { EXIT, UsageError, type CliIo } from './io'
 
 /** Help lines of `nas-studio export`, shown in the main usage text. */
 export const EXPORT_USAGE = `  export   Export a trained model: nas-studio export <run id> --format F --out DIR [options]
              --format F        tfjs (model.json + weights), onnx (model.onnx) or report (report.html)
              --out DIR         folder to write into (created if missing)
-             --trial ID        which trial (default: the run's best)
+             --trial N         which trial: its number as the search printed it, "final", or its id
+                               (default: the final model, else the search's best trial)
              Model exports are reloaded (TF.js; onnxruntime) and compared with the trained model on 100
              validation samples; the command fails when they differ by 1e-4 or more.
 `
@@ -45,17 +46,21 @@ export async function exportCommand(
     logger,
   })
   try {
-    const trialId = values.trial as string | undefined
+    const run = resolveRun(core.db.runs.list(), runId)
+    const trialSpec = values.trial as string | undefined
+    const trialId =
+      trialSpec === undefined ? undefined : resolveTrial(core.db.trials.listByRun(run.id), run, trialSpec)
     const record = await core.services.handlers['exports.create']({
-      runId,
+      runId: run.id,
       format: format as ExportFormat,
       outDir: resolve(out),
       ...(trialId ? { trialId } : {}),
     })
     const trial = core.db.trials.require(record.trialId)
-    io.stdout(
-      `Exported trial ${trial.index + 1} (${record.trialId}) as ${record.format} to ${record.outDir}\n`,
-    )
+    const what = trial.isFinal
+      ? `the final model (trial ${trial.index + 1}, test accuracy ${trial.testAccuracy?.toFixed(4) ?? '-'})`
+      : `trial ${trial.index + 1} (a search candidate, trained for the search only${run.finalTrialId ? '; the final model is --trial final' : ''})`
+    io.stdout(`Exported ${what} as ${record.format} to ${record.outDir}\n`)
     for (const f of record.files) io.stdout(`  ${f}\n`)
     if (record.status === 'written') {
       io.stdout('Written (a report is not a model, so there is nothing to verify).\n')
@@ -75,4 +80,35 @@ export async function exportCommand(
   } finally {
     await core.close()
   }
+}
+
+/** The run named by its id or by the start of it (as `nas-studio runs` prints it), if that is unambiguous. */
+export function resolveRun(runs: Run[], spec: string): Run {
+  const exact = runs.find((r) => r.id === spec)
+  if (exact) return exact
+  const matches = runs.filter((r) => r.id.startsWith(spec))
+  if (matches.length === 1) return matches[0]!
+  throw new UsageError(
+    matches.length === 0
+      ? `no run "${spec}" (see "nas-studio runs").`
+      : `"${spec}" matches ${matches.length} runs; give more of the id.`,
+  )
+}
+
+/** The trial id `--trial` names: a trial number as printed (1-based), "final", or a trial id. */
+export function resolveTrial(trials: Trial[], run: Run, spec: string): string {
+  if (spec === 'final') {
+    if (!run.finalTrialId)
+      throw new UsageError('this run has no final training; leave out --trial for its best trial.')
+    return run.finalTrialId
+  }
+  if (/^\d+$/.test(spec)) {
+    const trial = trials.find((t) => t.index === Number(spec) - 1)
+    if (!trial) throw new UsageError(`the run has no trial ${spec} (its trials are 1 to ${trials.length}).`)
+    return trial.id
+  }
+  const trial = trials.find((t) => t.id === spec)
+  if (!trial)
+    throw new UsageError(`the run has no trial "${spec}"; give its number as the search printed it.`)
+  return trial.id
 }

@@ -23,7 +23,6 @@ export function describeArchitecture(arch: Architecture): string {
 
 const num = (v: number | null, digits = 4): string => (v === null ? '-' : v.toFixed(digits))
 
-/** The line `nas-studio search` prints when a trial finishes. */
 /** "3 ep, 20% data, 0.5x res, 0.5x width": what a proxy cut down. */
 export function describeProxy(p: TrialProxy): string {
   return [
@@ -37,12 +36,18 @@ export function describeProxy(p: TrialProxy): string {
     .join(', ')
 }
 
-export function formatTrialLine(trial: Trial, maxTrials: number): string {
-  const head = `trial ${String(trial.index + 1).padStart(String(maxTrials).length)}/${maxTrials}  ${trial.status.padEnd(9)}`
+/**
+ * The line of one finished search trial: its trial number (what `export --trial N` takes), then `done` of
+ * `maxTrials` results so far (absent: not shown), its validation score and weights, how it was scored.
+ */
+export function formatTrialLine(trial: Trial, maxTrials: number, done?: number): string {
+  const width = String(maxTrials).length
+  const count =
+    done === undefined ? '' : `  [${String(Math.min(done, maxTrials)).padStart(width)}/${maxTrials}]`
+  const head = `trial ${String(trial.index + 1).padStart(width)}${count}  ${trial.status.padEnd(9)}`
   if (trial.status !== 'completed') return `${head}  ${trial.error ?? ''}`.trimEnd()
   const secs = trial.trainTimeMs === null ? '-' : `${(trial.trainTimeMs / 1000).toFixed(1)}s`
   const notes = [
-    trial.isFinal ? `FINAL test_acc ${num(trial.testAccuracy ?? null)}` : '',
     trial.proxy ? `proxy ${describeProxy(trial.proxy)}` : '',
     trial.stoppedEarly ? `stopped early (predicted ${num(trial.predictedAccuracy ?? null)})` : '',
   ]
@@ -52,15 +57,32 @@ export function formatTrialLine(trial: Trial, maxTrials: number): string {
   return `${head}  val_acc ${num(trial.valAccuracy)}  val_loss ${num(trial.valLoss)}  params ${trial.params.toLocaleString('en-US').padStart(9)}  ${secs.padStart(6)}${notes}  ${describeArchitecture(trial.architecture)}`
 }
 
-/** A fixed-width text table of runs, newest first, for `nas-studio runs`. */
-export function formatRunsTable(runs: Run[]): string {
-  const header = ['ID', 'NAME', 'STATUS', 'TRIALS', 'BEST VAL ACC', 'BACKEND', 'CREATED']
+/**
+ * A fixed-width text table of runs, newest first, for `nas-studio runs`: the dataset (named by `datasetName`),
+ * the search's results (never more than its budget), its best validation score and the final model's test
+ * accuracy ('-' without a final training).
+ */
+export function formatRunsTable(runs: Run[], datasetName: (id: string) => string = (id) => id): string {
+  const header = [
+    'ID',
+    'NAME',
+    'DATASET',
+    'STATUS',
+    'TRIALS',
+    'BEST VAL (SEARCH)',
+    'FINAL TEST ACC',
+    'BACKEND',
+    'CREATED',
+  ]
+  const cut = (text: string, n: number): string => (text.length > n ? `${text.slice(0, n - 1)}…` : text)
   const rows = runs.map((r) => [
     r.id.slice(0, 8),
-    r.config.name.length > 28 ? `${r.config.name.slice(0, 27)}…` : r.config.name,
+    cut(r.config.name, 28),
+    cut(datasetName(r.config.datasetId), 24),
     r.status,
-    `${r.trialsCompleted}/${r.config.maxTrials}${r.trialsFailed > 0 ? ` (${r.trialsFailed} failed)` : ''}`,
+    `${Math.min(r.trialsCompleted, r.config.maxTrials)}/${r.config.maxTrials}${r.trialsFailed > 0 ? ` (${r.trialsFailed} failed)` : ''}`,
     num(r.bestValAccuracy),
+    num(r.finalTestAccuracy ?? null),
     r.backend ?? '-',
     r.createdAt.replace('T', ' ').slice(0, 19),
   ])

@@ -1,8 +1,9 @@
+import type { Run } from '../../shared'
 import { openAppCore } from '../app'
 import { createConsoleLogger } from '../logger'
 import { dispatch } from '../services'
 import { EXIT, type CliIo } from './io'
-import { formatTrialLine } from './format'
+import { SearchPrinter, searchSummary } from './search-output'
 
 /** Help lines of `nas-studio resume`, shown in the main usage text. */
 export const RESUME_USAGE = `  resume   Continue paused or interrupted runs: nas-studio resume <run id> [<run id> ...]
@@ -45,23 +46,12 @@ export async function resumeCommand(
         code = EXIT.failed
         continue
       }
-      const run = resumed.data as {
-        id: string
-        trialsCompleted: number
-        trialsFailed: number
-        config: { maxTrials: number }
-      }
+      const run = resumed.data as Run
       io.stdout(
         `Resuming run ${run.id}: ${run.trialsCompleted + run.trialsFailed} of ${run.config.maxTrials} trial(s) done\n`,
       )
-      const stop = core.services.events((msg) => {
-        if (
-          msg.event === 'trial.updated' &&
-          msg.payload.runId === run.id &&
-          ['completed', 'failed'].includes(msg.payload.status)
-        )
-          io.stdout(`${formatTrialLine(msg.payload, run.config.maxTrials)}\n`)
-      })
+      const printer = new SearchPrinter(io.stdout, run)
+      const stop = core.services.events((msg) => printer.onEvent(msg))
       const onAbort = (): void => {
         io.stderr('Stopping: pausing the run (resume it later with the same command)...\n')
         void core.services.handlers['runs.pause']({ runId: run.id }).catch(() => undefined)
@@ -70,11 +60,9 @@ export async function resumeCommand(
       const final = await core.services.whenFinished(run.id)
       io.signal.removeEventListener('abort', onAbort)
       stop()
-      io.stdout(
-        `Run ${run.id} ${final.status}: ${final.trialsCompleted} completed, ${final.trialsFailed} failed${
-          final.bestValAccuracy !== null ? `, best val accuracy ${final.bestValAccuracy.toFixed(4)}` : ''
-        }${final.error ? ` (${final.error})` : ''}\n`,
-      )
+      const best = final.bestTrialId ? core.db.trials.get(final.bestTrialId) : null
+      const finalTrial = final.finalTrialId ? core.db.trials.get(final.finalTrialId) : null
+      io.stdout(`Run ${run.id} ${final.status}.\n${searchSummary(final, best, finalTrial)}`)
       if (final.status === 'paused') return EXIT.interrupted
       if (final.status !== 'completed') code = EXIT.failed
     }

@@ -12,7 +12,7 @@ import {
 import { openAppCore } from '../app'
 import { createConsoleLogger } from '../logger'
 import { presetSpaceId } from '../services'
-import { formatTrialLine } from './format'
+import { SearchPrinter, searchSummary } from './search-output'
 import { EXIT, UsageError, type CliIo } from './io'
 import { backendLine, callService, intOption } from './options'
 
@@ -148,15 +148,8 @@ export async function searchCommand(
     )
     const info = await callService(handlers, 'app.info', {})
     io.stdout(backendLine(info.backend))
-    const stop = core.services.events((msg) => {
-      if (
-        msg.event === 'trial.updated' &&
-        msg.payload.runId === run.id &&
-        ['completed', 'failed', 'cancelled'].includes(msg.payload.status)
-      ) {
-        io.stdout(`${formatTrialLine(msg.payload, maxTrials)}\n`)
-      }
-    })
+    const printer = new SearchPrinter(io.stdout, run)
+    const stop = core.services.events((msg) => printer.onEvent(msg))
     const onAbort = (): void => {
       io.stderr('Stopping: cancelling the run after the trial in flight...\n')
       void callService(handlers, 'runs.cancel', { runId: run.id }).catch(() => undefined)
@@ -166,20 +159,9 @@ export async function searchCommand(
     io.signal.removeEventListener('abort', onAbort)
     stop()
     const trials = await callService(handlers, 'trials.list', { runId: run.id })
-    const best = trials.find((t) => t.id === final.bestTrialId)
-    io.stdout(
-      best
-        ? `Best: trial ${best.index + 1}, val accuracy ${best.valAccuracy?.toFixed(4)}, ${best.params.toLocaleString('en-US')} params (run ${final.status}: ${final.trialsCompleted} completed, ${final.trialsFailed} failed)\n`
-        : `No trial completed (run ${final.status}${final.error ? `: ${final.error}` : ''})\n`,
-    )
-    const finalTrial = trials.find((t) => t.id === final.finalTrialId)
-    if (finalTrial) {
-      io.stdout(
-        finalTrial.testAccuracy !== undefined
-          ? `Final training: test accuracy ${finalTrial.testAccuracy.toFixed(4)} (winner retrained on train + validation, ${finalTrial.proxy?.epochs ?? config.finalTraining?.epochs} epochs, ${((finalTrial.trainTimeMs ?? 0) / 60000).toFixed(1)} min)\n`
-          : `Final training ${finalTrial.status}${finalTrial.error ? `: ${finalTrial.error}` : ''}\n`,
-      )
-    }
+    const best = trials.find((t) => t.id === final.bestTrialId) ?? null
+    const finalTrial = trials.find((t) => t.id === final.finalTrialId) ?? null
+    io.stdout(searchSummary(final, best, finalTrial))
     io.stdout(`Stored in ${core.db.file}\n`)
     if (final.status === 'completed') return EXIT.ok
     return final.status === 'cancelled' ? EXIT.interrupted : EXIT.failed

@@ -31,7 +31,7 @@ describe('nas-studio search with evaluation settings (--settings)', () => {
     }
   })
 
-  it('searches with a proxy, retrains the winner and prints its test accuracy', async () => {
+  it('searches with a proxy, retrains the winner, prints it as the final model and exports it by number', async () => {
     const tmp = makeTempDir()
     try {
       const file = path.join(tmp.dir, 'settings.json')
@@ -55,10 +55,16 @@ describe('nas-studio search with evaluation settings (--settings)', () => {
       ])
       expect(res.err).toBe('')
       expect(res.code).toBe(EXIT.ok)
-      expect(res.out).toMatch(/trial 1\/2 +completed .*\[proxy 1 ep, 50% data\]/)
-      expect(res.out).toMatch(/\[FINAL test_acc 0\.\d{4}\]/)
+      expect(res.out).toMatch(/trial 1 +\[1\/2\] +completed +val_acc .*\[proxy 1 ep, 50% data\]/)
+      expect(res.out).toMatch(/trial 2 +\[2\/2\] +completed/)
+      // the final training is printed as such, epoch by epoch, and never with a validation score
+      expect(res.out).toMatch(/Final training of the winner \(retrained on train \+ validation\)/)
+      expect(res.out).toMatch(/final training epoch 1\/1 +loss \d\.\d{4} +train_acc 0\.\d{4}/)
+      expect(res.out).toMatch(/final model +completed +test_acc 0\.\d{4} +train_acc\(last epoch\)/)
+      expect(res.out).not.toMatch(/^trial 3|\[3\/2\]/m)
+      expect(res.out).toMatch(/Best candidate: trial \d, quick score: 1 epoch on 50% of the data/)
       const line =
-        /Final training: test accuracy (0\.\d{4}) \(winner retrained on train \+ validation, 1 epochs/.exec(
+        /Final model \(trial 3\): test accuracy (0\.\d{4}) on the test split, never used for search or training \(winner retrained on train \+ validation, 1 epochs/.exec(
           res.out,
         )
       expect(line).not.toBeNull()
@@ -71,6 +77,69 @@ describe('nas-studio search with evaluation settings (--settings)', () => {
       } finally {
         db.close()
       }
+      // `runs` shows the dataset and the final model's test accuracy
+      const runs = await cli(['runs', '--data-dir', tmp.dir])
+      expect(runs.out).toMatch(/DATASET .*FINAL TEST ACC/)
+      const row = runs.out.split('\n')[1]!
+      expect(row).toContain('Fashion')
+      expect(row).toContain(line![1])
+      // the trial numbers it printed are what --trial takes, and the short run id works
+      const runId = row.split(/\s+/)[0]!
+      const out = path.join(tmp.dir, 'export-final')
+      const exported = await cli([
+        'export',
+        runId,
+        '--trial',
+        '3',
+        '--format',
+        'report',
+        '--out',
+        out,
+        '--data-dir',
+        tmp.dir,
+      ])
+      expect(exported.err).toBe('')
+      expect(exported.out).toMatch(/Exported the final model \(trial 3, test accuracy /)
+      const byDefault = await cli([
+        'export',
+        runId,
+        '--format',
+        'report',
+        '--out',
+        `${out}-default`,
+        '--data-dir',
+        tmp.dir,
+      ])
+      expect(byDefault.out).toMatch(/Exported the final model \(trial 3,/)
+      const first = await cli([
+        'export',
+        runId,
+        '--trial',
+        '1',
+        '--format',
+        'report',
+        '--out',
+        `${out}-1`,
+        '--data-dir',
+        tmp.dir,
+      ])
+      expect(first.out).toMatch(
+        /Exported trial 1 \(a search candidate, trained for the search only; the final model is --trial final\)/,
+      )
+      const missing = await cli([
+        'export',
+        runId,
+        '--trial',
+        '9',
+        '--format',
+        'report',
+        '--out',
+        `${out}-9`,
+        '--data-dir',
+        tmp.dir,
+      ])
+      expect(missing.code).toBe(EXIT.usage)
+      expect(missing.err).toMatch(/the run has no trial 9 \(its trials are 1 to 3\)/)
     } finally {
       tmp.cleanup()
     }
