@@ -2,13 +2,14 @@
 // otherwise explains why and serves web mode in the foreground (open the printed URL in a browser).
 //
 // Electron and plain Node need better-sqlite3 compiled for different ABIs. The install builds it for
-// Node (CLI, tests, web mode). To use the window, rebuild it for Electron with
-// `npx @electron/rebuild -f -w better-sqlite3`, and `npm rebuild better-sqlite3` to go back. If the window
-// fails to start (for that reason or any other), this script falls back to web mode.
+// Node (CLI, tests, web mode); before the first window this script fetches or builds a second copy for
+// Electron into out/native/ (scripts/electron-binding.mjs), which the Electron main process loads through
+// better-sqlite3's `nativeBinding` option. If that or the window fails, this script falls back to web mode.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { prepareElectronBinding } from './electron-binding.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outputs = [
@@ -88,8 +89,11 @@ if (why) {
 
 let reason
 const electron = electronUnavailable()
+const binding = typeof electron === 'string' ? null : prepareElectronBinding({ root })
 if (typeof electron === 'string') {
   reason = `Electron cannot start: ${electron}`
+} else if (binding?.error) {
+  reason = `the database library for Electron could not be prepared: ${binding.error}`
 } else {
   const startedAt = Date.now()
   const code = await run(electron.exe, ['.', ...passThrough])

@@ -2,6 +2,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import { openAppCore, type AppCore } from './app'
+import { selectSqliteBinding, useSqliteBinding } from './db'
+import { findAppRoot } from './paths'
 import { createTrustedSenderCheck, forwardEvents, registerIpc } from './ipc'
 import { createConsoleLogger } from './logger'
 import { contentSecurityPolicy } from './server/csp'
@@ -19,6 +21,15 @@ let appLocation: AppLocation | null = null
 
 async function start(): Promise<void> {
   const dataDir = app.getPath('userData')
+  // Electron's ABI differs from Node's: open the database through the binding prepared for this Electron.
+  useSqliteBinding(
+    selectSqliteBinding({
+      root: findAppRoot(),
+      versions: process.versions,
+      platform: process.platform,
+      arch: process.arch,
+    }),
+  )
   core = await openAppCore({ dataDir, mode: 'electron', modeReason: 'Desktop app (Electron window)', logger })
   const { paths, services } = core
   const rendererIndex = join(paths.rendererDir, 'index.html')
@@ -55,7 +66,7 @@ async function start(): Promise<void> {
 function explain(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err)
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
-    return `better-sqlite3 is built for Node.js, not for Electron. Run "npx @electron/rebuild -f -w better-sqlite3" (and "npm rebuild better-sqlite3" before using the command line again), or use web mode: "npm run cli -- serve".\n\n${message}`
+    return `The database library in out/native/ does not match this Electron. Delete the out/native folder and start NAS Studio again with "npm start" (it prepares the library again), or use web mode: "npm run cli -- serve".\n\n${message}`
   }
   return message
 }

@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { NasError } from '../../shared'
+import { sqliteBinding } from './native-binding'
 
 /** A better-sqlite3 connection. */
 export type Db = Database.Database
@@ -130,7 +131,8 @@ export function openConnectionFile(file: string, opts: ConnectionOptions = {}): 
   assertWritable(file, 'file')
   let db: Db | undefined
   try {
-    db = new Database(file, { timeout })
+    const nativeBinding = sqliteBinding()
+    db = new Database(file, { timeout, ...(nativeBinding ? { nativeBinding } : {}) })
     db.pragma(`busy_timeout = ${timeout}`)
     // Reading the schema first makes a non-database file fail here, before any write could touch it.
     db.prepare('SELECT count(*) FROM sqlite_master').get()

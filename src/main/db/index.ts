@@ -19,6 +19,7 @@ export {
   type Db,
 } from './connection'
 export { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations'
+export { electronBindingFile, selectSqliteBinding, useSqliteBinding } from './native-binding'
 export { LEASE_MS, LEASE_RENEW_MS, type RunOwner } from './runs-repo'
 export { DatasetsRepo, RunsRepo, SpacesRepo, TrialsRepo }
 
