@@ -1,4 +1,4 @@
-import type { Architecture, Objectives, ParetoPoint } from '../../shared'
+import type { Architecture, Objectives } from '../../shared'
 import { countFlops, countParams } from '../space'
 
 /** Weights and FLOPs of a candidate, counted from its graph before any training. */
@@ -19,27 +19,4 @@ export function constraintViolation(cost: CandidateCost, objectives: Objectives 
   if (objectives?.maxFlops !== undefined && cost.flops > objectives.maxFlops)
     return `${cost.flops.toLocaleString('en-US')} FLOPs exceed the limit of ${objectives.maxFlops.toLocaleString('en-US')}`
   return null
-}
-
-/**
- * The Pareto front of `points`: those no other point beats, i.e. has accuracy >= and cost <= with one of them
- * strict, where cost is params or FLOPs (`secondary`). Sorted by cost, ascending.
- */
-export function paretoFront(
-  points: readonly ParetoPoint[],
-  secondary: 'params' | 'flops' = 'params',
-): ParetoPoint[] {
-  const cost = (p: ParetoPoint): number => p[secondary]
-  return points
-    .filter(
-      (p) =>
-        !points.some(
-          (q) =>
-            q !== p &&
-            q.valAccuracy >= p.valAccuracy &&
-            cost(q) <= cost(p) &&
-            (q.valAccuracy > p.valAccuracy || cost(q) < cost(p)),
-        ),
-    )
-    .sort((a, b) => cost(a) - cost(b) || b.valAccuracy - a.valAccuracy)
 }

@@ -1,9 +1,9 @@
 import type { Dataset, EventMessage, ParetoPoint, Run, SearchSpaceDef, Trial } from '../../shared'
-import { NasError, isBetterResult, toErrorData } from '../../shared'
+import { NasError, isBetterResult, paretoFront, toErrorData } from '../../shared'
 import { initCompute } from '../compute/backend'
 import { loadDataset } from '../data/load'
 import { shouldStopEarly } from '../evaluate/learning-curve'
-import { candidateCost, constraintViolation, paretoFront } from '../evaluate/objectives'
+import { candidateCost, constraintViolation } from '../evaluate/objectives'
 import { describeProxy, proxyArchitecture } from '../evaluate/proxy'
 import { chanceBand, checkSignal } from '../evaluate/signal-check'
 import type { CandidateScore } from '../evaluate/signal-check'
@@ -497,7 +497,12 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         if (beatsBest({ valAccuracy: outcome.valAccuracy, valLoss: outcome.valLoss, params: weights }))
           best = { id: trial.id, acc: outcome.valAccuracy, loss: outcome.valLoss, params: weights }
         completed.push({ trialId: trial.id, valAccuracy: outcome.valAccuracy, params: weights, flops })
-        front = paretoFront(completed, config.objectives?.secondary)
+        const secondary = config.objectives?.secondary ?? 'params'
+        front = paretoFront(
+          completed,
+          (q) => q[secondary],
+          (q) => q.valAccuracy,
+        )
         const lastEpoch = curve[curve.length - 1]
         scores.push({ valAccuracy: outcome.valAccuracy, trainAccuracy: lastEpoch?.accuracy ?? null })
         warning = signalWarning()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Architecture } from '@shared/domain'
-import { paretoFront, runningBest } from '@renderer/analysis/pareto'
+import { runningBest } from '@renderer/analysis/running-best'
 import { diffArchitectures } from '@renderer/graph/architecture-diff'
 import { archFeatures } from '@renderer/analysis/arch-features'
 
@@ -16,22 +16,7 @@ const arch = (units: number[]): Architecture => ({
   output: 'out',
 })
 
-describe('pareto front and best-so-far', () => {
-  it('keeps the points no other point beats on both size and accuracy', () => {
-    const pts = [
-      { x: 10, y: 0.5 },
-      { x: 20, y: 0.4 },
-      { x: 30, y: 0.7 },
-      { x: 5, y: 0.2 },
-      { x: 30, y: 0.6 },
-    ]
-    expect(paretoFront(pts)).toEqual([
-      { x: 5, y: 0.2 },
-      { x: 10, y: 0.5 },
-      { x: 30, y: 0.7 },
-    ])
-  })
-
+describe('best-so-far', () => {
   it('runs the best value forward', () => {
     expect(runningBest([null, 0.3, 0.2, null, 0.5])).toEqual([null, 0.3, 0.3, 0.3, 0.5])
   })
