@@ -8,6 +8,7 @@ import { buildModel } from '../../../src/engine/evaluate/build-model'
 import { Rng } from '../../../src/engine/rng'
 import { Supernet } from '../../../src/engine/strategy/supernet'
 import { useTestGpuDriver } from '../../helpers/webgpu'
+import { randomValues as values } from '../../helpers/random-values'
 
 /**
  * Every op a search space builds, run forward and backward on the webgpu backend and on tfjs's cpu backend (the
@@ -19,17 +20,6 @@ const noDriver = useTestGpuDriver()
 if (noDriver !== null) console.warn(`WebGPU correctness test skipped: ${noDriver}`)
 
 const TOLERANCE = 1e-4
-
-/** Deterministic values in [-1, 1) (no tf randomness, so both backends see the same data). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n)
-  let s = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = s / 2 ** 31 - 1
-  }
-  return out
-}
 
 /** max |a - b| / max |b| (b: the cpu reference); 0 when both are all zeros. */
 function relativeError(a: Float32Array, b: Float32Array): number {

@@ -1,21 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { adam } from '../../../src/engine/compute/adam'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
+import { randomValues as values } from '../../helpers/random-values'
 
 /**
  * The single-pass Adam of the wasm backend against tf.train.adam: same variables after several steps
  * (relative error < 1e-5), same optimizer state, no tensor left behind by a step.
  */
-
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n)
-  let s = (seed * 2654435761) >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = s / 2 ** 31 - 1
-  }
-  return out
-}
 
 /** Trains two variables for `steps` steps on a fixed loss; returns their values and the optimizer's weights. */
 async function run(backend: string, fast: boolean, steps: number, lr: number): Promise<Float32Array[]> {

@@ -9,17 +9,7 @@ import {
   tf,
 } from '../../../src/engine/compute/backend'
 import type { GpuAdapter } from '../../../src/engine/compute/webgpu'
-
-/** Deterministic pseudo-random values in [-1, 1) (no tf randomness, so both backends see the same data). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n)
-  let s = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = s / 2 ** 31 - 1
-  }
-  return out
-}
+import { randomValues as values } from '../../helpers/random-values'
 
 /** Gradients of a conv -> maxpool -> dense -> softmax cross-entropy loss with respect to input and weights. */
 interface ConvCase {

@@ -4,15 +4,7 @@ import { tf } from '../../../src/engine/compute/backend'
 /** Helpers of the wasm-kernel tests: the same computation on wasm and on the cpu backend, compared. */
 
 /** Deterministic pseudo-random values in [-1, 1) (no tf randomness, so both backends see the same data). */
-export function values(n: number, seed: number, offset = 0): Float32Array {
-  const out = new Float32Array(n)
-  let s = (seed * 2654435761) >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = s / 2 ** 31 - 1 + offset
-  }
-  return out
-}
+export { randomValues as values } from '../../helpers/random-values'
 
 export const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1)
 
