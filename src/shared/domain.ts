@@ -441,7 +441,7 @@ export type Architecture = z.infer<typeof architectureSchema>
  * candidates briefly and only the promising ones fully; 'darts' and 'pc-darts' train one weight-sharing
  * network over a cell space, read the architecture off it, then train that one from scratch.
  */
-export const STRATEGIES = [
+export const BLACK_BOX_STRATEGIES = [
   'random',
   'evolution',
   'local',
@@ -449,10 +449,23 @@ export const STRATEGIES = [
   'bo',
   'reinforce',
   'asha',
-  'darts',
-  'pc-darts',
 ] as const
+/** The one-shot (weight-sharing) strategies; their supernet lives in memory, so a run cannot be resumed. */
+export const ONE_SHOT_STRATEGIES = ['darts', 'pc-darts'] as const
+/** Every strategy a run can use: the one list that the schema, engine, CLI and UI read. */
+export const STRATEGIES = [...BLACK_BOX_STRATEGIES, ...ONE_SHOT_STRATEGIES] as const
 export type StrategyName = (typeof STRATEGIES)[number]
+export type BlackBoxStrategyName = (typeof BLACK_BOX_STRATEGIES)[number]
+
+/** True for the strategies that propose and observe candidates one by one (not one-shot). */
+export function isBlackBox(name: string): name is BlackBoxStrategyName {
+  return (BLACK_BOX_STRATEGIES as readonly string[]).includes(name)
+}
+
+/** True for DARTS and PC-DARTS. */
+export function isOneShot(name: string): boolean {
+  return (ONE_SHOT_STRATEGIES as readonly string[]).includes(name)
+}
 
 /** The second objective next to accuracy (smaller is better), and hard limits a candidate must respect. */
 export const objectivesSchema = z.object({

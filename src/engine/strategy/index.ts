@@ -1,4 +1,4 @@
-import type { StrategyName } from '../../shared'
+import type { BlackBoxStrategyName, StrategyName } from '../../shared'
 import { NasError } from '../../shared'
 import { BayesOpt } from './bo'
 import { RegularizedEvolution } from './evolution'
@@ -9,22 +9,9 @@ import { Reinforce } from './reinforce'
 import { Tpe } from './tpe'
 import type { SearchStrategy, StrategyContext } from './types'
 
-/** The black-box strategies (propose/observe); 'darts' and 'pc-darts' are one-shot and run separately. */
-export const BLACK_BOX_STRATEGIES = [
-  'random',
-  'evolution',
-  'local',
-  'tpe',
-  'bo',
-  'reinforce',
-  'asha',
-] as const
-export type BlackBoxStrategyName = (typeof BLACK_BOX_STRATEGIES)[number]
-
-/** True for the strategies createStrategy builds. */
-export function isBlackBox(name: string): name is BlackBoxStrategyName {
-  return (BLACK_BOX_STRATEGIES as readonly string[]).includes(name)
-}
+// The list of strategies lives in src/shared (the schema, CLI and UI read it too); createStrategy builds
+// the black-box ones.
+export { BLACK_BOX_STRATEGIES, isBlackBox, type BlackBoxStrategyName } from '../../shared'
 
 /** Extra settings; each strategy's defaults are documented in its file. */
 export interface StrategySettings {

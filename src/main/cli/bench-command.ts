@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, relative } from 'node:path'
 import { Nb201Table } from '../../engine/evaluate/nb201-table'
 import type { Nb201Budget, Nb201ProtocolResult } from '../../engine/benchmarks/nb201-protocol'
 import { formatNb201Table, runNb201Protocol } from '../../engine/benchmarks/nb201-protocol'
-import { isBlackBox, type BlackBoxStrategyName } from '../../engine/strategy'
+import { BLACK_BOX_STRATEGIES, isBlackBox, type BlackBoxStrategyName } from '../../shared'
 import { appPaths, findAppRoot } from '../paths'
 import { EXIT, UsageError, type CliIo } from './io'
 import { intOption } from './options'
@@ -20,14 +20,7 @@ function nameForResults(file: string, root: string): string {
 }
 
 /** The strategies the NB201 protocol runs ('asha' needs several fidelities; the file has one at 12 epochs). */
-export const NB201_STRATEGIES: BlackBoxStrategyName[] = [
-  'random',
-  'evolution',
-  'local',
-  'tpe',
-  'bo',
-  'reinforce',
-]
+export const NB201_STRATEGIES: BlackBoxStrategyName[] = BLACK_BOX_STRATEGIES.filter((s) => s !== 'asha')
 
 /** What `nas-studio bench nb201` needs: parsed options and output functions. */
 export interface BenchOptions {

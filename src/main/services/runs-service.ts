@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock, Logger } from '../../engine/ports'
 import {
   NasError,
+  isOneShot,
   toErrorData,
   searchSpaceDefSchema,
   type ApiHandlers,
@@ -197,7 +198,7 @@ export function createRunService(opts: RunServiceOptions): RunService {
           { runId, status: run.status },
         )
       }
-      if (run.config.strategy === 'darts' || run.config.strategy === 'pc-darts') {
+      if (isOneShot(run.config.strategy)) {
         throw new NasError(
           'conflict',
           `Run "${name}" cannot be resumed: a ${run.config.strategy === 'darts' ? 'DARTS' : 'PC-DARTS'} search keeps its weight-sharing network only in memory, so it must start over. Use "Run again with these settings".`,

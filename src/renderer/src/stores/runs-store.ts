@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { Run, RunConfig } from '@shared/domain'
+import { isOneShot, type Run, type RunConfig } from '@shared/domain'
 import { errorMessage, useApi } from '@renderer/api'
 
 /** Statuses in which a run may still change (and can be cancelled). */
@@ -11,11 +11,7 @@ export const RESUMABLE_RUN_STATUSES: readonly Run['status'][] = ['paused', 'inte
 
 /** True when `run` can be resumed: paused or interrupted, and not a one-shot (DARTS) search. */
 export function canResume(run: Run): boolean {
-  return (
-    RESUMABLE_RUN_STATUSES.includes(run.status) &&
-    run.config.strategy !== 'darts' &&
-    run.config.strategy !== 'pc-darts'
-  )
+  return RESUMABLE_RUN_STATUSES.includes(run.status) && !isOneShot(run.config.strategy)
 }
 
 /**
