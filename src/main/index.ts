@@ -80,6 +80,9 @@ app.on('web-contents-created', (_event, contents) => {
   })
 })
 
+// Every renderer runs in Chromium's sandbox, whatever options a web contents was created with.
+app.enableSandbox()
+
 app.on('window-all-closed', () => app.quit())
 
 let quitting = false

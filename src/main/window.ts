@@ -89,11 +89,13 @@ export interface WebContentsLike {
     listener: (event: PreventableEvent, url: string) => void,
   ): unknown
   on(event: 'will-attach-webview', listener: (event: PreventableEvent) => void): unknown
+  on(event: 'will-frame-navigate', listener: (event: PreventableEvent & { url: string }) => void): unknown
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void
 }
 
 /**
- * Locks one web contents to the app: navigation and redirects away from the app's page are cancelled,
+ * Locks one web contents to the app: navigation and redirects away from the app's page, in any frame, are
+ * cancelled,
  * every new window is denied (an http(s) link opens in the user's browser instead), and <webview>
  * attachment is refused. Applied to every web contents Electron creates.
  */
@@ -106,6 +108,9 @@ export function guardWebContents(
   }
   contents.on('will-navigate', blockForeign)
   contents.on('will-redirect', blockForeign)
+  // will-navigate covers the main frame only; a sub-frame (an iframe an injection might add) navigates
+  // through will-frame-navigate.
+  contents.on('will-frame-navigate', (event) => blockForeign(event, event.url))
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
     const external = externalUrlToOpen(url)

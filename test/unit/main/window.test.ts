@@ -22,10 +22,13 @@ const rendererIndexUrl = pathToFileURL(join(rendererDir, 'index.html')).href
 
 /** A WebContents stand-in that records the listeners and the window-open handler guardWebContents installs. */
 class FakeWebContents implements WebContentsLike {
-  readonly listeners = new Map<string, Array<(event: PreventableEvent, url: string) => void>>()
+  readonly listeners = new Map<
+    string,
+    Array<(event: PreventableEvent & { url: string }, url: string) => void>
+  >()
   windowOpenHandler: ((details: { url: string }) => { action: 'deny' }) | null = null
 
-  on(event: string, listener: (event: PreventableEvent, url: string) => void): this {
+  on(event: string, listener: (event: PreventableEvent & { url: string }, url: string) => void): this {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener])
     return this
   }
@@ -34,11 +37,23 @@ class FakeWebContents implements WebContentsLike {
     this.windowOpenHandler = handler
   }
 
+  /** Emits will-frame-navigate (its one argument carries the URL); true when a listener cancelled it. */
+  emitFrame(url: string, isMainFrame = false): boolean {
+    let prevented = false
+    for (const listener of this.listeners.get('will-frame-navigate') ?? []) {
+      listener(
+        { url, isMainFrame, preventDefault: () => (prevented = true) } as PreventableEvent & { url: string },
+        url,
+      )
+    }
+    return prevented
+  }
+
   /** Emits `event`; true when a listener cancelled it. */
   emit(event: string, url = ''): boolean {
     let prevented = false
     for (const listener of this.listeners.get(event) ?? []) {
-      listener({ preventDefault: () => (prevented = true) }, url)
+      listener({ url, preventDefault: () => (prevented = true) }, url)
     }
     return prevented
   }
@@ -68,7 +83,7 @@ function expectStrictPolicy(policy: string): void {
   for (const [directive, sources] of csp) {
     for (const source of sources) {
       expect(source, `${directive} allows ${source}`).not.toMatch(/^https?:|^\*$|^https?$|^ws:$|^wss:/)
-      if (source.startsWith('ws://')) expect(source).toMatch(/^ws:\/\/(127\.0\.0\.1|localhost):(\*|\d+)$/)
+      if (source.startsWith('ws://')) expect(source).toMatch(/^ws:\/\/(127\.0\.0\.1|localhost):\d+$/)
     }
   }
 }
@@ -104,6 +119,9 @@ describe('Electron window options', () => {
     expect(source).toMatch(/app\.on\('web-contents-created',[\s\S]*guardWebContents\(contents/)
     expect(source).toContain('hardenSession(session.defaultSession, contentSecurityPolicy())')
     expect(source).toMatch(/registerIpc\(ipcMain, [^)]*isTrustedSender/)
+    // the sandbox for every renderer, switched on before the app is ready
+    expect(source).toMatch(/^app\.enableSandbox\(\)/m)
+    expect(source.indexOf('app.enableSandbox()')).toBeLessThan(source.indexOf('.whenReady()'))
   })
 })
 
@@ -137,6 +155,10 @@ describe('navigation and new windows', () => {
     expect(contents.emit('will-redirect', 'https://evil.example/')).toBe(true)
     expect(contents.emit('will-navigate', `${rendererIndexUrl}#/runs`)).toBe(false)
     expect(contents.emit('will-attach-webview')).toBe(true)
+    // a sub-frame navigating away is cancelled too; one staying on the app is not
+    expect(contents.emitFrame('https://evil.example/')).toBe(true)
+    expect(contents.emitFrame('file:///etc/passwd', true)).toBe(true)
+    expect(contents.emitFrame(`${rendererIndexUrl}#/runs`)).toBe(false)
     expect(opened).toEqual([])
   })
 
@@ -215,5 +237,7 @@ describe('Content-Security-Policy', () => {
     expect(meta, 'index.html has no CSP meta tag').not.toBeNull()
     expectStrictPolicy(meta![1]!)
     expect(parseCsp(meta![1]!).get('script-src')).toEqual(["'self'"])
+    // no WebSocket to any port of this machine: another local server is not the app's
+    expect(parseCsp(meta![1]!).get('connect-src')).toEqual(["'self'"])
   })
 })
