@@ -78,7 +78,7 @@ async function runJob(job: TrialJob): Promise<void> {
     if (controller.signal.aborted) throw new NasError('cancelled', 'Training was cancelled')
     // the trained weights are copied after every epoch (trainArchitecture disposes its model when it returns)
     let model: tf.LayersModel | null = null
-    let trained: LayerWeights | null = null
+    let trained: Promise<LayerWeights | null> | null = null
     const stopObserving = job.modelDir ? observeBuiltModels((m) => (model = m)) : () => {}
     let result: Awaited<ReturnType<typeof trainArchitecture>>
     try {
@@ -89,7 +89,8 @@ async function runJob(job: TrialJob): Promise<void> {
         ...(job.timeLimitMs !== undefined ? { timeLimitMs: job.timeLimitMs } : {}),
         ...(job.dataParallel ? { parallel: job.dataParallel } : {}),
         onEpoch: (m) => {
-          if (model !== null) trained = snapshotWeights(model)
+          // a snapshot that cannot be read leaves the trial without a saved model, never fails it
+          if (model !== null) trained = snapshotWeights(model).catch(() => null)
           post({ type: 'epoch', trialId: job.trialId, ...m })
         },
       })
@@ -98,8 +99,9 @@ async function runJob(job: TrialJob): Promise<void> {
     }
     // a model that cannot be saved (disk full, no permission) must not fail a trained trial: it is then
     // simply not exportable, which the Export view says
-    if (job.modelDir && trained !== null)
-      await saveTrainedModel(job.architecture, data.inputShape, trained, job.modelDir).catch(() => {})
+    const weights = await trained
+    if (job.modelDir && weights)
+      await saveTrainedModel(job.architecture, data.inputShape, weights, job.modelDir).catch(() => {})
     const { valAccuracy, valLoss, params, trainTimeMs } = result
     const samplesPerSec = trainTimeMs > 0 ? (result.samplesSeen * 1000) / trainTimeMs : 0
     const tfMemory = tf.memory()

@@ -4,7 +4,7 @@ import type { tf } from '../compute/backend'
 import { buildModel } from '../evaluate/build-model'
 import '../evaluate/custom-layers'
 import type { LayerWeights } from './onnx'
-import { fileSaveHandler, loadModelDir, readLayerWeights, writeLayerWeights } from './tfjs-files'
+import { fileSaveHandler, loadModelDir, writeLayerWeights } from './tfjs-files'
 
 /**
  * A completed trial's trained network on disk, <dataDir>/models/<trialId>/ in TF.js layers format (model.json +
@@ -12,9 +12,29 @@ import { fileSaveHandler, loadModelDir, readLayerWeights, writeLayerWeights } fr
  * later (final training) is exported the same way by saving it here under its own id.
  */
 
-/** Copies the current weights of `model` (a snapshot that survives the model's disposal). */
-export function snapshotWeights(model: tf.LayersModel): LayerWeights {
-  return readLayerWeights(model)
+/**
+ * Copies the current weights of `model` (a snapshot that survives the model's disposal). Every read starts
+ * before this returns, so the values are this moment's even though they arrive later: a GPU backend (webgpu)
+ * can only read asynchronously, and training goes on meanwhile.
+ */
+export function snapshotWeights(model: tf.LayersModel): Promise<LayerWeights> {
+  const out: LayerWeights = new Map()
+  const reads: Array<Promise<void>> = []
+  for (const layer of model.layers) {
+    const entry: LayerWeights extends Map<string, infer V> ? V : never = {}
+    for (const w of layer.weights) {
+      const key = w.originalName.slice(w.originalName.lastIndexOf('/') + 1)
+      const shape = [...w.shape] as number[]
+      reads.push(
+        w
+          .read()
+          .data()
+          .then((d) => void (entry[key] = { shape, data: Float32Array.from(d as Float32Array) })),
+      )
+    }
+    if (layer.weights.length > 0) out.set(layer.name, entry)
+  }
+  return Promise.all(reads).then(() => out)
 }
 
 /**

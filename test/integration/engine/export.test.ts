@@ -195,7 +195,7 @@ function tinyData(shape: number[], seed: number): LoadedData {
 /** Trains one epoch like a trial worker and returns the weights it would save. */
 async function trainOnce(arch: Architecture, data: LoadedData): Promise<LayerWeights> {
   let model: tf.LayersModel | null = null
-  let weights: LayerWeights | null = null
+  let weights: Promise<LayerWeights> | null = null
   const stop = observeBuiltModels((m) => (model = m))
   try {
     await trainArchitecture(
@@ -212,7 +212,7 @@ async function trainOnce(arch: Architecture, data: LoadedData): Promise<LayerWei
   } finally {
     stop()
   }
-  return weights!
+  return await weights!
 }
 
 const pre = (shape: number[]): Preprocessing => ({
