@@ -28,6 +28,7 @@ import {
   predictionSchema,
 } from './exports'
 import { computeSettingsSchema, workersListSchema } from './workers'
+import { planRequestSchema, searchPlanSchema } from './plan'
 
 /**
  * THE CONTRACT: every request the renderer can make, with its payload and response schemas, and every
@@ -68,6 +69,8 @@ export const api = {
   'spaces.save': { request: spaceSaveRequestSchema, response: searchSpaceSchema },
   /** Deletes one of the user's own spaces that no run used. */
   'spaces.delete': { request: z.object({ spaceId: z.string() }).strict(), response: deletedSchema },
+  /** Plans a search of the given minutes on a dataset: space, strategy, proxy, final share and an estimate. */
+  'search.plan': { request: planRequestSchema, response: searchPlanSchema },
   'runs.list': { request: z.object({}).strict(), response: z.array(runSchema) },
   'runs.get': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
   'runs.start': { request: runConfigSchema, response: runSchema },

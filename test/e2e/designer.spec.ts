@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { ROOT, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
 import { axeViolations, seriousViolations } from './axe-check'
+import { openAdvanced } from './new-search-steps'
 import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from './designer-steps'
 
 /**
@@ -272,6 +273,7 @@ describe('the designer: order, chain structure, cell editor', () => {
       violations.push(...(await axe(page, 'data')))
       await page.click('[data-testid="nav-new-search"]')
       await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
+      await openAdvanced(page)
       await page.locator('[data-testid="space-option"]', { hasText: 'Pool first' }).click()
       expect(await page.locator('[data-testid="space-option"].chosen').textContent()).toContain('Pool first')
       violations.push(...(await axe(page, 'search')))

@@ -13,6 +13,7 @@ import {
   startServe,
   stopServe,
 } from './web-app'
+import { openAdvanced, quickSearchChoices } from './new-search-steps'
 
 /**
  * The real UI, built (`npx electron-vite build`), served by `nas-studio serve` in web mode and driven in
@@ -81,13 +82,13 @@ describe('search in web mode', () => {
     await page.click('[data-testid="nav-new-search"]')
     await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
     await page.locator('[data-testid="dataset-option"]').first().click()
+    await openAdvanced(page)
     const byId = page.locator('[data-testid="space-option"][data-space-id="quick-mlp"]')
     const space = (await byId.count())
       ? byId
       : page.locator('[data-testid="space-option"]', { hasText: /quick[ -]?mlp/i }).first()
     await space.click()
-    await page.fill('[data-testid="input-max-trials"]', String(CANDIDATES))
-    await page.fill('[data-testid="input-epochs"]', '1')
+    await quickSearchChoices(page, CANDIDATES)
     await page.click('[data-testid="start-button"]')
 
     await page.waitForSelector('[data-testid="run-view"]')

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
 import { axeViolations, seriousViolations } from './axe-check'
+import { openAdvanced, quickSearchChoices } from './new-search-steps'
 import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from './designer-steps'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -139,9 +140,9 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.click('[data-testid="nav-new-search"]')
   await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
   await page.locator('[data-testid="dataset-option"]', { hasText: 'shapes' }).click()
+  await openAdvanced(page)
   await page.locator('[data-testid="space-option"]', { hasText: 'Drawn MLP' }).click()
-  await page.fill('[data-testid="input-max-trials"]', String(CANDIDATES))
-  await page.fill('[data-testid="input-epochs"]', '1')
+  await quickSearchChoices(page, CANDIDATES)
   await shot(page, 'search')
   violations.push(...(await axe(page, 'search')))
   await page.click('[data-testid="start-button"]')
@@ -164,6 +165,7 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   // Run again with the same settings but another seed.
   await page.click('[data-testid="run-again"]')
   await page.waitForSelector('[data-testid="new-search-view"][data-state="ready"]')
+  await openAdvanced(page)
   expect(await page.inputValue('[data-testid="input-max-trials"]')).toBe(String(CANDIDATES))
   await page.fill('[data-testid="input-seed"]', '7')
   await page.click('[data-testid="start-button"]')

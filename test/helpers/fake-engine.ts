@@ -3,6 +3,7 @@ import type { EngineApi } from '../../src/main/services'
 import { cacheDirFor } from '../../src/engine/data/cache'
 import { importDataset } from '../../src/engine/data/import'
 import { previewDataset } from '../../src/engine/data/preview'
+import { planSearch } from '../../src/engine/plan'
 
 /** A tiny valid search space (one dense layer). */
 export const TINY_SPACE: SearchSpaceDef = {
@@ -66,6 +67,7 @@ export function createFakeEngine(opts: { trialDelayMs?: number } = {}): EngineAp
     validateSpace: (def) => {
       if (!searchSpaceDefSchema.safeParse(def).success) throw new NasError('invalid_space', 'bad space')
     },
+    planSearch,
     // datasets need no TensorFlow.js: the fake uses the real readers
     importDataset,
     previewDataset,

@@ -7,6 +7,8 @@ import type {
   Run,
   SearchSpaceDef,
   QueueWorker,
+  SearchPlan,
+  SearchSpace,
   Trial,
 } from '../../shared'
 
@@ -49,6 +51,13 @@ export interface EngineApi {
   describeBundledDataset(resourcesDir: string): Promise<Omit<Dataset, 'id' | 'createdAt'>>
   loadPresetSpaces(presetsDir: string): PresetSpace[]
   validateSpace(def: SearchSpaceDef): void
+  /** The time-first planner (src/engine/plan): space, strategy, proxy and estimate for `minutes`. */
+  planSearch(input: {
+    data: Dataset
+    minutes: number
+    spaces: SearchSpace[]
+    workers?: number
+  }): SearchPlan
   createWorkerPool(opts: { size: number; logger?: Logger }): TrialRunnerLike
   /** Imports a folder or file into <cacheRoot>/<hash>/ (see src/engine/data/import.ts). */
   importDataset(

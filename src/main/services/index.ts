@@ -133,6 +133,14 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     ...datasets.handlers,
     'spaces.list': async () => db.spaces.list(),
     ...createStudioHandlers({ db, nowIso, newId: randomUUID }),
+    'search.plan': async ({ datasetId, minutes, workers }) => {
+      const dataset = db.datasets.require(datasetId)
+      try {
+        return engine.planSearch({ data: dataset, minutes, spaces: db.spaces.list(), workers })
+      } catch (err) {
+        throw new NasError('bad_request', (err as Error).message)
+      }
+    },
     ...runs.handlers,
     ...exportsSvc.handlers,
   }

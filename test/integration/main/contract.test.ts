@@ -102,6 +102,7 @@ const validRequests: Record<Method, () => unknown> = {
   'datasets.cancelImport': () => ({ jobId: importJobId }),
   'datasets.preview': () => ({ datasetId: importedId, perClass: 2 }),
   'spaces.list': () => ({}),
+  'search.plan': () => ({ datasetId: importedId, minutes: 5 }),
   'runs.list': () => ({}),
   'runs.get': () => ({ runId: runA }),
   'runs.start': () => config,

@@ -1,0 +1,166 @@
+/**
+ * bench:plan — is the time-first planner honest? For each dataset (the bundled 2,500-image sample and, when
+ * Debian's dataset-fashion-mnist is installed, the full 60,000-image Fashion-MNIST), plans a search of
+ * --minutes (default 5) with the planner, runs it through `nas-studio search` with exactly the planned
+ * settings (one worker, the planned time budget), and compares the plan's estimate with what happened: the
+ * run's wall-clock duration, the candidates trained, seconds per candidate, final-training epochs. Writes
+ * bench/results/plan.json. Options: --minutes M, --datasets sample,fmnist, --seed S, --path DIR (IDX files).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { openAppDb } from '../src/main/db'
+import { runCli } from '../src/main/cli/commands'
+import { loadPresetSpaces } from '../src/engine/space/presets'
+import { planRunConfig, planSearch } from '../src/engine/plan'
+import type { Dataset } from '../src/shared'
+import { describeBundledDataset } from '../src/engine/data/bundled'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '5' },
+    datasets: { type: 'string', default: 'sample,fmnist' },
+    seed: { type: 'string', default: '0' },
+    path: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    out: { type: 'string', default: path.join('bench', 'results', 'plan.json') },
+  },
+})
+const minutes = Number(values.minutes)
+const controller = new AbortController()
+process.on('SIGINT', () => controller.abort())
+const spaces = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p) => ({
+  id: p.key,
+  name: p.name,
+  preset: true,
+  def: p.def,
+}))
+
+async function cli(dataDir: string, args: string[]): Promise<{ code: number; out: string }> {
+  let out = ''
+  const code = await runCli([...args, '--data-dir', dataDir], {
+    stdout: (t) => {
+      out += t
+      process.stdout.write(t)
+    },
+    stderr: (t) => process.stderr.write(t),
+    signal: controller.signal,
+  })
+  return { code, out }
+}
+
+const ms = (a: string | null, b: string | null): number =>
+  a && b ? new Date(b).getTime() - new Date(a).getTime() : 0
+const within = (estimate: number, measured: number): number => Math.abs(estimate - measured) / measured
+
+const results = []
+for (const which of values.datasets.split(',')) {
+  if (which === 'fmnist' && !existsSync(values.path)) {
+    console.log(`Skipping Fashion-MNIST: ${values.path} is missing (apt-get install dataset-fashion-mnist).`)
+    continue
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nas-bench-plan-'))
+  try {
+    let datasetArg = 'sample'
+    if (which === 'fmnist') {
+      const imported = await cli(dataDir, ['import', values.path, '--kind', 'idx', '--name', 'Fashion-MNIST'])
+      datasetArg = /Dataset (\S+):/.exec(imported.out)?.[1] ?? ''
+      if (imported.code !== 0 || !datasetArg) throw new Error(`import of ${values.path} failed`)
+    }
+    let dataset: Pick<Dataset, 'id' | 'inputShape' | 'classNames' | 'numTrain' | 'numValidation'>
+    if (which === 'sample') {
+      // the CLI installs the bundled sample when a search opens the data folder; its shape is known already
+      dataset = { ...(await describeBundledDataset(path.join(ROOT, 'resources'))), id: 'sample' }
+    } else {
+      const listDb = openAppDb(dataDir)
+      try {
+        dataset = listDb.datasets.require(datasetArg)
+      } finally {
+        listDb.close()
+      }
+    }
+    const plan = planSearch({ data: dataset, minutes, spaces })
+    const config = planRunConfig(plan, dataset.inputShape, {
+      name: `bench:plan ${which}`,
+      datasetId: dataset.id,
+      seed: Number(values.seed),
+    })
+    const settingsFile = path.join(dataDir, 'settings.json')
+    const { train, earlyStop, finalTraining } = config
+    writeFileSync(settingsFile, JSON.stringify({ train, earlyStop, finalTraining }))
+    const t0 = performance.now()
+    const searched = await cli(dataDir, [
+      'search',
+      ...['--space', plan.spaceId, '--dataset', datasetArg, '--strategy', plan.strategy],
+      ...['--trials', String(plan.maxTrials), '--budget-minutes', String(minutes)],
+      ...['--seed', values.seed, '--settings', settingsFile, '--name', config.name],
+    ])
+    const wallS = (performance.now() - t0) / 1000
+    const db = openAppDb(dataDir)
+    try {
+      const run = db.runs.list().find((r) => r.config.name === config.name)!
+      const trials = db.trials.listByRun(run.id)
+      const search = trials.filter((t) => !t.isFinal && t.status === 'completed')
+      const final = trials.find((t) => t.isFinal) ?? null
+      const candidateS =
+        search.reduce((s, t) => s + ms(t.startedAt, t.finishedAt), 0) / Math.max(1, search.length) / 1000
+      const runS = ms(run.startedAt, run.finishedAt) / 1000
+      const estimateS = plan.estimate.totalMinutes * 60
+      results.push({
+        dataset: which,
+        samples: dataset.numTrain,
+        exitCode: searched.code,
+        plan: {
+          space: plan.spaceId,
+          strategy: plan.strategy,
+          epochs: plan.epochs,
+          dataFraction: plan.dataFraction,
+          finalShare: plan.finalShare,
+          estimate: plan.estimate,
+        },
+        measured: {
+          runSeconds: Math.round(runS),
+          wallSecondsWithStartup: Math.round(wallS),
+          candidates: search.length,
+          candidateSeconds: Number(candidateS.toFixed(2)),
+          finalEpochs: final?.proxy?.epochs ?? config.finalTraining?.epochs ?? 0,
+          finalSeconds: Math.round(ms(final?.startedAt ?? null, final?.finishedAt ?? null) / 1000),
+          finalStatus: final?.status ?? null,
+          finalTestAccuracy: final?.testAccuracy ?? null,
+        },
+        durationErrorShare: Number(within(estimateS, runS).toFixed(3)),
+        endedWithinTenPercentOfTime: Math.abs(runS - minutes * 60) <= minutes * 6,
+        candidateSecondsErrorShare: Number(within(plan.estimate.candidateSeconds, candidateS).toFixed(3)),
+      })
+    } finally {
+      db.close()
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+const output = {
+  command: `npm run bench:plan -- --minutes ${minutes} --datasets ${values.datasets}`,
+  date: new Date().toISOString(),
+  machine: `${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, load average at end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+  minutes,
+  results,
+}
+console.log(
+  '\n| data | space | estimate | measured run | error | candidates est./run | s per candidate est./run |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- |')
+for (const r of results) {
+  console.log(
+    `| ${r.dataset} | ${r.plan.space} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} |`,
+  )
+}
+mkdirSync(path.dirname(values.out), { recursive: true })
+writeFileSync(values.out, `${JSON.stringify(output, null, 2)}\n`)
+console.log(`Wrote ${values.out}`)

@@ -1,0 +1,225 @@
+import type { Dataset, RunConfig, SearchSpace, SearchSpaceDef, TrainSettings } from '../../shared'
+import type { SearchPlan } from '../../shared/plan'
+import { candidateMs, DEFAULT_SPEED, meanForwardMacs, type MachineSpeed } from './cost'
+
+/** What the planner needs to know about the data. */
+export type PlanData = Pick<Dataset, 'inputShape' | 'classNames' | 'numTrain'> &
+  Partial<Pick<Dataset, 'numValidation' | 'numTest'>>
+
+/** The planner's inputs: the data, the time and the spaces it may choose from (presets only are considered). */
+export interface PlanInput {
+  data: PlanData
+  /** Wall-clock minutes the whole run may take, final training included. */
+  minutes: number
+  spaces: ReadonlyArray<Pick<SearchSpace, 'id' | 'name' | 'preset' | 'def'>>
+  /** Candidates trained at once; default 1. */
+  workers?: number
+  speed?: MachineSpeed
+}
+
+/** Validation share carved from the training data when the data has no validation split of its own. */
+export const PLAN_VALIDATION_FRACTION = 0.2
+/** Batch size of every planned training. */
+export const PLAN_BATCH_SIZE = 64
+/** Shares of the training data a candidate may learn from, largest first (the New Search form offers these). */
+const FRACTIONS = [1, 0.5, 0.25, 0.1]
+/** Fewest training samples a candidate learns from when the data share is cut. */
+const MIN_CANDIDATE_SAMPLES = 1000
+/** Fewest epochs of the final training worth planning for: a space that leaves fewer is too slow. */
+const MIN_FINAL_EPOCHS = 3
+/** Time (ms) the scheduler keeps after the final training for scoring the test split (its margin). */
+const SCORING_MARGIN_MS = 15_000
+
+/** Fewest candidates worth a search of `minutes`: a short search compares a few, a long one many. */
+export function minCandidates(minutes: number): number {
+  if (minutes <= 5) return 6
+  if (minutes <= 15) return 10
+  if (minutes <= 60) return 20
+  return 40
+}
+
+/** Share of the time kept for the final training: larger for short runs, where the winner needs it most. */
+export function finalShare(minutes: number): number {
+  if (minutes <= 5) return 0.4
+  if (minutes <= 15) return 0.35
+  return 0.3
+}
+
+/** Epochs per candidate while searching: 2 for short runs, 3 (with early stopping) for an hour or more. */
+function searchEpochs(minutes: number): number {
+  return minutes >= 60 ? 3 : 2
+}
+
+function hasConvolution(def: SearchSpaceDef): boolean {
+  if (def.family === 'sequential') return def.ops.some((o) => o.op === 'conv2d' || o.op === 'sepConv2d')
+  return def.family !== 'mlp'
+}
+
+/**
+ * Cell spaces (DARTS / NASNet cells, NAS-Bench-201) train every candidate as a deep stack of cells: many
+ * minutes per candidate on a CPU, so the planner leaves them to the Advanced choices.
+ */
+function isDeepCellSpace(def: SearchSpaceDef): boolean {
+  return def.family === 'cell' || def.family === 'nb201'
+}
+
+/** Training and validation samples of one candidate epoch at data share `fraction`. */
+function samplesOf(data: PlanData, fraction: number): { train: number; val: number; all: number } {
+  const fixedVal = data.numValidation ?? 0
+  const all = data.numTrain + fixedVal
+  const val = fixedVal > 0 ? fixedVal : Math.round(data.numTrain * PLAN_VALIDATION_FRACTION)
+  const train = Math.max(1, Math.round((all - val) * fraction))
+  return { train, val, all }
+}
+
+interface SpaceOption {
+  space: PlanInput['spaces'][number]
+  macs: number
+  fraction: number
+  candidateMs: number
+  candidates: number
+}
+
+/**
+ * Plans a search that ends within the chosen time: picks a space that suits the data (convolutions for
+ * images, dense networks for tables; among those the most capable one that still leaves enough candidates, so
+ * never by name), the data share per candidate (a proxy) so that enough candidates fit, the strategy
+ * (evolution once there are many candidates, else random), and the final training's share of the time.
+ * The estimate counts candidates and final-training epochs with `speed`; the run itself is held to the time
+ * by the scheduler's budget, so a slower or faster machine changes the counts, not the end.
+ * Throws when no space can take this data.
+ */
+export function planSearch(input: PlanInput): SearchPlan {
+  const { data, minutes } = input
+  const speed = input.speed ?? DEFAULT_SPEED
+  const workers = Math.max(1, input.workers ?? 1)
+  const isImage = data.inputShape.length === 3
+  const numClasses = data.classNames.length
+  const totalMs = minutes * 60_000
+  const share = finalShare(minutes)
+  const searchMs = totalMs * (1 - share)
+  const epochs = searchEpochs(minutes)
+  const wanted = minCandidates(minutes)
+
+  const samples = samplesOf(data, 1)
+  const finalMs = totalMs * share - SCORING_MARGIN_MS - speed.candidateOverheadMs
+  const finalEpochMs = (macs: number): number =>
+    candidateMs({ macs, trainSamples: samples.all, valSamples: 0, epochs: 1 }, speed) -
+    speed.candidateOverheadMs
+  const finalEpochsThatFit = (macs: number): number => Math.floor(finalMs / finalEpochMs(macs))
+
+  const options: SpaceOption[] = []
+  for (const space of input.spaces) {
+    if (!space.preset) continue
+    if (isDeepCellSpace(space.def)) continue
+    const macs = meanForwardMacs(space.def, data.inputShape, numClasses)
+    if (macs === null) continue
+    // the largest data share that still lets `wanted` candidates finish in the search's time
+    let best: SpaceOption | null = null
+    for (const fraction of FRACTIONS) {
+      const s = samplesOf(data, fraction)
+      // fewer samples than this teach a candidate too little to rank it: take a cheaper space instead
+      if (fraction < 1 && s.train < Math.min(samples.train, MIN_CANDIDATE_SAMPLES)) break
+      const ms = candidateMs({ macs, trainSamples: s.train, valSamples: s.val, epochs }, speed)
+      const candidates = Math.floor((searchMs / ms) * workers)
+      best = { space, macs, fraction, candidateMs: ms, candidates }
+      if (candidates >= wanted) break
+    }
+    if (best) options.push(best)
+  }
+  // convolutions for images, dense networks for tables; any space that takes the data when none suits it
+  if (options.length === 0) {
+    throw new Error(
+      `None of the search spaces fits data of shape ${data.inputShape.join('x')}; draw one in the designer.`,
+    )
+  }
+  const suited = options.filter((o) => isImage === hasConvolution(o.space.def))
+  const pool = suited.length > 0 ? suited : options
+  // most capable (costliest per sample) among those leaving enough candidates; otherwise the cheapest
+  const enough = pool.filter((o) => o.candidates >= wanted && finalEpochsThatFit(o.macs) >= MIN_FINAL_EPOCHS)
+  const chosen =
+    enough.length > 0
+      ? enough.reduce((a, b) => (b.macs > a.macs ? b : a))
+      : pool.reduce((a, b) => (b.candidateMs < a.candidateMs ? b : a))
+
+  const finalEpochsFit = Math.max(1, finalEpochsThatFit(chosen.macs))
+  const strategy = chosen.candidates >= 30 ? 'evolution' : 'random'
+  const estFinalMs = speed.candidateOverheadMs + finalEpochsFit * finalEpochMs(chosen.macs)
+  const estSearchMs = (chosen.candidates * chosen.candidateMs) / workers
+
+  const reasons = [
+    suited.length === 0
+      ? `${chosen.space.name}: the fastest of the installed spaces that take this data.`
+      : isImage
+        ? `${chosen.space.name}: your data are images, and this is the most capable image space that still leaves time for about ${chosen.candidates} candidates.`
+        : `${chosen.space.name}: your data is a table, so the candidates are fully connected networks.`,
+    chosen.fraction < 1
+      ? `Each candidate learns from ${Math.round(chosen.fraction * 100)}% of the training data for ${epochs} epochs, so that enough of them fit.`
+      : `Each candidate learns from all the training data for ${epochs} epochs.`,
+    strategy === 'evolution'
+      ? 'Evolution: with this many candidates, changing the best ones finds better networks than chance.'
+      : 'Random search: with few candidates, trying different ones at random is the most reliable.',
+    `${Math.round(share * 100)}% of the time goes to training the winner again on all the data.`,
+  ]
+  return {
+    minutes,
+    spaceId: chosen.space.id,
+    spaceName: chosen.space.name,
+    strategy,
+    epochs,
+    dataFraction: chosen.fraction,
+    finalShare: share,
+    // the time limit ends the search; this bound only stops a machine much faster than assumed from
+    // running far more candidates than the strategy needs
+    maxTrials: Math.min(100_000, Math.max(50, chosen.candidates * 10)),
+    // the final training's time limit cuts the epochs to what fits; the cap is high so that time, not the
+    // epoch count, ends it
+    finalEpochs: Math.min(1000, Math.max(2, Math.ceil(finalEpochsFit * 2))),
+    estimate: {
+      candidates: chosen.candidates,
+      candidateSeconds: chosen.candidateMs / 1000,
+      finalEpochs: finalEpochsFit,
+      finalMinutes: estFinalMs / 60_000,
+      totalMinutes: (estSearchMs + estFinalMs + SCORING_MARGIN_MS) / 60_000,
+    },
+    reasons,
+  }
+}
+
+/**
+ * The run settings of `plan` for data of `inputShape` (the same recipe the New Search form builds from its
+ * choices): warm-up and cosine learning rate, shifts and flips for images, the planned data share, early
+ * stopping for 3-epoch candidates, the final training with its reserve of the time.
+ */
+export function planRunConfig(
+  plan: SearchPlan,
+  inputShape: readonly number[],
+  base: Pick<RunConfig, 'name' | 'datasetId' | 'seed'>,
+  workers = 1,
+): RunConfig {
+  const isImage = inputShape.length === 3
+  const recipe = (epochs: number): TrainSettings => ({
+    epochs,
+    batchSize: PLAN_BATCH_SIZE,
+    learningRate: 0.001,
+    validationFraction: PLAN_VALIDATION_FRACTION,
+    schedule: 'cosine',
+    warmupEpochs: Math.min(1, epochs / 4),
+    ...(isImage ? { augment: { shift: 2, flip: true } } : {}),
+  })
+  return {
+    ...base,
+    spaceId: plan.spaceId,
+    strategy: plan.strategy,
+    maxTrials: plan.maxTrials,
+    budgetMinutes: plan.minutes,
+    concurrency: workers,
+    train: { ...recipe(plan.epochs), ...(plan.dataFraction < 1 ? { dataFraction: plan.dataFraction } : {}) },
+    ...(plan.epochs >= 3 ? { earlyStop: { minEpochs: 2, topK: 3 } } : {}),
+    finalTraining: {
+      epochs: plan.finalEpochs,
+      reserveMinutes: plan.minutes * plan.finalShare,
+      train: recipe(plan.finalEpochs),
+    },
+  }
+}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runConfigSchema } from '../../../src/shared'
+import { loadPresetSpaces } from '../../../src/engine/space/presets'
+import { DEFAULT_SPEED, planRunConfig, planSearch, type PlanData } from '../../../src/engine/plan'
+
+const ROOT = path.resolve(__dirname, '../../..')
+const SPACES = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p) => ({
+  id: p.key,
+  name: p.name,
+  preset: true,
+  def: p.def,
+}))
+const classes = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`)
+const SAMPLE: PlanData = { inputShape: [28, 28, 1], classNames: classes(10), numTrain: 2500, numTest: 500 }
+const FMNIST: PlanData = { inputShape: [28, 28, 1], classNames: classes(10), numTrain: 60000, numTest: 10000 }
+const TABLE: PlanData = { inputShape: [12], classNames: classes(3), numTrain: 4000 }
+const conv = (id: string): boolean => {
+  const def = SPACES.find((s) => s.id === id)!.def
+  return def.family === 'chain' || (def.family === 'sequential' && def.ops.some((o) => o.op === 'conv2d'))
+}
+
+describe('planSearch: the space suits the data, never the first by name', () => {
+  it('takes a convolutional space for images and a dense one for tables, never a slow cell space', () => {
+    for (const minutes of [5, 15, 60, 600]) {
+      for (const data of [SAMPLE, FMNIST]) {
+        const plan = planSearch({ data, minutes, spaces: SPACES })
+        expect(conv(plan.spaceId), `${plan.spaceId} for images, ${minutes} min`).toBe(true)
+        expect(['darts', 'nasnet-cells', 'nas-bench-201']).not.toContain(plan.spaceId)
+      }
+      const table = planSearch({ data: TABLE, minutes, spaces: SPACES })
+      expect(['mlp-tables', 'quick-mlp']).toContain(table.spaceId)
+    }
+  })
+
+  it('does not depend on the order or names of the spaces', () => {
+    const renamed = [...SPACES]
+      .reverse()
+      .map((s, i) => ({ ...s, name: `${String.fromCharCode(65 + i)} space` }))
+    for (const data of [SAMPLE, FMNIST, TABLE]) {
+      expect(planSearch({ data, minutes: 15, spaces: renamed }).spaceId).toBe(
+        planSearch({ data, minutes: 15, spaces: SPACES }).spaceId,
+      )
+    }
+  })
+
+  it("ignores the user's own spaces and falls back to any space that takes the data", () => {
+    const own = SPACES.map((s) => ({ ...s, id: `own-${s.id}`, preset: false }))
+    expect(planSearch({ data: SAMPLE, minutes: 5, spaces: [...own, ...SPACES] }).spaceId).not.toMatch(/^own-/)
+    const onlyMlp = SPACES.filter((s) => s.id === 'quick-mlp')
+    const plan = planSearch({ data: SAMPLE, minutes: 5, spaces: onlyMlp })
+    expect(plan.spaceId).toBe('quick-mlp')
+    expect(plan.reasons[0]).toContain('fastest of the installed spaces')
+    expect(() => planSearch({ data: SAMPLE, minutes: 5, spaces: own })).toThrow(/None of the search spaces/)
+  })
+})
+
+describe('planSearch: the time decides the rest', () => {
+  it('more time gives more candidates, a longer final training and evolution once there are many', () => {
+    const plans = [5, 15, 60, 600].map((minutes) => planSearch({ data: SAMPLE, minutes, spaces: SPACES }))
+    for (let i = 1; i < plans.length; i++) {
+      expect(plans[i]!.estimate.candidates * plans[i]!.estimate.candidateSeconds).toBeGreaterThan(
+        plans[i - 1]!.estimate.candidates * plans[i - 1]!.estimate.candidateSeconds,
+      )
+      expect(plans[i]!.estimate.finalMinutes).toBeGreaterThan(plans[i - 1]!.estimate.finalMinutes)
+    }
+    for (const p of plans) {
+      expect(p.strategy).toBe(p.estimate.candidates >= 30 ? 'evolution' : 'random')
+      expect(p.estimate.totalMinutes).toBeLessThanOrEqual(p.minutes)
+      expect(p.estimate.totalMinutes).toBeGreaterThan(p.minutes * 0.85)
+      expect(p.maxTrials).toBeGreaterThan(p.estimate.candidates)
+      expect(p.finalEpochs).toBeGreaterThan(p.estimate.finalEpochs)
+    }
+    expect(plans[0]!.finalShare).toBeGreaterThan(plans[3]!.finalShare)
+  })
+
+  it('cuts the data share per candidate on a slow machine instead of training too few', () => {
+    const fast = planSearch({ data: FMNIST, minutes: 15, spaces: SPACES })
+    const slow = planSearch({
+      data: FMNIST,
+      minutes: 15,
+      spaces: SPACES,
+      speed: { ...DEFAULT_SPEED, macsPerSecond: DEFAULT_SPEED.macsPerSecond / 8 },
+    })
+    expect(fast.dataFraction).toBe(1)
+    expect(slow.dataFraction).toBeLessThan(1)
+    expect(slow.estimate.candidates).toBeGreaterThanOrEqual(10)
+  })
+
+  it('more workers fit more candidates in the same time', () => {
+    const one = planSearch({ data: FMNIST, minutes: 15, spaces: SPACES })
+    const two = planSearch({ data: FMNIST, minutes: 15, spaces: SPACES, workers: 2 })
+    expect(two.estimate.candidates).toBeGreaterThan(one.estimate.candidates)
+  })
+
+  it('makes a valid run config held to the chosen time, the final training keeping its share', () => {
+    const plan = planSearch({ data: SAMPLE, minutes: 5, spaces: SPACES })
+    const config = runConfigSchema.parse(
+      planRunConfig(plan, SAMPLE.inputShape, { name: 'n', datasetId: 'd', seed: 1 }),
+    )
+    expect(config.budgetMinutes).toBe(5)
+    expect(config.finalTraining?.reserveMinutes).toBeCloseTo(5 * plan.finalShare)
+    expect(config.finalTraining?.epochs).toBe(plan.finalEpochs)
+    expect(config.spaceId).toBe(plan.spaceId)
+    expect(config.train.augment).toEqual({ shift: 2, flip: true })
+    const tableConfig = planRunConfig(planSearch({ data: TABLE, minutes: 5, spaces: SPACES }), [12], {
+      name: 'n',
+      datasetId: 'd',
+      seed: 1,
+    })
+    expect(tableConfig.train.augment).toBeUndefined()
+  })
+})
+
+/** What `npm run bench:plan` measured: real planned runs on the bundled sample and the full Fashion-MNIST. */
+interface BenchResult {
+  dataset: string
+  samples: number
+  plan: { space: string; estimate: { totalMinutes: number } }
+  measured: { runSeconds: number }
+}
+
+describe('planSearch: its estimate matches measured runs (bench/results/plan.json)', () => {
+  const bench = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'plan.json'), 'utf8')) as {
+    minutes: number
+    results: BenchResult[]
+  }
+  it('covers the bundled sample and Fashion-MNIST', () => {
+    expect(bench.results.map((r) => r.dataset).sort()).toEqual(['fmnist', 'sample'])
+  })
+  for (const which of ['sample', 'fmnist']) {
+    it(`estimates the duration of the ${which} run within 15%`, () => {
+      const r = bench.results.find((x) => x.dataset === which)!
+      const data = which === 'sample' ? SAMPLE : FMNIST
+      expect(r.samples).toBe(data.numTrain)
+      // today's planner, on the same data and time, must plan what was measured and estimate it within 15%
+      const plan = planSearch({ data, minutes: bench.minutes, spaces: SPACES })
+      expect(plan.spaceId).toBe(r.plan.space)
+      const estimate = plan.estimate.totalMinutes * 60
+      expect(Math.abs(estimate - r.measured.runSeconds) / r.measured.runSeconds).toBeLessThanOrEqual(0.15)
+    })
+  }
+})
