@@ -1,4 +1,5 @@
 import type { ErrorCode, NasErrorData } from '@shared/errors'
+import { userPath } from '../user-path'
 
 /** Error codes the renderer can see: the shared ones plus `network` (main could not be reached). */
 export type ClientErrorCode = ErrorCode | 'network'
@@ -26,7 +27,7 @@ export class ApiError extends Error {
 
 /** A message fit to show a person for anything a call may throw (never a stack trace). */
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message
-  if (err instanceof Error && err.message) return `Something went wrong: ${err.message}`
+  if (err instanceof ApiError) return userPath(err.message)
+  if (err instanceof Error && err.message) return `Something went wrong: ${userPath(err.message)}`
   return 'Something went wrong. Please try again.'
 }

@@ -68,6 +68,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** Forgets the last import's outcome (a new pick starts with no old status showing). */
+  function resetImport(): void {
+    if (job.value?.state === 'running') return
+    job.value = null
+    importError.value = null
+  }
+
   /** Asks main to cancel the running import. */
   async function cancelImport(): Promise<void> {
     if (!job.value || job.value.state !== 'running') return
@@ -110,6 +117,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     byId,
     load,
     startImport,
+    resetImport,
     cancelImport,
     loadPreview,
     listen,

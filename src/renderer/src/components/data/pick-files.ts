@@ -24,6 +24,17 @@ function topFolder(files: ChosenFile[]): string | null {
   return slash > 0 ? first.slice(0, slash) : null
 }
 
+/**
+ * The name a person gave what they chose: the folder's ("shapes") or the one file's ("iris.csv"); several
+ * loose files (e.g. the four IDX files) have none, so they are "Uploaded files".
+ */
+export function chosenName(files: ChosenFile[]): string {
+  const top = topFolder(files)
+  if (top !== null) return top
+  if (files.length === 1) return files[0]!.relPath
+  return 'Uploaded files'
+}
+
 function dirname(p: string): string {
   const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'))
   return i > 0 ? p.slice(0, i) : p
