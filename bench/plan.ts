@@ -16,7 +16,7 @@ import { runCli } from '../src/main/cli/commands'
 import { loadPresetSpaces } from '../src/engine/space/presets'
 import { planRunConfig, planSearch } from '../src/engine/plan'
 import type { Dataset } from '../src/shared'
-import { describeBundledDataset } from '../src/engine/data/bundled'
+import { describeBundledDataset } from '../src/engine/data/bundled-sample'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const { values } = parseArgs({

@@ -109,8 +109,11 @@ describe('Data view in web mode', () => {
     await detail.waitFor()
     expect(await detail.textContent()).toContain('picked-shapes')
     expect(await page.locator('[data-testid="class-count"]').count()).toBe(3)
-    // The copy lives in the server's data folder, and the planted bad files are still reported by name.
-    expect(await page.inputValue('[data-testid="import-path"]')).toContain(join(tmp, 'data', 'uploads'))
+    // The copy lives in the server's data folder, but the page names only what the person chose; the planted
+    // bad files are still reported by name.
+    expect(await page.inputValue('[data-testid="import-path"]')).toBe('')
+    expect(await page.locator('body').innerText()).not.toMatch(/uploads[\\/]up-|[\\/]cache[\\/][0-9a-f]{64}/)
+    expect(await detail.textContent()).toContain('Uploaded from this browser: picked-shapes')
     const texts = await page.locator('[data-testid="check-issue"][data-severity="error"]').allTextContents()
     expect(texts.some((t) => t.includes('circles/broken.png is empty (0 bytes)'))).toBe(true)
     expect(errors).toEqual([])

@@ -52,12 +52,7 @@ export interface EngineApi {
   loadPresetSpaces(presetsDir: string): PresetSpace[]
   validateSpace(def: SearchSpaceDef): void
   /** The time-first planner (src/engine/plan): space, strategy, proxy and estimate for `minutes`. */
-  planSearch(input: {
-    data: Dataset
-    minutes: number
-    spaces: SearchSpace[]
-    workers?: number
-  }): SearchPlan
+  planSearch(input: { data: Dataset; minutes: number; spaces: SearchSpace[]; workers?: number }): SearchPlan
   createWorkerPool(opts: { size: number; logger?: Logger }): TrialRunnerLike
   /** Imports a folder or file into <cacheRoot>/<hash>/ (see src/engine/data/import.ts). */
   importDataset(

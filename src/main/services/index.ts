@@ -2,7 +2,14 @@ import { createHash, randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { systemClock, silentLogger, type Clock, type Logger } from '../../engine/ports'
-import { toErrorData, type ApiHandlers, type AppInfo, type DatasetImportJob, type Run } from '../../shared'
+import {
+  NasError,
+  toErrorData,
+  type ApiHandlers,
+  type AppInfo,
+  type DatasetImportJob,
+  type Run,
+} from '../../shared'
 import { isSqliteError, storageError, type AppDb } from '../db'
 import { createComputeSettings } from './compute-settings'
 import { createDatasetService } from './datasets-service'
@@ -34,6 +41,8 @@ export interface ServicesOptions {
   createRunner?: (size: number) => TrialRunnerLike
   logger?: Logger
   clock?: Clock
+  /** Opens a folder in the desktop's file manager (Export's "Show in folder"); the desktop app only. */
+  showInFolder?: (path: string) => void
 }
 
 /** The app's behaviour behind both transports. */
@@ -89,6 +98,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     newId: randomUUID,
     nowIso,
     logger,
+    ...(opts.showInFolder ? { showInFolder: opts.showInFolder } : {}),
   })
 
   const getBackend = (): Promise<BackendInfo> =>
