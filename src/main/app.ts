@@ -26,6 +26,8 @@ export async function openAppCore(opts: {
   logger: Logger
   poolSize?: number
   paths?: AppPaths
+  /** Opens a folder in the desktop's file manager (the desktop app passes Electron's shell). */
+  showInFolder?: (path: string) => void
 }): Promise<AppCore> {
   const paths = opts.paths ?? appPaths()
   const db = openAppDb(opts.dataDir)
@@ -47,6 +49,7 @@ export async function openAppCore(opts: {
       version: appVersion(paths.root),
       logger: opts.logger,
       ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+      ...(opts.showInFolder ? { showInFolder: opts.showInFolder } : {}),
     })
   } catch (err) {
     db.close()

@@ -30,7 +30,13 @@ async function start(): Promise<void> {
       arch: process.arch,
     }),
   )
-  core = await openAppCore({ dataDir, mode: 'electron', modeReason: 'Desktop app (Electron window)', logger })
+  core = await openAppCore({
+    dataDir,
+    mode: 'electron',
+    modeReason: 'Desktop app (Electron window)',
+    logger,
+    showInFolder: (file) => shell.showItemInFolder(file),
+  })
   const { paths, services } = core
   const rendererIndex = join(paths.rendererDir, 'index.html')
   appLocation = {

@@ -25,6 +25,7 @@ import {
   exportPredictRequestSchema,
   exportRecordSchema,
   exportableTrialsSchema,
+  exportArchiveSchema,
   predictionSchema,
 } from './exports'
 import { computeSettingsSchema, workersListSchema } from './workers'
@@ -110,6 +111,16 @@ export const api = {
   'exports.list': {
     request: z.object({ runId: z.string() }).strict(),
     response: z.array(exportRecordSchema),
+  },
+  /** An export's files zipped, for the browser's Download (web mode). */
+  'exports.archive': {
+    request: z.object({ exportId: z.string().min(1) }).strict(),
+    response: exportArchiveSchema,
+  },
+  /** Opens the export's folder in the desktop's file manager; shown: false where this app cannot (web mode). */
+  'exports.reveal': {
+    request: z.object({ exportId: z.string().min(1) }).strict(),
+    response: z.object({ shown: z.boolean() }),
   },
   /** Ids of a run's trials whose trained weights are saved (those can be exported). */
   'exports.trials': { request: z.object({ runId: z.string() }).strict(), response: exportableTrialsSchema },

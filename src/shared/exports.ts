@@ -37,6 +37,16 @@ export const exportRecordSchema = z.object({
 })
 export type ExportRecord = z.infer<typeof exportRecordSchema>
 
+/** An export's files in one zip, for "Download" in web mode (the browser cannot reach the server's folders). */
+export const exportArchiveSchema = z.object({
+  /** A file name for the download, e.g. "shapes-search-onnx.zip" (no folders). */
+  fileName: z.string(),
+  /** The zip's bytes, base64. */
+  base64: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+})
+export type ExportArchive = z.infer<typeof exportArchiveSchema>
+
 export const exportCreateRequestSchema = z
   .object({
     runId: z.string().min(1),

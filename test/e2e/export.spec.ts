@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,6 +8,7 @@ import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-ap
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import sharp from 'sharp'
+import { unzipSync } from 'fflate'
 
 /**
  * Export in web mode: a tiny search from the CLI (`nas-studio search`), then the real UI served by
@@ -124,7 +125,17 @@ describe('export in web mode', () => {
     expect(predicted.length).toBeGreaterThan(0)
 
     expect(await exportAs(page, 'report')).toBe('written')
-    const reportDir = (await page.textContent('[data-testid="export-written-dir"]'))!.trim()
+    // web mode: the server's folders are out of the browser's reach, so the export comes as a zip download
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid="export-download"]'),
+    ])
+    expect(download.suggestedFilename()).toMatch(/-report\.zip$/)
+    const zipped = unzipSync(new Uint8Array(await readFile((await download.path())!)))
+    expect(Object.keys(zipped)).toContain('report.html')
+    const reportDir = join(dataDir, 'downloaded')
+    await mkdir(reportDir, { recursive: true })
+    await writeFile(join(reportDir, 'report.html'), zipped['report.html']!)
     // the three exports made here and the one made by the command line
     expect(await page.locator('[data-testid="export-list"] tbody tr').count()).toBe(4)
     const guide = page.locator('[data-testid="guide-dismiss"]')

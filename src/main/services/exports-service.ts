@@ -14,11 +14,17 @@ import {
 import type { AppDb } from '../db'
 import { ExportsRepo } from '../db/exports-repo'
 import type { EngineApi, TrialRunnerLike } from './engine-facade'
+import { archiveExport } from './export-archive'
 
 /** The contract methods this service serves. */
 export type ExportHandlers = Pick<
   ApiHandlers,
-  'exports.create' | 'exports.list' | 'exports.trials' | 'exports.predict'
+  | 'exports.create'
+  | 'exports.list'
+  | 'exports.archive'
+  | 'exports.reveal'
+  | 'exports.trials'
+  | 'exports.predict'
 >
 
 /** Export handlers plus the hooks runs need: save trained models, forget them with their run. */
@@ -42,6 +48,8 @@ export interface ExportServiceOptions {
   newId(): string
   nowIso(): string
   logger: Logger
+  /** Opens a folder in the desktop's file manager (the desktop app only; absent in web mode). */
+  showInFolder?: (path: string) => void
 }
 
 /**
@@ -127,6 +135,16 @@ export function createExportService(opts: ExportServiceOptions): ExportService {
     'exports.list': async ({ runId }) => {
       db.runs.require(runId)
       return repo.listByRun(runId)
+    },
+    'exports.archive': async ({ exportId }) => {
+      const record = repo.require(exportId)
+      return archiveExport(record, db.runs.require(record.runId).config.name)
+    },
+    'exports.reveal': async ({ exportId }) => {
+      const record = repo.require(exportId)
+      if (!opts.showInFolder) return { shown: false }
+      opts.showInFolder(record.files[0] ?? record.outDir)
+      return { shown: true }
     },
     'exports.trials': async ({ runId }) => {
       db.runs.require(runId)

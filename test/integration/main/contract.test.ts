@@ -123,6 +123,8 @@ const validRequests: Record<Method, () => unknown> = {
   'trials.analyze': () => ({ trialId }),
   'exports.create': () => ({ runId: runA, format: 'onnx' }),
   'exports.list': () => ({ runId: runA }),
+  'exports.archive': () => ({ exportId }),
+  'exports.reveal': () => ({ exportId }),
   'exports.trials': () => ({ runId: runA }),
   'exports.predict': () => ({ trialId, imageBase64: pngBase64 }),
 }
@@ -140,6 +142,7 @@ const CHANGING: Method[] = [
   'exports.create',
 ]
 let pngBase64 = ''
+let exportId = ''
 let savedSpaceId = ''
 const quickMlpDef = () => ctx.db.spaces.require(presetSpaceId('quick-mlp')).def
 
@@ -212,6 +215,7 @@ describe('contract: IPC and HTTP serve every method alike', () => {
         trialId,
       })
     }
+    exportId = (a as { data: { id: string } }).data.id
     const png = await sharp({ create: { width: 30, height: 20, channels: 3, background: '#808080' } })
       .png()
       .toBuffer()
