@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Dataset, DatasetCheck } from '../../shared'
+import type { ColumnEncoding } from './reader'
 import { NasError } from '../../shared'
 
 /**
@@ -32,6 +33,10 @@ export interface CacheHeader {
   classNames: string[]
   /** Encoded feature names of a table; empty for images. */
   featureNames: string[]
+  /** How a table's raw columns became the features, for exports; absent for images and older caches. */
+  columns?: ColumnEncoding[]
+  /** The table's decimal separator (',' when the file is separated by ';'); absent for images. */
+  decimalSeparator?: '.' | ','
   numTrain: number
   numValidation: number
   numTest: number

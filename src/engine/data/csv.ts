@@ -6,7 +6,7 @@ import type { DatasetImportOptions } from '../../shared'
 import { NasError } from '../../shared'
 import { SPLIT_TRAIN } from './cache'
 import { assignStratifiedTest, IssueList } from './check'
-import type { DecodedSource, PreparedSource, ReaderContext } from './reader'
+import type { ColumnEncoding, DecodedSource, PreparedSource, ReaderContext } from './reader'
 
 /**
  * CSV reader: detects the text encoding (UTF-8, UTF-16 with a BOM, else Windows-1252 with a warning), the
@@ -17,7 +17,8 @@ import type { DecodedSource, PreparedSource, ReaderContext } from './reader'
  */
 
 /** Cells read as missing (case-insensitive, trimmed). */
-const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?', '-', '#n/a'])
+export const MISSING_CELLS: readonly string[] = ['', 'na', 'n/a', 'nan', 'null', 'none', '?', '-', '#n/a']
+const MISSING = new Set(MISSING_CELLS)
 /** A text column with more distinct values than this (and than half its rows) looks like an ID or free text. */
 const MAX_CATEGORIES = 50
 /** More classes than this is not a classification label. */
@@ -235,7 +236,7 @@ function decodeCsv(
   const isTrain = (i: number): boolean => split[i] === SPLIT_TRAIN
 
   // features
-  const encoders: Array<{ names: string[]; encode: (i: number, out: Float32Array, at: number) => void }> = []
+  const encoders: Encoder[] = []
   const rowList = (list: number[]): string =>
     list
       .slice(0, 5)
@@ -297,6 +298,8 @@ function decodeCsv(
     dtype: 'float32',
     classNames: distinct,
     featureNames,
+    columns: encoders.map((e) => e.column),
+    decimalSeparator: decimalComma ? ',' : '.',
     fixedSplit: false,
     issues,
     skipped,
@@ -318,7 +321,12 @@ function resolveLabelColumn(spec: string | null, columns: string[], base: string
   )
 }
 
-type Encoder = { names: string[]; encode: (i: number, out: Float32Array, at: number) => void }
+type Encoder = {
+  names: string[]
+  /** How the column's raw cells become the features `names` (for exports). */
+  column: ColumnEncoding
+  encode: (i: number, out: Float32Array, at: number) => void
+}
 
 function numericEncoder(
   name: string,
@@ -386,6 +394,7 @@ function numericEncoder(
   return [
     {
       names: [name],
+      column: { column: name, kind: 'numeric', mean, std },
       encode: (i, out, at) => {
         const v = values[i]!
         out[at] = Number.isFinite(v) ? (v - mean) / std : 0
@@ -438,6 +447,7 @@ function categoricalEncoder(
   return [
     {
       names: kept.map((v) => `${name}=${v}`),
+      column: { column: name, kind: 'categorical', categories: kept },
       encode: (i, out, at) => {
         const k = index.get(cells[i]!)
         if (k !== undefined) out[at + k] = 1

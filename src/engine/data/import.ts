@@ -187,6 +187,8 @@ export async function importDataset(
     dtype: decoded.dtype,
     classNames,
     featureNames: decoded.featureNames,
+    ...(decoded.columns ? { columns: decoded.columns } : {}),
+    ...(decoded.decimalSeparator ? { decimalSeparator: decoded.decimalSeparator } : {}),
     numTrain: y.length - numValidation - numTest,
     numValidation,
     numTest,

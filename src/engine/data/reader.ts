@@ -17,6 +17,15 @@ export interface ReaderContext {
 }
 
 /** A source decoded into arrays, with the findings of the check so far. */
+/**
+ * How one raw table column became model features. 'numeric': one feature (value - mean) / std, a missing or
+ * non-numeric cell becomes 0 (the training mean). 'categorical': one feature per category in `categories`
+ * order, 1 for the cell's category and 0 for the others; a missing or unseen value is all zeros.
+ */
+export type ColumnEncoding =
+  | { column: string; kind: 'numeric'; mean: number; std: number }
+  | { column: string; kind: 'categorical'; categories: string[] }
+
 export interface DecodedSource {
   x: Uint8Array | Float32Array
   y: Int32Array
@@ -26,6 +35,10 @@ export interface DecodedSource {
   dtype: 'uint8' | 'float32'
   classNames: string[]
   featureNames: string[]
+  /** How a table's raw columns became the features (in feature order); absent for images. */
+  columns?: ColumnEncoding[]
+  /** A table's decimal separator; absent for images. */
+  decimalSeparator?: '.' | ','
   /** Whether the source came with its own split (then `split` has no 255). */
   fixedSplit: boolean
   issues: IssueList

@@ -4,6 +4,7 @@ import type { Architecture } from '../../shared'
 import { NasError } from '../../shared'
 import type { tf } from '../compute/backend'
 import { archToOnnx, ONNX_OPSET } from './onnx'
+import type { Preprocessing } from './preprocessing'
 import { buildPortableModel } from './portable'
 import { maxAbsDiff, openOnnx, predictTf, VERIFY_SAMPLES, VERIFY_TOLERANCE } from './runtime'
 import { fileSaveHandler, loadModelDir, MODEL_JSON, readLayerWeights, WEIGHTS_BIN } from './tfjs-files'
@@ -14,25 +15,7 @@ export type ModelFormat = 'tfjs' | 'onnx'
 /** File names inside an export folder. */
 export const ONNX_FILE = 'model.onnx'
 export const PREPROCESSING_FILE = 'preprocessing.json'
-
-/** What travels beside the model so it can be fed correctly elsewhere (preprocessing.json). */
-export interface Preprocessing {
-  format: 'tfjs' | 'onnx' | 'report'
-  /** Model input: [batch, ...inputShape], float32, NHWC for images (ONNX too: it transposes inside). */
-  inputName: string
-  inputShape: number[]
-  layout: 'NHWC' | 'features'
-  dtype: 'float32'
-  /** How raw data becomes the input. */
-  normalisation: string
-  classNames: string[]
-  output: string
-  datasetName: string
-  datasetHash: string
-  trialId: string
-  appVersion: string
-  onnxOpset?: number
-}
+export type { Preprocessing } from './preprocessing'
 
 /** Outcome of writing and verifying one export. */
 export interface ModelExportResult {

@@ -9,7 +9,9 @@ import { loadDataset } from '../data/load'
 import type { TrialJob, TrialOutcome, TrialRunner } from '../execution/types'
 import type { EpochMetrics } from '../evaluate/train'
 import { countFlops } from '../space/shapes'
-import { exportModel, ONNX_FILE, PREPROCESSING_FILE, type Preprocessing } from './export-model'
+import { exportModel, ONNX_FILE, PREPROCESSING_FILE } from './export-model'
+import { normalisationOf, preprocessingFor } from './preprocessing'
+import { exportReadme, README_FILE } from './export-readme'
 import { renderReport } from './report'
 import { openOnnx, predictTf, VERIFY_TOLERANCE } from './runtime'
 import { loadModelDir, MODEL_JSON } from './tfjs-files'
@@ -50,39 +52,12 @@ export interface ExportTrialResult {
   tolerance: number
 }
 
-/** How the dataset's raw samples become model inputs (for preprocessing.json and the report). */
-export function normalisationOf(dataset: Dataset): string {
-  if (dataset.inputShape.length === 3) {
-    const [h, w, c] = dataset.inputShape
-    return `Images: flatten onto white, resize to ${w}x${h} pixels (aspect ratio not kept), ${c === 1 ? 'greyscale (the red channel of sRGB)' : 'sRGB'}, pixel values divided by 255 (range 0-1), layout NHWC (batch, height, width, channels).`
-  }
-  return dataset.source === 'csv'
-    ? `Table rows: ${dataset.inputShape[0]} numeric features in the dataset's column order, each standardised with the training mean and standard deviation at import (categorical columns one-hot encoded).`
-    : `Feature vectors of ${dataset.inputShape.join('x')} float32 values, scaled as at import.`
-}
-
-function preprocessingFor(req: ExportTrialRequest): Preprocessing {
-  return {
-    format: req.format,
-    inputName: 'input',
-    inputShape: [...req.dataset.inputShape],
-    layout: req.dataset.inputShape.length === 3 ? 'NHWC' : 'features',
-    dtype: 'float32',
-    normalisation: normalisationOf(req.dataset),
-    classNames: [...req.dataset.classNames],
-    output: 'Class probabilities (softmax), one per class in classNames order; shape [batch, classes].',
-    datasetName: req.dataset.name,
-    datasetHash: req.dataset.hash,
-    trialId: req.trial.id,
-    appVersion: req.appVersion,
-  }
-}
-
 /**
- * Exports a trial's trained model (loaded from `modelDir`) as TF.js, ONNX or the HTML report into `outDir`.
- * Model formats are verified against the in-app model on up to 100 validation samples (export-model.ts); the
- * report counts its confusion matrix on the whole validation split. A model trained again later (final
- * training) is exported the same way: save it with saveTrainedModel and pass its folder.
+ * Exports a trial's trained model (loaded from `modelDir`) as TF.js, ONNX or the HTML report into `outDir`,
+ * with preprocessing.json (how to feed it, as data) and a README.md with runnable examples. Model formats are
+ * verified against the in-app model on up to 100 validation samples (export-model.ts). The report's confusion
+ * matrix counts the test split for a final model (it trained on train + validation) and the validation split
+ * for a search candidate; never rows the model trained on.
  */
 export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialResult> {
   if (!existsSync(path.join(req.modelDir, MODEL_JSON))) {
@@ -98,6 +73,12 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
     seed: SPLIT_SEED,
   })
   const inputShape = data.inputShape
+  const preprocessing = await preprocessingFor(req.format, req.dataset, req.trial, req.appVersion)
+  const writeReadme = async (): Promise<string> => {
+    const file = path.join(req.outDir, README_FILE)
+    await writeFile(file, exportReadme(preprocessing))
+    return file
+  }
   const model = await loadTrainedModel(req.modelDir)
   try {
     if (req.format !== 'report') {
@@ -108,18 +89,20 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
         inputShape,
         outDir: req.outDir,
         samples: { x: data.validation.x, count: data.validation.count },
-        preprocessing: preprocessingFor(req),
+        preprocessing,
         appVersion: req.appVersion,
       })
-      return result
+      return { ...result, files: [...result.files, await writeReadme()] }
     }
+    const split = req.trial.isFinal && data.test.count > 0 ? 'test' : 'validation'
+    const part = split === 'test' ? data.test : data.validation
     const k = data.numClasses
     const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0))
-    const probs = predictTf(model, data.validation.x, data.validation.count, inputShape)
-    for (let i = 0; i < data.validation.count; i++) {
+    const probs = predictTf(model, part.x, part.count, inputShape)
+    for (let i = 0; i < part.count; i++) {
       let best = 0
       for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j
-      confusion[data.validation.y[i]!]![best]! += 1
+      confusion[part.y[i]!]![best]! += 1
     }
     const html = renderReport({
       appName: req.appName,
@@ -131,7 +114,7 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
       dataset: req.dataset,
       epochs: req.epochs,
       confusion,
-      confusionSplit: 'validation',
+      confusionSplit: split,
       flops: countFlops(req.trial.architecture, inputShape),
       backend: req.backend ?? tf.getBackend(),
       preprocessing: normalisationOf(req.dataset),
@@ -141,8 +124,14 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
     const file = path.join(req.outDir, REPORT_FILE)
     await writeFile(file, html)
     const pre = path.join(req.outDir, PREPROCESSING_FILE)
-    await writeFile(pre, `${JSON.stringify(preprocessingFor(req), null, 2)}\n`)
-    return { files: [file, pre], verified: null, maxAbsDiff: null, samples: 0, tolerance: VERIFY_TOLERANCE }
+    await writeFile(pre, `${JSON.stringify(preprocessing, null, 2)}\n`)
+    return {
+      files: [file, pre, await writeReadme()],
+      verified: null,
+      maxAbsDiff: null,
+      samples: 0,
+      tolerance: VERIFY_TOLERANCE,
+    }
   } finally {
     model.dispose()
   }

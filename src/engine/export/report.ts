@@ -1,5 +1,7 @@
 import type { Architecture, Dataset, Run, Trial, TrialEpoch } from '../../shared'
+import { searchScoreName, TIE_BREAK_RULE } from '../../shared'
 import { archToSvg } from './arch-svg'
+import { settingsRows } from './report-settings'
 
 /**
  * The export report: one self-contained, printable HTML file (no scripts, no external files) with the
@@ -31,6 +33,9 @@ const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)} %`)
 const num = (v: number): string => v.toLocaleString('en-US')
+const seconds = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`)
+const metric = (label: string, value: string): string =>
+  `<div class="metric"><div class="value">${value}</div><div class="label">${label}</div></div>`
 const compact = (v: number): string =>
   v >= 1e9
     ? `${(v / 1e9).toFixed(2)} G`
@@ -114,19 +119,67 @@ export function renderReport(d: ReportData): string {
   const correct = d.confusion.reduce((a, row, i) => a + (row[i] ?? 0), 0)
   const total = d.confusion.flat().reduce((a, b) => a + b, 0)
   const ep = d.epochs
-  const settings: Array<[string, string]> = [
-    ['Strategy', c.strategy],
-    ['Trials (budget)', `${num(c.maxTrials)}${c.budgetMinutes ? `, at most ${c.budgetMinutes} min` : ''}`],
-    ['Trials completed / failed', `${run.trialsCompleted} / ${run.trialsFailed}`],
-    ['Epochs per trial', String(c.train.epochs)],
-    ['Batch size', String(c.train.batchSize)],
-    ['Learning rate', String(c.train.learningRate)],
-    ['Validation fraction', String(c.train.validationFraction)],
-    ['Concurrency', String(c.concurrency)],
-    ['Seed', String(c.seed)],
-    ['Search space', esc(d.spaceName ?? c.spaceId)],
-    ['Compute backend', esc(run.backend ?? d.backend)],
-  ]
+  const final = trial.isFinal === true
+  const settings = settingsRows(
+    run,
+    trial,
+    ep.length,
+    esc(d.spaceName ?? c.spaceId),
+    esc(run.backend ?? d.backend),
+  )
+  const title = final ? 'final model' : `trial ${trial.index + 1} (search candidate)`
+  const metrics = final
+    ? [
+        metric(
+          'test accuracy (test split, never used for search or training)',
+          pct(trial.testAccuracy ?? null),
+        ),
+        metric('training accuracy, last epoch (not a held-out score)', pct(trial.valAccuracy)),
+        metric('parameters', compact(trial.params)),
+        metric('FLOPs per sample', compact(d.flops)),
+        metric(
+          `training time, ${ep.length || (trial.proxy?.epochs ?? c.finalTraining?.epochs ?? '?')} epochs`,
+          seconds(trial.trainTimeMs),
+        ),
+      ]
+    : [
+        metric(`${esc(searchScoreName(c))}`, pct(trial.valAccuracy)),
+        metric('validation loss', trial.valLoss === null ? '—' : trial.valLoss.toFixed(4)),
+        metric('parameters', compact(trial.params)),
+        metric('FLOPs per sample', compact(d.flops)),
+        metric('training time', seconds(trial.trainTimeMs)),
+      ]
+  const finalNote = final
+    ? ''
+    : run.finalTestAccuracy != null
+      ? `<p class="note">This is a search candidate, trained for the search only. The run's final model (the winner retrained on all training data) scored ${pct(run.finalTestAccuracy)} on the test split: export it for use.</p>`
+      : '<p class="note">This run has no final training: this candidate was trained for the search only (on its quick-score settings). Turn on final training to get a model trained on all the data and a test score.</p>'
+  const curves =
+    ep.length === 0
+      ? '<p class="sub">No per-epoch metrics were recorded for this trial.</p>'
+      : final
+        ? `<p class="sub">The final model learns from the validation split too, so its curves are training figures (with augmentation and dropout on); its only held-out score is the test accuracy above.</p><div class="charts">${lineChart(
+            'Training loss (cross-entropy)',
+            [{ name: 'train', color: '#2563eb', values: ep.map((e) => e.loss) }],
+          )}${lineChart(
+            'Training accuracy',
+            [{ name: 'train', color: '#2563eb', values: ep.map((e) => e.accuracy) }],
+            {
+              yMax: 1,
+              percent: true,
+            },
+          )}</div>`
+        : `<div class="charts">${lineChart('Loss (cross-entropy)', [
+            { name: 'train', color: '#2563eb', values: ep.map((e) => e.loss) },
+            { name: 'validation', color: '#ea580c', values: ep.map((e) => e.valLoss), dashed: true },
+          ])}${lineChart(
+            'Accuracy',
+            [
+              { name: 'train', color: '#2563eb', values: ep.map((e) => e.accuracy) },
+              { name: 'validation', color: '#ea580c', values: ep.map((e) => e.valAccuracy), dashed: true },
+            ],
+            { yMax: 1, percent: true },
+          )}</div>`
   const data: Array<[string, string]> = [
     ['Name', esc(dataset.name)],
     ['Source', `${dataset.source} (${esc(dataset.path)})`],
@@ -138,11 +191,9 @@ export function renderReport(d: ReportData): string {
   ]
   const kv = (rows: Array<[string, string]>): string =>
     `<table class="kv">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`
-  const metric = (label: string, value: string): string =>
-    `<div class="metric"><div class="value">${value}</div><div class="label">${label}</div></div>`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(d.appName)} report: ${esc(run.config.name)}, trial ${trial.index + 1}</title>
+<title>${esc(d.appName)} report: ${esc(run.config.name)}, ${title}</title>
 <style>
   :root { color-scheme: light; }
   * { box-sizing: border-box; }
@@ -152,6 +203,7 @@ export function renderReport(d: ReportData): string {
   h1 { font-size: 24px; margin: 0 0 4px; }
   h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #e2e8f0; }
   .sub { color: #475569; }
+  .note { background: #fef9c3; border: 1px solid #fde68a; border-radius: 8px; padding: 8px 12px; }
   .metrics { display: grid; grid-template-columns: repeat(5, 1fr); gap: 10px; }
   .metric { border: 1px solid #e2e8f0; border-radius: 8px; padding: 10px 12px; }
   .metric .value { font-size: 20px; font-weight: 650; }
@@ -181,40 +233,23 @@ export function renderReport(d: ReportData): string {
 </style></head>
 <body><main>
 <header>
-  <h1>${esc(run.config.name)}: trial ${trial.index + 1}</h1>
-  <div class="sub">${esc(d.appName)} ${esc(d.appVersion)} · report written ${esc(d.createdAt.replace('T', ' ').slice(0, 19))} UTC · run <code>${esc(run.id)}</code> · trial <code>${esc(trial.id)}</code>${run.bestTrialId === trial.id ? ' · best trial of the run' : ''}</div>
+  <h1>${esc(run.config.name)}: ${title}</h1>
+  <div class="sub">${esc(d.appName)} ${esc(d.appVersion)} · report written ${esc(d.createdAt.replace('T', ' ').slice(0, 19))} UTC · run <code>${esc(run.id)}</code> · trial <code>${esc(trial.id)}</code>${run.bestTrialId === trial.id ? ' · best candidate of the search' : ''}</div>
 </header>
 <section>
   <div class="metrics">
-    ${metric('validation accuracy', pct(trial.valAccuracy))}
-    ${metric('validation loss', trial.valLoss === null ? '—' : trial.valLoss.toFixed(4))}
-    ${metric('parameters', compact(trial.params))}
-    ${metric('FLOPs per sample', compact(d.flops))}
-    ${metric('training time', trial.trainTimeMs === null ? '—' : `${(trial.trainTimeMs / 1000).toFixed(1)} s`)}
+    ${metrics.join('\n    ')}
   </div>
+  ${finalNote}
 </section>
 <h2>Architecture</h2>
 <div class="arch">${archToSvg(d.architecture)}</div>
 <h2>Learning curves</h2>
-${
-  ep.length === 0
-    ? '<p class="sub">No per-epoch metrics were recorded for this trial.</p>'
-    : `<div class="charts">${lineChart('Loss (cross-entropy)', [
-        { name: 'train', color: '#2563eb', values: ep.map((e) => e.loss) },
-        { name: 'validation', color: '#ea580c', values: ep.map((e) => e.valLoss), dashed: true },
-      ])}${lineChart(
-        'Accuracy',
-        [
-          { name: 'train', color: '#2563eb', values: ep.map((e) => e.accuracy) },
-          { name: 'validation', color: '#ea580c', values: ep.map((e) => e.valAccuracy), dashed: true },
-        ],
-        { yMax: 1, percent: true },
-      )}</div>`
-}
-<h2>Confusion matrix (${esc(d.confusionSplit)} split, ${num(total)} samples, ${pct(total ? correct / total : null)} correct)</h2>
+${curves}
+<h2>Confusion matrix (${esc(d.confusionSplit)} split, ${num(total)} samples the model never trained on, ${pct(total ? correct / total : null)} correct)</h2>
 ${confusionTable(dataset.classNames, d.confusion)}
 <div class="grid2">
-  <section><h2>Search settings</h2>${kv(settings)}</section>
+  <section><h2>Settings that shaped it</h2>${kv(settings)}<p class="sub">${esc(TIE_BREAK_RULE)}</p></section>
   <section><h2>Dataset</h2>${kv(data)}</section>
 </div>
 <footer>Reproduce: the same dataset (hash above), search space, strategy, seed and settings give the same search. Generated by ${esc(d.appName)} ${esc(d.appVersion)}.</footer>

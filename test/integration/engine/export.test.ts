@@ -216,6 +216,7 @@ async function trainOnce(arch: Architecture, data: LoadedData): Promise<LayerWei
 }
 
 const pre = (shape: number[]): Preprocessing => ({
+  schema: 'nas-studio-preprocessing/2',
   format: 'onnx',
   inputName: 'input',
   inputShape: shape,
@@ -224,6 +225,7 @@ const pre = (shape: number[]): Preprocessing => ({
   normalisation: 'test data',
   classNames: ['a', 'b', 'c'],
   output: 'probabilities',
+  model: { kind: 'search candidate', trial: 1, testAccuracy: null },
   datasetName: 'tiny',
   datasetHash: 'x',
   trialId: 't',
