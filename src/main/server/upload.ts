@@ -6,10 +6,13 @@ import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import { NasError, UPLOAD_ID_PATTERN, WEB_MAX_UPLOAD_FILE_BYTES } from '../../shared'
 
-/** Path segments a browser may send: no empty, dot or dot-dot segments, no separators, no control characters. */
+/**
+ * Path segments a browser may send: no empty, dot or dot-dot segments, no separators, no control
+ * characters (C0, DEL and C1: `\p{Cc}`).
+ */
 const SEGMENT = /^(?!\.{1,2}$)[^/\\]{1,255}$/
-const acceptableSegment = (s: string): boolean =>
-  SEGMENT.test(s) && [...s].every((c) => c.charCodeAt(0) >= 0x20)
+const CONTROL = /\p{Cc}/u
+const acceptableSegment = (s: string): boolean => SEGMENT.test(s) && !CONTROL.test(s)
 
 /**
  * Resolves where an uploaded file goes: `<uploadsDir>/<uploadId>/<relPath>`. Rejects anything that could leave
@@ -53,7 +56,11 @@ export async function receiveUpload(
     req.resume()
     throw new NasError('bad_request', tooLarge(relPath))
   }
-  await mkdir(path.dirname(file), { recursive: true })
+  try {
+    await mkdir(path.dirname(file), { recursive: true })
+  } catch (err) {
+    throw saveError(err, relPath)
+  }
   const partial = `${file}.part-${process.pid}`
   let bytes = 0
   const limit = new Transform({
@@ -68,14 +75,29 @@ export async function receiveUpload(
     await rename(partial, file)
   } catch (err) {
     await rm(partial, { force: true })
-    if (err instanceof NasError) throw err
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOSPC') {
-      throw new NasError('storage_error', `The disk is full: ${relPath} could not be saved. Free some space.`)
-    }
-    throw new NasError('storage_error', `Could not save the upload ${relPath}: ${(err as Error).message}`)
+    throw saveError(err, relPath)
   }
   return { root, bytes }
+}
+
+/**
+ * A failed write as the person uploading can act on it. Only the name they sent appears: the server's own
+ * paths (which a system error message carries) never leave the server.
+ */
+function saveError(err: unknown, relPath: string): NasError {
+  if (err instanceof NasError) return err
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR')
+    return new NasError(
+      'bad_request',
+      `${relPath} cannot be saved: a file and a folder of this upload have the same name. Rename one of them and upload again.`,
+    )
+  if (code === 'ENOSPC')
+    return new NasError('storage_error', `The disk is full: ${relPath} could not be saved. Free some space.`)
+  return new NasError(
+    'storage_error',
+    `Could not save the upload ${relPath} on the server${code ? ` (${code})` : ''}. Try again.`,
+  )
 }
 
 function tooLarge(relPath: string): string {

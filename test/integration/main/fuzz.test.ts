@@ -776,6 +776,9 @@ describe('fuzz: malformed calls are refused clearly and change nothing', () => {
       'a%00b',
       '%01',
       '%0a',
+      '%7f',
+      'a%7Fb',
+      '%C2%9F',
       '%2fetc%2fpasswd',
       'x'.repeat(256),
     )

@@ -64,6 +64,9 @@ describe('web-mode uploads', () => {
     ['/upload/short/x.txt', 'Upload id "short" is not valid'],
     ['/upload/abcdefgh3/a%5Cb.txt', 'not an acceptable file name'],
     ['/upload/abcdefgh3/a%01b.txt', 'not an acceptable file name'],
+    ['/upload/abcdefgh3/a%7Fb.txt', 'not an acceptable file name'],
+    ['/upload/abcdefgh3/dir%7F/b.txt', 'not an acceptable file name'],
+    ['/upload/abcdefgh3/a%C2%85b.txt', 'not an acceptable file name'],
     ['/upload/abcdefgh3/', 'not an acceptable file name'],
   ])('refuses %s', async (path, message) => {
     const res = await put(path, 'x')
@@ -72,6 +75,20 @@ describe('web-mode uploads', () => {
     expect(JSON.parse(res.body).error.message).toContain(message)
     expect(existsSync(join(base.dir, 'escape.txt'))).toBe(false)
     expect(existsSync(join(uploads, 'escape.txt'))).toBe(false)
+  })
+
+  it('refuses a file whose folder is an uploaded file, without naming any server path', async () => {
+    expect((await put('/upload/abcdefgh6/a.png', 'png')).status).toBe(200)
+    for (const path of ['/upload/abcdefgh6/a.png/b.png', '/upload/abcdefgh6/a.png/c/d.png']) {
+      const res = await put(path, 'x')
+      expect(res.status, path).toBe(400)
+      const body = JSON.parse(res.body) as { ok: false; error: { code: string; message: string } }
+      expect(body.error.code).toBe('bad_request')
+      expect(body.error.message).toMatch(/same name/)
+      expect(res.body).not.toContain(uploads)
+      expect(res.body).not.toMatch(/EEXIST|ENOTDIR|mkdir|\/tmp\//)
+    }
+    expect(readFileSync(join(uploads, 'abcdefgh6', 'a.png'), 'utf8')).toBe('png')
   })
 
   it('answers other methods with 405', async () => {
