@@ -40,7 +40,10 @@ export const api = {
   'app.info': { request: z.object({}).strict(), response: appInfoSchema },
   /** Where trials run: this machine or a Redis queue (the URL's password comes back as "***"). */
   'settings.get': { request: z.object({}).strict(), response: computeSettingsSchema },
-  /** Changes where new runs train their trials; a URL is checked by connecting before it is kept. */
+  /**
+   * Changes where new runs train their trials. With 'redis-queue' the URL is checked by connecting (PING,
+   * 3 s at most) before it is kept; a server that does not answer leaves the setting unchanged.
+   */
   'settings.set': { request: computeSettingsSchema, response: computeSettingsSchema },
   /** The queue connection and the `nas-studio worker` processes with a live heartbeat. */
   'workers.list': { request: z.object({}).strict(), response: workersListSchema },
@@ -74,7 +77,7 @@ export const api = {
   'search.plan': { request: planRequestSchema, response: searchPlanSchema },
   'runs.list': { request: z.object({}).strict(), response: z.array(runSchema) },
   'runs.get': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
-  'runs.start': { request: runConfigSchema, response: runSchema },
+  'runs.start': { request: runConfigSchema.strict(), response: runSchema },
   'runs.cancel': { request: z.object({ runId: z.string() }).strict(), response: runSchema },
   /** Stops launching candidates, cancels the ones training (they train again on resume); status 'paused'. */
   'runs.pause': { request: z.object({ runId: z.string() }).strict(), response: runSchema },

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pingRedis } from '../../engine/execution/queue/ping'
 import { checkRedisUrl, redactRedisUrl } from '../../engine/execution/queue/protocol'
 import type { Logger } from '../../engine/ports'
 import {
@@ -92,6 +93,8 @@ export function createComputeSettings(opts: { dataDir: string; engine: EngineApi
             'bad_request',
             'Enter the Redis URL of the queue, e.g. redis://192.168.1.10:6379',
           )
+        // A URL that new runs will use is checked by connecting before it is kept (the contract).
+        if (next.trialsOn === 'redis-queue' && url !== null) await pingRedis(url)
         settings = { trialsOn: next.trialsOn, redisUrl: url }
         write(settings)
         return { ...settings, redisUrl: redact(settings.redisUrl) }

@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as engine from '../../../src/engine'
 import { silentLogger } from '../../../src/engine/ports'
 import { createComputeSettings } from '../../../src/main/services/compute-settings'
 import type { EngineApi } from '../../../src/main/services'
-import { hasRedis, startRedis } from '../../helpers/redis'
+import { freePort, hasRedis, startRedis } from '../../helpers/redis'
 import { makeTempDir } from '../../helpers/temp-dir'
 
 const tmp = makeTempDir()
@@ -52,6 +52,27 @@ describe('Run trials on: this machine / a Redis queue', () => {
       trialsOn: 'this-machine',
       redisUrl: 'rediss://:***@queue.example:6380',
     })
+    await s.close()
+  })
+
+  it('connects before keeping a queue URL: a closed port is refused and the setting stays as it was', async () => {
+    const dir = join(tmp.dir, 'closed')
+    mkdirSync(dir)
+    const s = make(dir)
+    const port = await freePort()
+    const error = await s.handlers['settings.set']({
+      trialsOn: 'redis-queue',
+      redisUrl: `redis://:secret@127.0.0.1:${port}`,
+    }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'backend_unavailable',
+      message: expect.stringMatching(
+        /^Could not reach the Redis queue at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/,
+      ),
+    })
+    expect((error as Error).message).not.toContain('secret')
+    expect(await s.handlers['settings.get']({})).toEqual({ trialsOn: 'this-machine', redisUrl: null })
+    expect(existsSync(join(dir, 'settings.json'))).toBe(false)
     await s.close()
   })
 

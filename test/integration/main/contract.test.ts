@@ -251,4 +251,22 @@ describe('contract: IPC and HTTP serve every method alike', () => {
     const [a] = await both(method, { definitelyNotAField: 1 })
     expect(a).toEqual({ ok: false, error: expect.objectContaining({ code: 'bad_request' }) })
   })
+
+  it.each(METHODS)(
+    '%s refuses an unknown field next to a valid request (every schema is strict)',
+    async (method) => {
+      const valid = validRequests[method]()
+      const request = { ...(valid as object), definitelyNotAField: 1 }
+      const before = ctx.db.runs.list().length
+      const [a] = await both(method, request)
+      expect(a).toEqual({
+        ok: false,
+        error: expect.objectContaining({
+          code: 'bad_request',
+          message: expect.stringContaining('definitelyNotAField'),
+        }),
+      })
+      expect(ctx.db.runs.list()).toHaveLength(before)
+    },
+  )
 })
