@@ -109,6 +109,7 @@ const OPTIONS = {
   worker: {
     ...common,
     redis: { type: 'string' },
+    'redis-file': { type: 'string' },
     concurrency: { type: 'string' },
     'lock-seconds': { type: 'string' },
     backend: { type: 'string' },

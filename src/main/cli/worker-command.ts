@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { checkRedisUrl, redactRedisUrl } from '../../engine/execution/queue/protocol'
@@ -8,11 +9,51 @@ import { appVersion } from '../paths'
 
 /** Help lines of `nas-studio worker` (part of USAGE). */
 export const WORKER_USAGE = `  worker   Train trials for a NAS Studio app through a Redis queue (BullMQ): nas-studio worker --redis URL
-             --redis URL       redis://[:password@]host:port or rediss:// for TLS (or $NAS_STUDIO_REDIS_URL)
+             --redis URL       redis://[:password@]host:port or rediss:// for TLS; a password here is
+                               visible to every user in "ps": prefer $NAS_STUDIO_REDIS_URL or --redis-file
+             --redis-file F    read the Redis URL from file F (keep it readable by you alone)
              --concurrency N   trials trained at once (default: one per CPU core, or per GPU)
              --lock-seconds S  a worker silent this long is taken for dead and its trial retried (default: 30)
              --backend B       compute backend: tensorflow, webgpu, wasm or cpu (as for search)
 `
+
+/**
+ * Where the worker's Redis URL comes from: `--redis URL`, `--redis-file FILE` (its first line) or
+ * NAS_STUDIO_REDIS_URL, in that order. A password given with --redis is visible to every user of the machine
+ * (`ps` shows command lines), so that case comes with a warning to print. NasError('bad_request') when there is
+ * no URL, the file cannot be read, or the URL is malformed (its password never in the message).
+ */
+export function workerRedisUrl(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): { url: string; warning: string | null } {
+  const fromFlag = values.redis as string | undefined
+  const file = values['redis-file'] as string | undefined
+  let url = fromFlag
+  if (url === undefined && file !== undefined) {
+    try {
+      url = readFile(file).split(/\r?\n/)[0]!.trim()
+    } catch (err) {
+      throw new NasError(
+        'bad_request',
+        `Cannot read the Redis URL from ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}).`,
+      )
+    }
+  }
+  url ??= env.NAS_STUDIO_REDIS_URL
+  if (!url)
+    throw new NasError(
+      'bad_request',
+      '--redis URL is required (e.g. redis://192.168.1.10:6379), or set NAS_STUDIO_REDIS_URL, or use --redis-file',
+    )
+  const parsed = checkRedisUrl(url)
+  const warning =
+    fromFlag !== undefined && parsed.password !== ''
+      ? 'Warning: the Redis password given with --redis can be read by every user of this machine (ps shows command lines). Put the URL in NAS_STUDIO_REDIS_URL or in a file only you can read (--redis-file) instead.'
+      : null
+  return { url, warning }
+}
 
 /**
  * `nas-studio worker`: runs until SIGINT/SIGTERM (then finishes the trials in hand; a second signal exits at
@@ -31,13 +72,8 @@ export async function workerCommand(
   parseInt: (value: string | undefined, flag: string, fallback: number, min: number, max: number) => number,
 ): Promise<number> {
   const env = io.env ?? process.env
-  const url = (values.redis as string | undefined) ?? env.NAS_STUDIO_REDIS_URL
-  if (!url)
-    throw new NasError(
-      'bad_request',
-      '--redis URL is required (e.g. redis://192.168.1.10:6379), or set NAS_STUDIO_REDIS_URL',
-    )
-  checkRedisUrl(url)
+  const { url, warning } = workerRedisUrl(values, env)
+  if (warning) io.stderr(`${warning}\n`)
   const concurrency = parseInt(
     values.concurrency as string | undefined,
     'concurrency',

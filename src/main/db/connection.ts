@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { NasError } from '../../shared'
@@ -110,7 +110,9 @@ function assertWritable(path: string, what: 'folder' | 'file'): void {
  */
 export function openConnection(dataDir: string, opts: ConnectionOptions = {}): Db {
   try {
-    mkdirSync(dataDir, { recursive: true })
+    // Datasets, models, the database and settings live here: a folder this program creates is for its user
+    // alone (an existing folder keeps the permissions its owner gave it).
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   } catch (err) {
     throw new NasError(
       'storage_error',
@@ -129,6 +131,15 @@ export function openConnection(dataDir: string, opts: ConnectionOptions = {}): D
 export function openConnectionFile(file: string, opts: ConnectionOptions = {}): Db {
   const timeout = opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS
   assertWritable(file, 'file')
+  // A new database is created readable by its user alone; SQLite gives its -wal and -shm files the same
+  // permissions.
+  if (!existsSync(file)) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(file, err)
+    }
+  }
   let db: Db | undefined
   try {
     const nativeBinding = sqliteBinding()

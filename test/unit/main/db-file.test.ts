@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DB_FILE_NAME, openAppDb } from '../../../src/main/db'
@@ -45,6 +45,18 @@ describe('a damaged database', () => {
     writeDatabase(tmp.dir)
     const db = openAppDb(tmp.dir)
     expect(db.trials.listByRun('run1')).toHaveLength(200)
+    db.close()
+  })
+})
+
+describe('a new data folder', () => {
+  it('is created for its user alone: the folder 0700, the database and its journal files 0600', () => {
+    const dataDir = join(tmp.dir, 'fresh', 'nested')
+    const db = openAppDb(dataDir)
+    insertSampleRun(db, db.owner)
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700)
+    for (const name of [DB_FILE_NAME, `${DB_FILE_NAME}-wal`, `${DB_FILE_NAME}-shm`])
+      expect(statSync(join(dataDir, name)).mode & 0o777, name).toBe(0o600)
     db.close()
   })
 })
