@@ -4,22 +4,57 @@ import vue from '@vitejs/plugin-vue'
 
 const r = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
-/** Unit and integration tests: node for shared/engine/main, happy-dom for renderer components. */
+/**
+ * The slow suites, each its own lane (`npm run test:<lane>`, or `vitest run --project <lane>`). `npm test`
+ * runs every lane; `npm run test:unit` runs only the fast pure ones (the `unit` and `renderer` projects).
+ */
+const SLOW_LANES = {
+  /** Generated spaces checked against invariants, hundreds of samples per family. */
+  property: ['test/unit/engine/space-property-*.test.ts'],
+  /** wasm kernels with their tensors placed above 2 GiB of wasm heap. */
+  'high-heap': ['test/unit/engine/compute-kernels-high-heap.test.ts'],
+  /** Kills a CLI search mid-run and resumes it. */
+  'crash-resume': ['test/integration/main/crash-resume.test.ts'],
+  /** Trials through Redis and BullMQ with worker processes (skipped without redis-server). */
+  queue: ['test/integration/main/queue-*.test.ts'],
+  /** Malformed requests and files thrown at every method of the contract. */
+  fuzz: ['test/integration/main/fuzz.test.ts'],
+} as const
+
+const slow = Object.values(SLOW_LANES).flat()
+
+/** Node tests that train, spawn processes or run whole searches: the integration lane. */
+const INTEGRATION = [
+  'test/integration/**/*.test.ts',
+  // whole searches: every strategy on a toy space, and a search repeated in a fresh process
+  'test/unit/engine/strategy-sanity.test.ts',
+  'test/unit/engine/strategy-reproducible.test.ts',
+]
+
+const nodeLane = (
+  name: string,
+  include: readonly string[],
+  exclude: readonly string[] = [],
+  isolate = true,
+) => ({
+  test: {
+    name,
+    environment: 'node' as const,
+    include: [...include],
+    exclude: [...exclude],
+    pool: 'forks' as const,
+    isolate,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+})
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      {
-        test: {
-          name: 'node',
-          environment: 'node',
-          include: ['test/unit/{shared,engine,main}/**/*.test.ts', 'test/integration/**/*.test.ts'],
-          pool: 'forks',
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-        },
-      },
+      nodeLane('unit', ['test/unit/{shared,engine,main}/**/*.test.ts'], [...slow, ...INTEGRATION], false),
       {
         plugins: [vue()],
         resolve: { alias: { '@shared': r('./src/shared'), '@renderer': r('./src/renderer/src') } },
@@ -29,6 +64,8 @@ export default defineConfig({
           include: ['test/unit/renderer/**/*.test.ts'],
         },
       },
+      nodeLane('integration', INTEGRATION, slow),
+      ...Object.entries(SLOW_LANES).map(([name, include]) => nodeLane(name, include)),
     ],
   },
 })
