@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { setApi } from '@renderer/api'
@@ -40,13 +40,21 @@ beforeEach(() => {
     workers: [],
   }
   api.handle('settings.get', () => settings)
+  // main answers with the URL as stored, password replaced (compute-settings' tests check that redaction)
   api.handle('settings.set', (req) => {
-    settings = { ...req, redisUrl: req.redisUrl?.replace(/:[^:@/]+@/, ':***@') ?? null }
+    settings = { ...req, redisUrl: req.redisUrl === null ? null : STORED_URL }
     return settings
   })
   api.handle('workers.list', () => list)
+  // the panels poll with setInterval: the tests move that clock instead of sleeping
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
 })
-afterEach(() => setApi(null))
+afterEach(() => {
+  vi.useRealTimers()
+  setApi(null)
+})
+
+const STORED_URL = 'redis://:***@10.0.0.5:6379'
 
 describe('WorkersPanel', () => {
   it('switches trials to a Redis queue and lists its live workers with their heartbeat', async () => {
@@ -71,8 +79,10 @@ describe('WorkersPanel', () => {
       trialsOn: 'redis-queue',
       redisUrl: 'redis://:hunter2@10.0.0.5:6379',
     })
-    // the stored password is never shown again
-    expect((w.get('#redis-url').element as HTMLInputElement).value).toBe('redis://:***@10.0.0.5:6379')
+    // the field now shows main's answer, not what was typed: the password is not kept in the page
+    const field = (w.get('#redis-url').element as HTMLInputElement).value
+    expect(field).toBe(STORED_URL)
+    expect(field).not.toContain('hunter2')
     expect(w.get('[data-testid="queue-status"]').text()).toContain('Connected to the Redis queue')
     const rows = w.findAll('[data-testid="workers-table"] tbody tr')
     expect(rows).toHaveLength(2)
@@ -84,7 +94,7 @@ describe('WorkersPanel', () => {
 
     // the list refreshes by itself: the worker finishes its trial and turns idle
     list = { ...list, workers: [worker({ active: 0, trialsDone: 8 })] }
-    await new Promise((r) => setTimeout(r, 60))
+    vi.advanceTimersByTime(20)
     await flushPromises()
     const after = w.findAll('[data-testid="workers-table"] tbody tr')
     expect(after).toHaveLength(1)
@@ -134,15 +144,14 @@ describe('QueueStatusBanner', () => {
     const w = mount(QueueStatusBanner, { props: { active: true, pollMs: 20 }, attachTo: document.body })
     await flushPromises()
     expect(w.get('[data-testid="queue-banner"]').text()).toContain('paused until it is reachable again')
-    expect(w.text()).not.toContain('hunter2')
     list = { ...list, queue: { state: 'connected', message: 'Connected' } }
-    await new Promise((r) => setTimeout(r, 60))
+    vi.advanceTimersByTime(20)
     await flushPromises()
     expect(w.find('[data-testid="queue-banner"]').exists()).toBe(false)
     // a finished run stops asking
     list = { ...list, queue: { state: 'disconnected', message: 'Lost the Redis queue' } }
     await w.setProps({ active: false })
-    await new Promise((r) => setTimeout(r, 60))
+    vi.advanceTimersByTime(100)
     await flushPromises()
     expect(w.find('[data-testid="queue-banner"]').exists()).toBe(false)
     w.unmount()
