@@ -19,13 +19,30 @@ describe('evaluation choices of the New Search form', () => {
       ...base,
       schedule: 'cosine',
       warmupEpochs: 1,
-      augment: { shift: 2, flip: true },
+      augment: { shift: 2, flip: false },
     })
     expect(s.earlyStop).toEqual({ minEpochs: 2, topK: 3 })
     expect(s.finalTraining).toMatchObject({ epochs: 10, train: { epochs: 10, schedule: 'cosine' } })
     // what the form sends is a valid run config
     const config = { ...makeRun().config, ...s }
     expect(runConfigSchema.safeParse(config).success).toBe(true)
+  })
+
+  it('mirrors images only when the person chooses it, and says when that helps', () => {
+    expect(DEFAULT_EVALUATION.mirror).toBe(false)
+    const mirrored = evaluationSettings({ ...DEFAULT_EVALUATION, mirror: true }, base, [28, 28, 1])
+    expect(mirrored.train.augment).toEqual({ shift: 2, flip: true })
+    expect(mirrored.finalTraining!.train!.augment).toEqual({ shift: 2, flip: true })
+    expect(EVALUATION_TEXT.recipe.recommended).not.toMatch(/mirror/)
+    expect(EVALUATION_TEXT.mirror).toMatch(/leave it off for digits, letters/)
+    const form = mount(EvaluationOptions, {
+      props: { modelValue: DEFAULT_EVALUATION, isImage: true, epochs: 4 },
+    })
+    expect(form.find('[data-testid="mirror-toggle"]').exists()).toBe(true)
+    const table = mount(EvaluationOptions, {
+      props: { modelValue: DEFAULT_EVALUATION, isImage: false, epochs: 4 },
+    })
+    expect(table.find('[data-testid="mirror-toggle"]').exists()).toBe(false)
   })
 
   it('adds the chosen proxies to the search only, never to the final training; images only for augmentation', () => {

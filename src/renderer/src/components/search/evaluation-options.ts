@@ -5,8 +5,10 @@ import type { RunConfig, TrainSettings } from '@shared/domain'
  * Every choice has one plain sentence (EVALUATION_TEXT) that the form shows next to it.
  */
 export interface EvaluationChoice {
-  /** 'recommended': warm-up + cosine learning rate and (for images) random shifts and flips; 'basic': neither. */
+  /** 'recommended': warm-up + cosine learning rate and (for images) random shifts; 'basic': neither. */
   recipe: 'recommended' | 'basic'
+  /** Also mirror images left-right at random (recommended recipe, images only); off unless chosen. */
+  mirror: boolean
   /** Share of the training images each candidate learns from (1 = all). */
   dataFraction: number
   /** Image size each candidate sees (1 = full size, 0.5 = half the height and width). */
@@ -24,6 +26,7 @@ export interface EvaluationChoice {
 /** The form's starting choices: the sound recipe, no proxies, early stopping and final training on. */
 export const DEFAULT_EVALUATION: EvaluationChoice = {
   recipe: 'recommended',
+  mirror: false,
   dataFraction: 1,
   resolution: 1,
   widthMultiplier: 1,
@@ -36,9 +39,11 @@ export const DEFAULT_EVALUATION: EvaluationChoice = {
 export const EVALUATION_TEXT = {
   recipe: {
     recommended:
-      'Recommended recipe: the learning speed warms up, then slows down gently, and images are randomly shifted and mirrored so the network learns shapes rather than positions.',
+      'Recommended recipe: the learning speed warms up, then slows down gently, and images are randomly shifted by a few pixels so the network learns shapes rather than positions.',
     basic: 'Basic recipe: a constant learning speed and the images exactly as they are.',
   },
+  mirror:
+    'Mirroring helps when a left-right mirrored image is still the same class (clothes, animals, landscapes); leave it off for digits, letters, text and anything whose sides differ.',
   dataFraction:
     'Each candidate learns from only this share of the training images, which makes scoring faster.',
   resolution: 'Candidates see smaller copies of the images, which is faster but blurs fine detail.',
@@ -82,7 +87,7 @@ export function evaluationSettings(
   if (choice.recipe === 'recommended') {
     train.schedule = 'cosine'
     train.warmupEpochs = Math.min(1, base.epochs / 4)
-    if (isImage) train.augment = { shift: 2, flip: true }
+    if (isImage) train.augment = { shift: 2, flip: choice.mirror }
   }
   if (choice.dataFraction < 1) train.dataFraction = choice.dataFraction
   if (isImage && choice.resolution < 1) train.resolution = choice.resolution
