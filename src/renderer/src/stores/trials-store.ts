@@ -100,6 +100,12 @@ export const useTrialsStore = defineStore('trials', () => {
       for (const e of list) (next[e.trialId] ??= []).push(e)
       for (const l of Object.values(next)) l.sort((a, b) => a.epoch - b.epoch)
       epochs.value = next
+      // a trial still training (the final training, often) shows its progress on a reopened run too
+      for (const [id, l] of Object.entries(next)) {
+        const newest = l[l.length - 1]!
+        const previous = latestEpochs.value[id]
+        if (!previous || previous.epoch < newest.epoch) latestEpochs.value[id] = newest
+      }
     } catch {
       // curves are a nicety: the table and charts of scores still work
     }
