@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
+import { join } from 'node:path'
+import { SCREENSHOT_DIR, launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { makeShapesFolder } from '../helpers/bad-data'
@@ -12,8 +12,7 @@ import { makeShapesFolder } from '../helpers/bad-data'
  * browser cannot hand a dropped folder's path to the server), import it, and see the progress, the check
  * results and the thumbnails; the dataset is then offered by New search. Waits are on state markers.
  */
-const root = resolve(import.meta.dirname, '../..')
-const screenshotPath = join(root, 'docs/screenshot-data.png')
+const screenshotPath = join(SCREENSHOT_DIR, 'screenshot-data.png')
 
 let proc: ChildProcess | null = null
 let browser: Browser | null = null
@@ -79,7 +78,7 @@ describe('Data view in web mode', () => {
 
     const height = Number(await page.evaluate('document.documentElement.scrollHeight'))
     if (height > 800) await page.setViewportSize({ width: 1280, height })
-    await mkdir(join(root, 'docs'), { recursive: true })
+    await mkdir(SCREENSHOT_DIR, { recursive: true })
     await page.screenshot({ path: screenshotPath, fullPage: true })
 
     // New search offers the imported dataset

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { ROOT, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
+import { SCREENSHOT_DIR, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
 import { axeViolations, seriousViolations } from './axe-check'
 import { openAdvanced } from './new-search-steps'
 import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from './designer-steps'
@@ -14,9 +14,9 @@ import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from
  * blocks are drawn in, a block dragged above another moves up the chain, and the order survives saving and
  * opening the saved space; a chain template shows its stem and branch merge; the cell editor draws a DARTS
  * cell and the NAS-Bench-201 cell on a canvas, and clicking an edge and its operations, or "Add node",
- * changes the space. Screenshots go to docs/. Waits are on state markers, never on sleeps.
+ * changes the space. Screenshots go to SCREENSHOT_DIR (docs/ with NAS_UPDATE_DOCS=1). Waits are on state markers, never on sleeps.
  */
-const docs = join(ROOT, 'docs')
+const docs = SCREENSHOT_DIR
 
 /** axe-core in the page: the serious and critical violations, as readable lines. */
 async function axe(page: Page, view: string): Promise<string[]> {

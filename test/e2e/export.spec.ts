@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
+import { SCREENSHOT_DIR, launchChromium, requireBuiltCli, startServe, stopServe } from './web-app'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import sharp from 'sharp'
@@ -18,8 +18,8 @@ import { unzipSync } from 'fflate'
  */
 const root = resolve(import.meta.dirname, '../..')
 const cliPath = join(root, 'out/main/cli.js')
-const viewShot = join(root, 'docs/screenshot-export.png')
-const reportShot = join(root, 'docs/screenshot-report.png')
+const viewShot = join(SCREENSHOT_DIR, 'screenshot-export.png')
+const reportShot = join(SCREENSHOT_DIR, 'screenshot-report.png')
 const EXPORT_TIMEOUT_MS = 120_000
 
 let proc: ChildProcess | null = null
@@ -153,7 +153,7 @@ describe('export in web mode', () => {
     await report.waitForSelector('.confusion')
     expect(await report.locator('.arch svg').count()).toBe(1)
     expect(await report.locator('.chart svg').count()).toBe(2)
-    await mkdir(join(root, 'docs'), { recursive: true })
+    await mkdir(SCREENSHOT_DIR, { recursive: true })
     await report.screenshot({ path: reportShot, fullPage: true })
     await report.close()
     await page.close()

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import {
-  ROOT,
+  SCREENSHOT_DIR,
   cookieSentToAnotherPort,
   launchChromium,
   openPage,
@@ -20,7 +20,7 @@ import { openAdvanced, quickSearchChoices } from './new-search-steps'
  * Debian's Chromium: start a search, watch it live over the WebSocket, then restart the server and find the
  * run again. Every wait is on a state marker (data-status, data-run-status), never on a sleep.
  */
-const screenshotPath = join(ROOT, 'docs/screenshot-run.png')
+const screenshotPath = join(SCREENSHOT_DIR, 'screenshot-run.png')
 const RUN_TIMEOUT_MS = 240_000
 const CANDIDATES = 3
 
@@ -117,7 +117,7 @@ describe('search in web mode', () => {
     // Grow the window to the page's height so the sticky nav and status bar sit where a person sees them.
     const height = Number(await page.evaluate('document.documentElement.scrollHeight'))
     if (height > 800) await page.setViewportSize({ width: 1280, height })
-    await mkdir(join(ROOT, 'docs'), { recursive: true })
+    await mkdir(SCREENSHOT_DIR, { recursive: true })
     await page.screenshot({ path: screenshotPath, fullPage: true })
 
     expect(errors).toEqual([])

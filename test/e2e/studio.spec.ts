@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ROOT, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
+import { SCREENSHOT_DIR, cleanUp, launchChromium, openPage, requireBuiltCli, startServe } from './web-app'
 import { axeViolations, seriousViolations } from './axe-check'
 import { openAdvanced, quickSearchChoices } from './new-search-steps'
 import { blockCenter, blockId, connectBlocks, dropBlock, startEmptyCanvas } from './designer-steps'
@@ -14,10 +14,10 @@ import { makeShapesFolder } from '../helpers/bad-data'
  * The whole studio by mouse, in web mode in Debian's Chromium: import a generated image folder, draw a search
  * space by dragging blocks onto the canvas and drawing edges between them, start a short search and watch its
  * candidates arrive, run it again, open History, compare the two runs and their winners' architecture diff.
- * Every view is screenshotted into docs/ and checked with axe-core (no serious or critical violation).
+ * Every view is screenshotted into SCREENSHOT_DIR (docs/ with NAS_UPDATE_DOCS=1) and checked with axe-core (no serious or critical violation).
  * Waits are on state markers, never on sleeps.
  */
-const docs = join(ROOT, 'docs')
+const docs = SCREENSHOT_DIR
 const RUN_TIMEOUT_MS = 240_000
 const CANDIDATES = 2
 

@@ -11,6 +11,12 @@ import { WEB_URL_PATTERN } from '../../src/shared/web-protocol'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const CLI_PATH = join(ROOT, 'out/main/cli.js')
+/**
+ * Where the specs write screenshots: docs/ (the README's pictures) only when NAS_UPDATE_DOCS=1, else
+ * out/screenshots/, so a test run never changes tracked files.
+ */
+export const SCREENSHOT_DIR =
+  process.env.NAS_UPDATE_DOCS === '1' ? join(ROOT, 'docs') : join(ROOT, 'out', 'screenshots')
 
 /** Fails early, with the fix, when the app has not been built (npm test builds it before the e2e). */
 export function requireBuiltCli(): void {
