@@ -141,7 +141,7 @@ export function filterGradIm2col(
     // one view of the whole heap: row copies by copyWithin, with no subarray object per row.
     // Offsets are divided, never shifted: `>> 2` is a signed 32-bit shift and turns a byte offset above
     // 2 GiB (a grown wasm heap) negative, and copyWithin then counts from the END of the heap, silently
-    // overwriting other tensors (issue 5's crash in free() during the DARTS-space search).
+    // overwriting other tensors (it surfaced as a crash in free() during a DARTS-space search).
     const heap = new Float32Array(cv.buffer)
     const xOff = xv.byteOffset / 4
     const cOff = cv.byteOffset / 4

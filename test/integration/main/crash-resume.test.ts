@@ -10,7 +10,7 @@ import { writeIdxSubset } from '../../helpers/idx-subset'
 import { makeTempDir } from '../../helpers/temp-dir'
 
 /**
- * The crash test of issue 10: the real engine process (the built `nas-studio` CLI, real TF.js training of
+ * The crash test: the real engine process (the built `nas-studio` CLI, real TF.js training of
  * quick-mlp candidates, 1 epoch each, on a 480-image slice of the bundled sample imported with
  * `nas-studio import`) is killed with SIGKILL at a random
  * moment of 20 runs. After each kill: `PRAGMA integrity_check` is ok and every trial the process had

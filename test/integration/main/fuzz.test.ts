@@ -27,7 +27,7 @@ import { makeServices } from '../../helpers/services'
 import { makeTempDir } from '../../helpers/temp-dir'
 
 /**
- * THE FUZZ TEST (issue 10): well over 10,000 malformed contract calls against a real web-mode server and
+ * The fuzz test: well over 10,000 malformed contract calls against a real web-mode server and
  * the real IPC gateway, both over real services and a real SQLite file holding a finished run. Every call
  * must be refused with a clear error (the right HTTP status, error code and a readable message), the server
  * must keep answering valid calls, and nothing stored may change (every table, and every file of the data

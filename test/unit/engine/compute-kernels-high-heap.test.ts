@@ -6,7 +6,7 @@ import { FILTER_GRAD_TUNING } from '../../../src/engine/compute/conv-grad-kernel
 import { expectSame, relError, size, values } from './compute-kernel-helpers'
 
 /**
- * Issue 5's crash: the DARTS-space search grows the wasm heap past 2 GiB, and the first-layer filter gradient
+ * A past crash: the DARTS-space search grows the wasm heap past 2 GiB, and the first-layer filter gradient
  * computed `byteOffset >> 2` (a SIGNED 32-bit shift) for its row copies: above 2 GiB the offset turned
  * negative, copyWithin counted from the end of the heap, the gradient came out wrong and other tensors were
  * overwritten until free() trapped with "memory access out of bounds". Here every kernel that addresses wasm
