@@ -241,6 +241,8 @@ export function withModelSaving<R extends { backend(): unknown; close(): Promise
       onEpoch: (e: EpochMetrics) => void,
       signal?: AbortSignal,
     ): Promise<TrialOutcome> => {
+      // Of a data-parallel group only rank 0 keeps the model: the other ranks hold the same weights.
+      if (job.dataParallel && job.dataParallel.rank > 0) return inner.run(job, onEpoch, signal)
       const dir = modelDirFor(job.trialId)
       const outcome = await inner.run({ ...job, modelDir: dir }, onEpoch, signal)
       if (existsSync(path.join(dir, MODEL_JSON))) onSaved(job.trialId, dir)

@@ -15,6 +15,7 @@ import type { AppDb } from '../db'
 import { ExportsRepo } from '../db/exports-repo'
 import type { EngineApi, TrialRunnerLike } from './engine-facade'
 import { archiveExport } from './export-archive'
+import { removeModelLeftovers } from './model-leftovers'
 
 /** The contract methods this service serves. */
 export type ExportHandlers = Pick<
@@ -62,6 +63,7 @@ export function createExportService(opts: ExportServiceOptions): ExportService {
   const { db, engine } = opts
   const repo = new ExportsRepo(db.db)
   const modelsRoot = join(opts.dataDir, 'models')
+  removeModelLeftovers(modelsRoot)
   const modelDirOf = (trial: Trial): string => repo.modelDir(trial.id) ?? join(modelsRoot, trial.id)
   const need = <K extends 'exportTrial' | 'predictSample'>(key: K): NonNullable<EngineApi[K]> => {
     const fn = engine[key]

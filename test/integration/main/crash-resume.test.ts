@@ -56,7 +56,7 @@ function cli(args: string[], kill?: KillPoint): Promise<Proc> {
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString()
       if (runLineAt === null && /^Run \S+:/m.test(stdout)) runLineAt = Date.now() - started
-      const finished = stdout.match(/^trial\s+\d+\/\d+\s+(completed|failed)/gm)?.length ?? 0
+      const finished = stdout.match(/^trial\s+\d+(?:\s+\[\s*\d+\/\d+\])?\s+(completed|failed)/gm)?.length ?? 0
       if (kill && !killScheduled && runLineAt !== null && finished >= kill.afterTrials) {
         killScheduled = true
         setTimeout(() => child.kill('SIGKILL'), kill.delayMs)
@@ -74,10 +74,9 @@ function cli(args: string[], kill?: KillPoint): Promise<Proc> {
 
 /** Trials the process reported as completed: [index, val accuracy with 4 decimals]. */
 const reportedTrials = (stdout: string): Array<[number, string]> =>
-  [...stdout.matchAll(/^trial\s+(\d+)\/\d+\s+completed\s+val_acc (\d\.\d{4})/gm)].map((m) => [
-    Number(m[1]) - 1,
-    m[2]!,
-  ])
+  [...stdout.matchAll(/^trial\s+(\d+)(?:\s+\[\s*\d+\/\d+\])?\s+completed\s+val_acc (\d\.\d{4})/gm)].map(
+    (m) => [Number(m[1]) - 1, m[2]!],
+  )
 const runIdOf = (stdout: string): string | null => /^Run (\S+):/m.exec(stdout)?.[1] ?? null
 
 interface TrialRow {

@@ -57,7 +57,7 @@ function cli(
 
 const runIdOf = (stdout: string): string | null => /^Run (\S+):/m.exec(stdout)?.[1] ?? null
 const finishedLines = (stdout: string): number =>
-  stdout.match(/^trial\s+\d+\/\d+\s+(completed|failed)/gm)?.length ?? 0
+  stdout.match(/^trial\s+\d+(?:\s+\[\s*\d+\/\d+\])?\s+(completed|failed)/gm)?.length ?? 0
 
 function readDb<T>(dataDir: string, fn: (db: Database.Database) => T): T {
   const db = new Database(join(dataDir, DB_FILE_NAME), { fileMustExist: true })
