@@ -60,6 +60,7 @@ export const DATASET_ISSUE_KINDS = [
   'conflicting-labels',
   'mixed-sizes',
   'mixed-channels',
+  'transparency',
   'encoding',
   'no-header',
   'ragged-row',

@@ -20,9 +20,12 @@ export const IMBALANCE_WARN_RATIO = 3
 export class IssueList {
   private readonly issues: DatasetIssue[] = []
   private readonly perKind = new Map<DatasetIssueKind, number>()
+  /** Every file an error was about, listed or not (to say which files a class lost). */
+  private readonly errorFiles: string[] = []
 
   /** Adds a finding; past MAX_ISSUES_PER_KIND of its kind it is only counted. */
   add(issue: DatasetIssue): void {
+    if (issue.severity === 'error' && issue.file !== undefined) this.errorFiles.push(issue.file)
     const n = (this.perKind.get(issue.kind) ?? 0) + 1
     this.perKind.set(issue.kind, n)
     if (n <= MAX_ISSUES_PER_KIND) this.issues.push(issue)
@@ -38,6 +41,11 @@ export class IssueList {
 
   info(kind: DatasetIssueKind, message: string, where: { file?: string; row?: number } = {}): void {
     this.add({ severity: 'info', kind, message, ...where })
+  }
+
+  /** The files with an error that lie in a folder named `folder` (a class folder, at any depth). */
+  errorFilesIn(folder: string): string[] {
+    return this.errorFiles.filter((f) => f.split('/').slice(0, -1).includes(folder))
   }
 
   /** True when a finding of `kind` about a file ending in `fileSuffix` was already added. */
@@ -104,27 +112,41 @@ export function dropEmptyClasses(
   for (const label of y) counts[label]!++
   const remap = new Int32Array(classNames.length).fill(-1)
   const kept: string[] = []
+  const leftOut: string[] = []
   classNames.forEach((name, c) => {
     if (counts[c]! > 0) {
       remap[c] = kept.length
       kept.push(name)
-    } else if (!issues.has('empty-class', `${name}/`)) {
-      issues.error('empty-class', `Class "${name}" has no usable samples in ${where}; it was left out`, {
-        file: name,
-      })
+      return
     }
+    const broken = issues.errorFilesIn(name)
+    const why =
+      broken.length > 0
+        ? `Class "${name}" has no usable samples in ${where}: ${broken.length === 1 ? 'its one file' : `all ${broken.length} of its files`} could not be used (${fileList(broken)})`
+        : `Class "${name}" has no usable samples in ${where}`
+    leftOut.push(why)
+    if (!issues.has('empty-class', `${name}/`))
+      issues.error('empty-class', `${why}; it was left out`, { file: name })
   })
   if (kept.length < 2) {
     const only = kept.length === 1 ? `only one class ("${kept[0]}")` : 'no class'
     throw new NasError(
       'dataset_error',
       `${where} has ${only} with usable samples; a classifier needs at least 2 classes. ` +
-        (issues.list().find((i) => i.severity === 'error')?.message ?? ''),
+        (leftOut.length > 0
+          ? `${leftOut.join('. ')}.`
+          : (issues.list().find((i) => i.severity === 'error')?.message ?? '')),
     )
   }
   const out = new Int32Array(y.length)
   for (let i = 0; i < y.length; i++) out[i] = remap[y[i]!]!
   return { classNames: kept, y: out }
+}
+
+/** Up to 10 file names, then how many more. */
+function fileList(files: string[]): string {
+  const shown = files.slice(0, 10).join(', ')
+  return files.length > 10 ? `${shown} and ${files.length - 10} more` : shown
 }
 
 /** A name for each split code, for messages. */

@@ -253,6 +253,8 @@ async function decodeImages(
   const rgb = new Uint8Array(files.length * pixels * 3)
   const ok = new Uint8Array(files.length)
   const grey = new Uint8Array(files.length)
+  /** Images with an alpha channel: their transparent parts become white. */
+  let transparent = 0
   const sizes = new Map<string, number>()
   let done = 0
   sharp.cache(false)
@@ -307,6 +309,7 @@ async function decodeImages(
       rgb.set(data, i * pixels * 3)
       ok[i] = 1
       grey[i] = (meta.channels ?? 3) <= 2 ? 1 : 0
+      if (meta.hasAlpha) transparent += 1
       const key = `${w}x${h}`
       sizes.set(key, (sizes.get(key) ?? 0) + 1)
     } catch (err) {
@@ -325,6 +328,12 @@ async function decodeImages(
     issues.info(
       'mixed-channels',
       `${greyCount} image${greyCount === 1 ? ' is' : 's are'} greyscale and ${kept.length - greyCount} in colour; all are used as colour (3 channels)`,
+    )
+  }
+  if (transparent > 0) {
+    issues.info(
+      'transparency',
+      `${transparent} image${transparent === 1 ? ' has' : 's have'} transparency (an alpha channel, e.g. RGBA PNG); transparent parts were filled with white`,
     )
   }
   if (sizes.size > 1) {

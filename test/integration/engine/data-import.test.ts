@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadDataset } from '../../../src/engine/data/load'
 import { cacheDirFor } from '../../../src/engine/data/cache'
@@ -126,6 +127,52 @@ describe('image folder with planted problems', () => {
     await expect(
       importDataset({ path: root, inputSize: 20 }, { cacheRoot, signal: controller.signal }),
     ).rejects.toMatchObject({ code: 'cancelled' })
+  })
+})
+
+describe('classes made only of broken files, and transparent images', () => {
+  const breakClass = (root: string, name: string, n: number): string[] => {
+    mkdirSync(path.join(root, name), { recursive: true })
+    return Array.from({ length: n }, (_, i) => {
+      const rel = `${name}/broken-${i}.png`
+      writeFileSync(path.join(root, rel), `not a picture ${i}`)
+      return rel
+    })
+  }
+  const goodClass = async (root: string, name: string, seed: number): Promise<void> => {
+    for (let i = 0; i < 4; i++)
+      await writeImage(path.join(root, name, `${i}.png`), { w: 8, h: 8, seed: seed + i, format: 'png' })
+  }
+
+  it('names every broken file of a class it left out, and says RGBA images were flattened onto white', async () => {
+    const root = path.join(tmp.dir, 'broken-class')
+    await goodClass(root, 'ants', 1)
+    await goodClass(root, 'bees', 20)
+    // an RGBA PNG, half transparent
+    await sharp(Buffer.alloc(8 * 8 * 4, 128), { raw: { width: 8, height: 8, channels: 4 } })
+      .png()
+      .toFile(path.join(root, 'ants', 'alpha.png'))
+    const broken = breakClass(root, 'wasps', 3)
+    const d = (await importDataset({ path: root, inputSize: 8, seed: 1 }, { cacheRoot })).dataset
+    expect(d.classNames).toEqual(['ants', 'bees'])
+    const issues = d.check!.issues
+    const left = findIssue(issues, 'empty-class', 'wasps')
+    expect(left.message).toMatch(/all 3 of its files could not be used/)
+    for (const file of broken) expect(left.message).toContain(file)
+    expect(findIssue(issues, 'transparency').message).toMatch(/^1 image has transparency .*filled with white/)
+  })
+
+  it('names every broken file when too few classes are left to import', async () => {
+    const root = path.join(tmp.dir, 'one-class-left')
+    await goodClass(root, 'ants', 40)
+    const broken = breakClass(root, 'bees', 4)
+    const error = (await importDataset({ path: root, inputSize: 8, seed: 1 }, { cacheRoot }).catch(
+      (e: unknown) => e,
+    )) as Error & { code: string }
+    expect(error.code).toBe('dataset_error')
+    expect(error.message).toMatch(/only one class \("ants"\)/)
+    expect(error.message).toMatch(/Class "bees" has no usable samples .*all 4 of its files could not be used/)
+    for (const file of broken) expect(error.message).toContain(file)
   })
 })
 
