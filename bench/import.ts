@@ -6,7 +6,7 @@
  * dataset-fashion-mnist package).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { cacheDirFor } from '../src/engine/data/cache'
@@ -14,7 +14,10 @@ import { importDataset } from '../src/engine/data/import'
 import { loadDataset } from '../src/engine/data/load'
 
 const { values } = parseArgs({ options: { path: { type: 'string' } } })
-const source = values.path ?? '/usr/share/datasets/fashion-mnist'
+const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist'
+const source = values.path ?? DEBIAN_FASHION_MNIST
+// results name the data, never a folder of this machine
+const sourceName = values.path ? path.basename(values.path) : 'Fashion-MNIST (Debian dataset-fashion-mnist)'
 const dataDir = mkdtempSync(path.join(tmpdir(), 'nas-bench-import-'))
 const cacheRoot = path.join(dataDir, 'cache')
 
@@ -24,6 +27,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, (performance.now() - t0) / 1000]
 }
 
+const loadStart = loadavg()[0]!
 try {
   const [first, firstS] = await timed(() => importDataset({ path: source, kind: 'idx' }, { cacheRoot }))
   const [second, secondS] = await timed(() => importDataset({ path: source, kind: 'idx' }, { cacheRoot }))
@@ -37,7 +41,10 @@ try {
   )
   const samples = first.dataset.numTrain + first.dataset.numTest + (first.dataset.numValidation ?? 0)
   const result = {
-    source,
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version },
+    loadAverage: { start: loadStart, end: loadavg()[0]! },
+    source: sourceName,
     samples,
     inputShape: first.dataset.inputShape.join('x'),
     firstImportS: Number(firstS.toFixed(3)),
@@ -49,7 +56,7 @@ try {
     checkIssues: first.dataset.check?.issues.length ?? 0,
     goals: { firstImportS: 20, cachedImportS: 2 },
   }
-  console.log(`Import of ${samples.toLocaleString('en-US')} images from ${source}`)
+  console.log(`Import of ${samples.toLocaleString('en-US')} images of ${sourceName}`)
   console.log(`  first import (decode + check + cache)   ${firstS.toFixed(2)} s   (goal < 20 s)`)
   console.log(`  second import (from the cache)          ${secondS.toFixed(2)} s   (goal < 2 s)`)
   console.log(`  load for training (trial worker)        ${loadS.toFixed(2)} s`)
