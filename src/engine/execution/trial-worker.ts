@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
 import type { Dataset } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
-import { explainDeviceLoss, loseDeviceForTest, releaseIdleBuffers } from '../compute/webgpu'
+import { explainDeviceLoss, releaseIdleBuffers } from '../compute/webgpu'
 import type { LoadedData } from '../data/loaded-data'
 import { loadDataset } from '../data/load'
 import { observeBuiltModels } from '../evaluate/build-model'
@@ -12,19 +12,26 @@ import { trainArchitecture } from '../evaluate/train'
 import type { LayerWeights } from '../export/onnx'
 import { saveTrainedModel, snapshotWeights } from '../export/trained-model'
 import { searchOneShot } from '../strategy/darts'
-import type { FromWorker, OneShotJob, ToWorker, TrialJob, TrialWorkerData } from './types'
+import type { FromWorker, OneShotJob, ToWorker, TrialHooks, TrialJob, TrialWorkerData } from './types'
 
 /**
  * A full garbage collection of this worker's isolate before it reports its heap, when the pool asks for it
  * (leak checks: the figure is then what the worker still holds, not garbage the last epochs left). Not by
  * default: with two workers on two cores a full GC per trial cut trial throughput by a third.
  */
-const { heapAfterFullGc } = (workerData ?? { heapAfterFullGc: false }) as TrialWorkerData
+const { heapAfterFullGc, hooks: hooksModule } = (workerData ?? { heapAfterFullGc: false }) as TrialWorkerData
 let collectGarbage: () => void = () => {}
 if (heapAfterFullGc) {
   setFlagsFromString('--expose-gc')
   collectGarbage = runInNewContext('gc') as () => void
 }
+
+/** The hooks the pool's creator asked for (tests inject faults this way); none in the app. */
+const hooks: TrialHooks = hooksModule
+  ? ((await import(hooksModule.module)) as { createTrialHooks(data: unknown): TrialHooks }).createTrialHooks(
+      hooksModule.data,
+    )
+  : {}
 
 /**
  * Worker-thread entry that trains trials one at a time for worker-pool.ts. It initialises compute once, posts
@@ -57,20 +64,7 @@ function dataFor(dataset: Dataset, validationFraction: number): Promise<LoadedDa
 }
 
 async function runJob(job: TrialJob): Promise<void> {
-  // test hook: lets tests check that the pool survives a worker that dies mid-trial
-  if (process.env.NAS_TEST_CRASH_TRIAL !== undefined && process.env.NAS_TEST_CRASH_TRIAL === job.trialId)
-    process.exit(3)
-  // test hook: a trial that exhausts the worker's heap limit (the pool's resourceLimits)
-  if (process.env.NAS_TEST_OOM_TRIAL !== undefined && process.env.NAS_TEST_OOM_TRIAL === job.trialId) {
-    const hog: number[][] = []
-    for (;;) hog.push(new Array<number>(1 << 20).fill(hog.length + 0.5))
-  }
-  // test hook: the GPU device is lost (as on a driver reset) just before this trial trains
-  if (
-    process.env.NAS_TEST_LOSE_GPU_TRIAL !== undefined &&
-    process.env.NAS_TEST_LOSE_GPU_TRIAL === job.trialId
-  )
-    loseDeviceForTest()
+  await hooks.beforeTrial?.(job)
   const controller = new AbortController()
   controllers.set(job.trialId, controller)
   try {

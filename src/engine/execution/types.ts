@@ -110,6 +110,25 @@ export interface WorkerMemory {
 export interface TrialWorkerData {
   /** Full garbage collection before reporting the heap after each trial (see WorkerPoolOptions). */
   heapAfterFullGc: boolean
+  /** A module of trial hooks the worker imports at start (see WorkerPoolOptions.hooks). */
+  hooks?: TrialHooksModule
+}
+
+/**
+ * A module a trial worker imports when it starts: `module` is its file URL, and its export
+ * `createTrialHooks(data)` returns the hooks. This is how tests put faults into a real worker (a crash, a heap
+ * that runs out, a lost GPU) without any test switch in the shipped worker.
+ */
+export interface TrialHooksModule {
+  module: string
+  /** Structured-clonable settings handed to createTrialHooks. */
+  data?: unknown
+}
+
+/** What a trial-hooks module may do inside the worker. */
+export interface TrialHooks {
+  /** Runs before each trial trains (after the job arrived, before its data is loaded). */
+  beforeTrial?(job: TrialJob): void | Promise<void>
 }
 
 /** Messages from the pool to a worker. */

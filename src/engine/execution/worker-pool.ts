@@ -15,6 +15,7 @@ import type {
   ToWorker,
   TrialOutcome,
   TrialRunner,
+  TrialHooksModule,
   TrialWorkerData,
   WorkerMemory,
 } from './types'
@@ -40,6 +41,8 @@ export interface WorkerPoolOptions {
    * two workers on 2 cores (16 small-CNN trials: 10,234/h without, 7,619/h with; one worker 5,419 vs 4,890).
    */
   heapAfterFullGc?: boolean
+  /** A module every worker imports at start to act before each trial (tests inject faults with it). */
+  hooks?: TrialHooksModule
 }
 
 /** A queued or running piece of work: a trial, or a one-shot search (same queue, same workers). */
@@ -74,9 +77,13 @@ const CANCEL_GRACE_MS = 5000
  * bundled (electron-vite emits out/main/trial-worker.js next to index.js/cli.js, or one level above chunks/),
  * the built file.
  */
-function spawnWorker(memoryLimitMb: number, heapAfterFullGc: boolean): Worker {
+function spawnWorker(
+  memoryLimitMb: number,
+  heapAfterFullGc: boolean,
+  hooks: TrialHooksModule | undefined,
+): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: memoryLimitMb }
-  const workerData: TrialWorkerData = { heapAfterFullGc }
+  const workerData: TrialWorkerData = { heapAfterFullGc, ...(hooks ? { hooks } : {}) }
   const here = import.meta.url
   // the file name sits in a variable so the bundler does not try to treat it as an asset URL
   const tsName = 'trial-worker.ts'
@@ -225,7 +232,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   const addSlot = (): void => {
     let worker: Worker
     try {
-      worker = spawnWorker(memoryLimitMb, opts.heapAfterFullGc === true)
+      worker = spawnWorker(memoryLimitMb, opts.heapAfterFullGc === true, opts.hooks)
     } catch (err) {
       fatal = err instanceof NasError ? err : new NasError('internal', String(err))
       failAll(fatal)

@@ -14,6 +14,7 @@ import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import { countParams } from '../../../src/engine/space/shapes'
 import { openAppDb, type AppDb } from '../../../src/main/db'
+import { trialFaults } from '../../helpers/trial-faults'
 
 /**
  * Each evaluation strategy with real TF.js training on a few hundred Fashion-MNIST images: the recipe
@@ -308,8 +309,11 @@ describe('evaluation strategies (real training)', () => {
   })
 
   it('a trial that runs out of memory fails with the reason, the search goes on, and the winner is retrained in a worker', async () => {
-    process.env.NAS_TEST_OOM_TRIAL = `run${runCount}-t0`
-    const pool = createWorkerPool({ size: 1, memoryLimitMb: 256 })
+    const pool = createWorkerPool({
+      size: 1,
+      memoryLimitMb: 256,
+      hooks: trialFaults({ outOfMemory: `run${runCount}-t0` }),
+    })
     try {
       const { run, stored, trials } = await search(
         twoMlps,
@@ -332,7 +336,6 @@ describe('evaluation strategies (real training)', () => {
       expect(final.testAccuracy).toBeGreaterThan(0.5)
       expect(stored.finalTestAccuracy).toBe(final.testAccuracy)
     } finally {
-      delete process.env.NAS_TEST_OOM_TRIAL
       await pool.close()
     }
   })

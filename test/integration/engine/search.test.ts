@@ -7,6 +7,7 @@ import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { TrialRunner } from '../../../src/engine/execution/types'
 import type { RunStore } from '../../../src/engine/ports'
 import { loadPresetSpaces } from '../../../src/engine/space/presets'
+import { trialFaults } from '../../helpers/trial-faults'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
 const quickMlp = loadPresetSpaces(path.join(RESOURCES, 'presets')).find((p) => p.key === 'quick-mlp')!.def
@@ -147,9 +148,7 @@ describe('runSearch with a worker pool', () => {
   })
 
   it('rejects the trial of a crashed worker clearly and replaces the worker', async () => {
-    // workers copy the environment when they start, so this pool's workers see the hook
-    process.env.NAS_TEST_CRASH_TRIAL = 'r5-t0'
-    const pool = createWorkerPool({ size: 1 })
+    const pool = createWorkerPool({ size: 1, hooks: trialFaults({ crash: 'r5-t0' }) })
     try {
       const { run, store } = await search('r5', 9, 2, undefined, pool)
       expect(run.status).toBe('completed')
@@ -162,7 +161,6 @@ describe('runSearch with a worker pool', () => {
       expect(crashed?.status).toBe('failed')
       expect(crashed?.error).toMatch(/trial worker stopped unexpectedly \(exit code 3\)/)
     } finally {
-      delete process.env.NAS_TEST_CRASH_TRIAL
       await pool.close()
     }
   })

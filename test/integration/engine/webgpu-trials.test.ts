@@ -11,6 +11,7 @@ import { trainArchitecture } from '../../../src/engine/evaluate/train'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
 import { useTestGpuDriver } from '../../helpers/webgpu'
+import { trialFaults } from '../../helpers/trial-faults'
 
 /**
  * Trials on a GPU (SwiftShader here): 50 trials leave no tensors and no GPU buffers behind, and a lost device
@@ -101,13 +102,10 @@ describe.skipIf(noDriver !== null)('trials on a GPU (webgpu)', () => {
     afterEach(async () => {
       await pool?.close()
       pool = null
-      delete process.env.NAS_TEST_LOSE_GPU_TRIAL
     })
 
     it('fails that trial with a clear message; the next trial trains on a fresh device', async () => {
-      // workers copy the environment when they start: the hook must be set before the pool spawns them
-      process.env.NAS_TEST_LOSE_GPU_TRIAL = 'lost'
-      pool = createWorkerPool({ size: 1 })
+      pool = createWorkerPool({ size: 1, hooks: trialFaults({ loseGpu: 'lost' }) })
       const job = async (trialId: string): Promise<TrialJob> => ({
         trialId,
         runId: 'r',

@@ -5,6 +5,7 @@ import { architectureSchema, NasError } from '../../../src/shared'
 import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { TrialJob, TrialRunner, WorkerMemory } from '../../../src/engine/execution/types'
+import { trialFaults } from '../../helpers/trial-faults'
 
 /** The worker pool under failure and over many trials: crashes and out-of-memory fail one trial only; no leaks. */
 
@@ -59,14 +60,10 @@ describe('worker pool', () => {
   afterEach(async () => {
     await pool?.close()
     pool = null
-    delete process.env.NAS_TEST_OOM_TRIAL
-    delete process.env.NAS_TEST_CRASH_TRIAL
   })
 
   it('fails only the trial that runs out of memory, with the reason, and trains the next one', async () => {
-    // workers copy the environment when they start: the hook must be set before the pool spawns them
-    process.env.NAS_TEST_OOM_TRIAL = 'oom'
-    pool = createWorkerPool({ size: 1, memoryLimitMb: 256 })
+    pool = createWorkerPool({ size: 1, memoryLimitMb: 256, hooks: trialFaults({ outOfMemory: 'oom' }) })
     const oom = pool.run(await job('oom', tinyMlp), () => {})
     const next = pool.run(await job('after', tinyMlp), () => {})
     const err = await oom.then(
@@ -81,8 +78,7 @@ describe('worker pool', () => {
   })
 
   it('fails only the trial whose worker crashes', async () => {
-    process.env.NAS_TEST_CRASH_TRIAL = 'crash'
-    pool = createWorkerPool({ size: 1 })
+    pool = createWorkerPool({ size: 1, hooks: trialFaults({ crash: 'crash' }) })
     const crash = pool.run(await job('crash', tinyMlp), () => {})
     const next = pool.run(await job('after', tinyMlp), () => {})
     await expect(crash).rejects.toMatchObject({ code: 'internal' })
