@@ -206,7 +206,7 @@ describe('SIGKILL at random points of 20 runs, then resume', () => {
     const resumeStarted = Date.now()
     const resumed = await cli(['resume', ...unfinished, '--data-dir', dataDir])
     const resumeMs = Date.now() - resumeStarted
-    expect(resumed.stdout.match(/^Run \S+ completed:/gm)).toHaveLength(unfinished.length)
+    expect(resumed.stdout.match(/^Run \S+ completed[.:]/gm)).toHaveLength(unfinished.length)
 
     readDb(dataDir, (db) => {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
