@@ -1,9 +1,11 @@
 /**
- * bench:train — training throughput of three reference networks on every backend that works here (wasm, cpu),
- * the GFLOP/s a plain forward of the same conv layers reaches on the same backend, and trial throughput of a
- * small search with 1 worker and with one worker per core. Prints a table and JSON; writes
- * bench/results/train.json. Options: --steps N (wasm steps, default 40), --cpu-steps N (default 2; cnn-bn 1),
- * --nets a,b, --backends wasm,cpu, --no-trials, --trials N, --profile (per-kernel time on wasm).
+ * bench:train — training throughput of three reference networks on every backend asked for (wasm, cpu,
+ * webgpu), the GFLOP/s a plain forward of the same conv layers reaches on the same backend, and trial
+ * throughput of a small search with 1 worker and with one worker per core. Prints a table and JSON; writes
+ * bench/results/train.json (or --out FILE). Options: --steps N (wasm and GPU steps, default 40), --cpu-steps N
+ * (default 2; cnn-bn 1), --software-gpu-steps N (steps on a software GPU adapter such as SwiftShader, default 2),
+ * --nets a,b, --backends wasm,cpu,webgpu, --no-trials, --trials N, --profile (per-kernel time on wasm).
+ * webgpu uses the adapter Dawn offers; a software one (SwiftShader) runs, but its figures are not speed figures.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -14,6 +16,8 @@ import { architectureSchema } from '../src/shared'
 import type { Architecture, Dataset } from '../src/shared'
 import { adam } from '../src/engine/compute/adam'
 import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
+import type { GpuAdapter } from '../src/engine/compute/webgpu'
+import { adapterName, releaseWebGpu, startWebGpu } from '../src/engine/compute/webgpu'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
 import { loadDataset } from '../src/engine/data/load'
 import { createWorkerPool } from '../src/engine/execution/worker-pool'
@@ -28,6 +32,8 @@ const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '40' },
     'cpu-steps': { type: 'string', default: '2' },
+    'software-gpu-steps': { type: 'string', default: '2' },
+    out: { type: 'string', default: path.join('bench', 'results', 'train.json') },
     nets: { type: 'string', default: NETS.map((n) => n.name).join(',') },
     backends: { type: 'string', default: 'wasm,cpu' },
     'no-trials': { type: 'boolean', default: false },
@@ -45,6 +51,9 @@ interface NetResult {
   forwardGflops: number
   percentOfForward: number
   msPerStep: number
+  /** webgpu: the adapter, and why the figure is not a speed figure on a software one. */
+  adapter?: string
+  note?: string
 }
 
 async function batches(count: number): Promise<Array<{ x: tf.Tensor; y: tf.Tensor }>> {
@@ -66,7 +75,7 @@ async function batches(count: number): Promise<Array<{ x: tf.Tensor; y: tf.Tenso
 }
 
 /** GFLOP/s of conv2d (or matMul) forward alone over `layers`, batch 64, on the active backend. */
-function forwardGflops(layers: LayerShape[], reps: number): number {
+async function forwardGflops(layers: LayerShape[], reps: number): Promise<number> {
   const ops = layers.map((l): { run: () => tf.Tensor; inputs: tf.Tensor[] } => {
     if (l.kind === 'dense') {
       const x = tf.randomNormal([BATCH, l.dims[0]!]) as tf.Tensor2D
@@ -78,14 +87,20 @@ function forwardGflops(layers: LayerShape[], reps: number): number {
     const f = tf.randomNormal([k, k, ci, co]) as tf.Tensor4D
     return { run: () => tf.conv2d(x, f, 1, 'same'), inputs: [x, f] }
   })
-  // wasm and cpu kernels run synchronously: no read-back needed, so only the convolutions are timed
-  const block = (): number => {
+  // wasm and cpu kernels run synchronously: no read-back needed, so only the convolutions are timed; a GPU
+  // runs them in order in its queue, so reading one value of the last result waits for all of them
+  const gpu = tf.getBackend() === 'webgpu'
+  const block = async (): Promise<number> => {
     const t0 = performance.now()
-    for (let r = 0; r < reps; r++) tf.dispose(ops.map((op) => op.run()))
+    for (let r = 0; r < reps; r++) {
+      const outs = ops.map((op) => op.run())
+      if (gpu && r === reps - 1) await outs.at(-1)!.data()
+      tf.dispose(outs)
+    }
     return (performance.now() - t0) / reps
   }
-  block()
-  const blocks = [block(), block(), block()].sort((p, q) => p - q)
+  await block()
+  const blocks = [await block(), await block(), await block()].sort((p, q) => p - q)
   const ms = blocks[1]!
   tf.dispose(ops.flatMap((o) => o.inputs))
   const flops = layers.reduce((s, l) => s + 2 * layerMacs(l, BATCH), 0)
@@ -130,6 +145,7 @@ async function trainNet(
   backend: string,
   steps: number,
   profile: ((print?: boolean) => void) | null,
+  adapter: GpuAdapter | null,
 ): Promise<NetResult> {
   await tf.setBackend(backend)
   const data = await batches(Math.min(steps + 2, 16))
@@ -149,7 +165,8 @@ async function trainNet(
   model.dispose()
   tf.dispose(data.flatMap((d) => [d.x, d.y]))
   const trainG = trainFlops(net, BATCH) / ms / 1e6
-  const fwdG = forwardGflops(forwardRefLayers(net), backend === 'cpu' ? 1 : 20)
+  const software = backend === 'webgpu' && adapter?.software != null
+  const fwdG = await forwardGflops(forwardRefLayers(net), backend === 'cpu' || software ? 1 : 20)
   return {
     net: net.name,
     backend,
@@ -159,6 +176,8 @@ async function trainNet(
     forwardGflops: fwdG,
     percentOfForward: (100 * trainG) / fwdG,
     msPerStep: ms,
+    ...(backend === 'webgpu' && adapter ? { adapter: adapterName(adapter) } : {}),
+    ...(software ? { note: `software adapter: not a speed figure (${adapter!.software})` } : {}),
   }
 }
 
@@ -221,14 +240,37 @@ async function main(): Promise<void> {
   const nets = NETS.filter((n) => args.nets!.split(',').includes(n.name))
   const backends = args.backends!.split(',')
   const profile = args.profile ? profileKernels() : null
+  // webgpu: started here whatever the default chain chose (a software adapter too: it is measured, labelled)
+  let adapter: GpuAdapter | null = null
+  const skipped: Record<string, string> = {}
+  if (backends.includes('webgpu')) {
+    const started = info.name === 'webgpu' ? (info.adapter ?? null) : await startWebGpu(true)
+    if (typeof started === 'string' || started === null) {
+      skipped.webgpu = typeof started === 'string' ? started : 'webgpu did not start'
+      console.log(`  webgpu skipped: ${skipped.webgpu}`)
+    } else {
+      adapter = started
+      console.log(
+        `  webgpu adapter: ${adapterName(adapter)}${adapter.software ? ` — software adapter: not a speed figure (${adapter.software})` : ''}`,
+      )
+    }
+    await tf.setBackend(info.name)
+  }
   const results: NetResult[] = []
   for (const backend of backends) {
+    if (skipped[backend] !== undefined) continue
     for (const net of nets) {
       const steps =
-        backend === 'cpu' ? (net.name === 'cnn-bn' ? Math.max(1, cpuSteps - 1) : cpuSteps) : wasmSteps
-      const r = await trainNet(net, backend, steps, backend === 'wasm' ? profile : null)
+        backend === 'cpu'
+          ? net.name === 'cnn-bn'
+            ? Math.max(1, cpuSteps - 1)
+            : cpuSteps
+          : backend === 'webgpu' && adapter?.software
+            ? Number(args['software-gpu-steps'])
+            : wasmSteps
+      const r = await trainNet(net, backend, steps, backend === 'wasm' ? profile : null, adapter)
       console.log(
-        `  ${r.net.padEnd(9)} ${r.backend.padEnd(4)} ${fmt(r.samplesPerSec).padStart(9)} samples/s  ${fmt(r.trainGflops, 2).padStart(6)} GFLOP/s train  ${fmt(r.forwardGflops, 2).padStart(6)} GFLOP/s conv fwd  (${fmt(r.msPerStep)} ms/step, ${r.steps} steps)`,
+        `  ${r.net.padEnd(9)} ${r.backend.padEnd(6)} ${fmt(r.samplesPerSec).padStart(9)} samples/s  ${fmt(r.trainGflops, 2).padStart(6)} GFLOP/s train  ${fmt(r.forwardGflops, 2).padStart(6)} GFLOP/s conv fwd  (${fmt(r.msPerStep)} ms/step, ${r.steps} steps)${r.note ? `  [${r.note}]` : ''}`,
       )
       results.push(r)
     }
@@ -239,6 +281,13 @@ async function main(): Promise<void> {
     const w = results.find((r) => r.net === net.name && r.backend === 'wasm')
     const c = results.find((r) => r.net === net.name && r.backend === 'cpu')
     if (w && c) speedup[net.name] = w.samplesPerSec / c.samplesPerSec
+  }
+  // the GPU goal: webgpu samples/s over wasm's, per net (meaningless on a software adapter)
+  const webgpuVsWasm: Record<string, number> = {}
+  for (const net of nets) {
+    const g = results.find((r) => r.net === net.name && r.backend === 'webgpu')
+    const w = results.find((r) => r.net === net.name && r.backend === 'wasm')
+    if (g && w) webgpuVsWasm[net.name] = g.samplesPerSec / w.samplesPerSec
   }
   let trials: { one: TrialResult; perCore: TrialResult; ratio: number } | null = null
   if (!args['no-trials']) {
@@ -258,13 +307,14 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    '\n| net | backend | samples/s | train GFLOP/s | conv fwd GFLOP/s | % of fwd | speedup vs cpu |',
+    '\n| net | backend | samples/s | train GFLOP/s | conv fwd GFLOP/s | % of fwd | speedup vs cpu | webgpu vs wasm |',
   )
-  console.log('|---|---|---:|---:|---:|---:|---:|')
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|')
   for (const r of results) {
     const s = r.backend === 'wasm' && speedup[r.net] ? `${fmt(speedup[r.net]!, 0)}x` : ''
+    const g = r.backend === 'webgpu' && webgpuVsWasm[r.net] ? `${fmt(webgpuVsWasm[r.net]!, 2)}x` : ''
     console.log(
-      `| ${r.net} | ${r.backend} | ${fmt(r.samplesPerSec)} | ${fmt(r.trainGflops, 2)} | ${fmt(r.forwardGflops, 2)} | ${fmt(r.percentOfForward, 0)}% | ${s} |`,
+      `| ${r.net} | ${r.backend}${r.note ? ` (${r.note})` : ''} | ${fmt(r.samplesPerSec)} | ${fmt(r.trainGflops, 2)} | ${fmt(r.forwardGflops, 2)} | ${fmt(r.percentOfForward, 0)}% | ${s} | ${g} |`,
     )
   }
   if (trials) {
@@ -280,13 +330,18 @@ async function main(): Promise<void> {
     loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
     batch: BATCH,
     defaultBackend: info,
+    ...(adapter ? { webgpuAdapter: { name: adapterName(adapter), ...adapter } } : {}),
+    ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
     results,
     speedupVsCpu: speedup,
+    webgpuVsWasm,
     trials,
   }
   console.log(`\n${JSON.stringify(json, null, 2)}`)
-  mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true })
-  writeFileSync(path.join(ROOT, 'bench', 'results', 'train.json'), `${JSON.stringify(json, null, 2)}\n`)
+  const out = path.resolve(ROOT, args.out!)
+  mkdirSync(path.dirname(out), { recursive: true })
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`)
+  releaseWebGpu()
 }
 
 main().then(
