@@ -3,30 +3,37 @@ import { join } from 'node:path'
 import * as engine from '../../src/engine'
 import { findAppRoot } from '../../src/main/paths'
 import type { Dataset } from '../../src/shared'
+import type { TrialFaults } from './trial-faults'
 
 const ROOT = findAppRoot()
 const RESOURCES = join(ROOT, 'resources')
 
-/** A `nas-studio worker` process run from source (tsx), with short locks so a dead worker is noticed fast. */
-export function startWorker(url: string, dataDir: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/main/cli.ts'),
-      'worker',
-      '--redis',
-      url,
-      '--concurrency',
-      '1',
-      '--lock-seconds',
-      '3',
-      '--data-dir',
-      dataDir,
-    ],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+/**
+ * A `nas-studio worker` process run from source (tsx), with short locks so a dead worker is noticed fast.
+ * With `inject` (another protocol version, trial faults) it runs the same worker command through
+ * queue-worker-process.ts, since no command-line option reaches those.
+ */
+export function startWorker(
+  url: string,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+  inject?: { protocol?: number; faults?: TrialFaults },
+): ChildProcess {
+  const values = { redis: url, concurrency: '1', 'lock-seconds': '3' }
+  const args = inject
+    ? [join(ROOT, 'test/helpers/queue-worker-process.ts'), JSON.stringify({ dataDir, values, ...inject })]
+    : [
+        join(ROOT, 'src/main/cli.ts'),
+        'worker',
+        ...Object.entries(values).flatMap(([k, v]) => [`--${k}`, v]),
+        '--data-dir',
+        dataDir,
+      ]
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()))

@@ -10,6 +10,8 @@ export interface TrialFaults {
   outOfMemory?: string
   /** The GPU device is destroyed just before this trial trains, as a driver reset would. */
   loseGpu?: string
+  /** Every trial waits this long before it trains, so a test can stop its worker while it is mid-trial. */
+  holdMs?: number
 }
 
 /** The pool option that makes every worker of the pool meet `faults`: createWorkerPool({ hooks: ... }). */
@@ -21,7 +23,8 @@ export function trialFaults(faults: TrialFaults): TrialHooksModule {
 export function createTrialHooks(data: unknown): TrialHooks {
   const faults = data as TrialFaults
   return {
-    beforeTrial(job: TrialJob): void {
+    async beforeTrial(job: TrialJob): Promise<void> {
+      if (faults.holdMs) await new Promise((r) => setTimeout(r, faults.holdMs))
       if (job.trialId === faults.crash) process.exit(3)
       if (job.trialId === faults.outOfMemory) {
         const hog: number[][] = []

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { checkRedisUrl, redactRedisUrl } from '../../engine/execution/queue/protocol'
-import { runQueueWorker } from '../../engine/execution/queue/worker'
+import { runQueueWorker, type QueueWorkerOptions } from '../../engine/execution/queue/worker'
 import { NasError } from '../../shared'
 import { createConsoleLogger } from '../logger'
 import { appVersion } from '../paths'
@@ -70,6 +70,8 @@ export async function workerCommand(
     env?: NodeJS.ProcessEnv
   },
   parseInt: (value: string | undefined, flag: string, fallback: number, min: number, max: number) => number,
+  /** Settings no option reaches: tests pass another protocol version or trial hooks here. */
+  inject: Pick<QueueWorkerOptions, 'protocol' | 'trialHooks'> = {},
 ): Promise<number> {
   const env = io.env ?? process.env
   const { url, warning } = workerRedisUrl(values, env)
@@ -92,7 +94,7 @@ export async function workerCommand(
     logger,
     signal: io.signal,
     lockMs: lockSeconds * 1000,
-    ...(env.NAS_TEST_QUEUE_PROTOCOL ? { protocol: Number(env.NAS_TEST_QUEUE_PROTOCOL) } : {}),
+    ...inject,
     onReady: (beat) =>
       io.stdout(
         `Worker ${beat.id} (NAS Studio ${version}) takes trials from ${redactRedisUrl(url)}, ${concurrency} at a time\n`,

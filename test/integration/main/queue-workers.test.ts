@@ -89,10 +89,13 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
     for (let i = 0; i < 3; i++) {
       mkdirSync(workerTmp[i]!, { recursive: true })
       started.push(
-        startWorker(redis.url, join(tmp.dir, `worker-${i}`), {
-          NAS_TEST_TRIAL_DELAY_MS: '1500',
-          TMPDIR: workerTmp[i]!,
-        }),
+        startWorker(
+          redis.url,
+          join(tmp.dir, `worker-${i}`),
+          { TMPDIR: workerTmp[i]! },
+          // each trial takes at least 1.5 s, so the worker killed below is surely mid-trial
+          { faults: { holdMs: 1500 } },
+        ),
       )
     }
     workers.push(...started)
@@ -380,7 +383,7 @@ describe.skipIf(!hasRedis)('trials on a Redis queue (BullMQ) with nas-studio wor
   }, 60_000)
 
   it('refuses a worker of another protocol version with a clear message', async () => {
-    const child = startWorker(redis.url, join(tmp.dir, 'worker-old'), { NAS_TEST_QUEUE_PROTOCOL: '999' })
+    const child = startWorker(redis.url, join(tmp.dir, 'worker-old'), {}, { protocol: 999 })
     const code = await new Promise<number | null>((r) => child.once('exit', r))
     expect(code).toBe(1)
     expect(outputOf(child)).toMatch(

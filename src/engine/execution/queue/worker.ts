@@ -24,6 +24,7 @@ import {
   redactRedisUrl,
 } from './protocol'
 import { encodeJobError } from './runner'
+import type { TrialHooksModule } from '../types'
 import { createWorkerPool } from '../worker-pool'
 
 /** Options of runQueueWorker. */
@@ -47,6 +48,8 @@ export interface QueueWorkerOptions {
   stalledIntervalMs?: number
   /** The protocol spoken (tests only: pretends to be another version). */
   protocol?: number
+  /** Hooks handed to this worker's trial workers (tests inject faults or slow trials; WorkerPoolOptions). */
+  trialHooks?: TrialHooksModule
   /** Called once the worker listens for jobs. */
   onReady?: (info: WorkerHeartbeat) => void
 }
@@ -106,7 +109,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     throw new NasError('conflict', refuseMessage(appProtocol))
   }
 
-  const pool = createWorkerPool({ size: opts.concurrency, logger })
+  const pool = createWorkerPool({
+    size: opts.concurrency,
+    logger,
+    ...(opts.trialHooks ? { hooks: opts.trialHooks } : {}),
+  })
   void detectBackend(logger).then(
     (info) => (backend = { name: info.name, device: info.device }),
     (err: unknown) => logger.error('No compute backend works here', { error: toErrorData(err).message }),
@@ -145,9 +152,6 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     let progress: Promise<unknown> = Promise.resolve()
     let modelTmp: string | null = null
     try {
-      // test hook: holds each trial a moment so a test can kill its worker while it is surely mid-trial
-      const hold = Number(process.env.NAS_TEST_TRIAL_DELAY_MS ?? 0)
-      if (hold > 0) await new Promise((r) => setTimeout(r, hold))
       const dataset = await datasetFor(data)
       // the trial worker saves the trained model here (os.tmpdir()), and it is sent to the app through Redis
       if (data.saveModel)
