@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { presetSpaceId } from '../../../src/main/services'
+import { presetSpaceId, type Services } from '../../../src/main/services'
 import type { Run, RunConfig } from '../../../src/shared'
 import { createFakeEngine } from '../../helpers/fake-engine'
 import { makeServices } from '../../helpers/services'
@@ -43,11 +43,25 @@ function storedRun(status: Run['status'], patch: Partial<RunConfig> = {}): Run {
   return run
 }
 
+/** Resolves once `count` trials of `runId` have completed: waits on events, not on time. */
+function trialsCompleted(services: Services, runId: string, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    let done = 0
+    const stop = services.events((msg) => {
+      if (msg.event !== 'trial.updated' || msg.payload.runId !== runId) return
+      if (msg.payload.status === 'completed' && ++done >= count) {
+        stop()
+        resolve()
+      }
+    })
+  })
+}
+
 describe('pause and resume through the services', () => {
   it('pauses a running search, keeps its trials, and resumes it to the end', async () => {
     const { handlers } = ctx.services
     const run = await handlers['runs.start'](config)
-    await new Promise((r) => setTimeout(r, 100))
+    await trialsCompleted(ctx.services, run.id, 2)
     const paused = await handlers['runs.pause']({ runId: run.id })
     expect(paused.status).toBe('paused')
     expect(paused.trialsCompleted).toBeGreaterThan(0)
@@ -120,7 +134,7 @@ describe('closing the services', () => {
         ...config,
         datasetId: local.db.datasets.list()[0]!.id,
       })
-      await new Promise((r) => setTimeout(r, 60))
+      await trialsCompleted(local.services, run.id, 1)
       await local.services.close()
       expect(local.db.runs.require(run.id).status).toBe('paused')
     } finally {
