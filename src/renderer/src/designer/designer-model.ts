@@ -873,7 +873,7 @@ export function distribute(total: number, n: number): number[] {
 /** Canvas layout of drawn definitions: top to bottom, like the architecture viewer. */
 const X0 = 200
 const Y0 = 50
-const DY = 86
+export const DY = 86
 
 /** Draws a space definition as a canvas: Input, its blocks in a column, Output. */
 export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
@@ -1134,6 +1134,23 @@ export function blockLabel(node: DesignNode, position?: number): string {
   if (node.kind !== 'cell' && !isStructure(node.kind) && !(min === 1 && max === 1))
     parts.push(min === max ? `×${min}` : `×${min}–${max}`)
   return parts.join('\n')
+}
+
+/**
+ * How lists name block `id`: as the canvas labels it ("3. Dense" on an ordered canvas, "Dense" elsewhere), with
+ * its choices too ("Dense · 32/64 units") when another block has the same name.
+ */
+export function blockTitle(graph: DesignGraph, id: string): string {
+  const node = graph.nodes.find((n) => n.id === id)
+  if (!node) return 'A removed block'
+  const order = graph.family === 'sequential' && graph.ordered ? (chainOrder(graph) ?? []) : []
+  const position = order.indexOf(id) + 1 || undefined
+  const first = (n: DesignNode, p?: number): string => blockLabel(n, p).split('\n')[0]!
+  const title = first(node, position)
+  const twin = graph.nodes.some(
+    (n) => n.id !== id && first(n, order.indexOf(n.id) + 1 || undefined) === title,
+  )
+  return twin ? blockLabel(node, position).split('\n').join(' · ') : title
 }
 
 /** Every activation a block may offer. */

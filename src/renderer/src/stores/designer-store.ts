@@ -21,6 +21,7 @@ import {
   type RepeatRange,
 } from '@renderer/designer/designer-model'
 import { UndoHistory } from '@renderer/designer/history'
+import { appendInOrder, freeSpot } from '@renderer/designer/placement'
 
 /** A one-line description of a drawn space, for the space list when the person wrote none. */
 export function describeDef(def: SearchSpaceDef): string {
@@ -184,6 +185,8 @@ export const useDesignerStore = defineStore('designer', () => {
       const py = y ?? 100 + (blocks.length % 4) * 90
       const node = newNode(g, kind, px, py)
       g.nodes.push(node)
+      // "Keep this order": a new block is the next layer; elsewhere it lands where dropped, beside any other
+      if (!appendInOrder(g, node)) Object.assign(node, freeSpot(g, px, py, node.id))
       id = node.id
     })
     selectedId.value = id
