@@ -47,3 +47,22 @@ export const STATUS_LABELS: Record<string, string> = {
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',
 }
+
+/**
+ * An axis tick or chart value as a person reads it: floating-point noise cut ("70.8", not
+ * "70.80000000000001"), at most `digits` decimals, thousands grouped; with `percent`, a "%" after it.
+ */
+export function formatTick(value: number | string, percent = false, digits = 2): string {
+  const n = typeof value === 'number' ? value : Number(value)
+  if (!Number.isFinite(n)) return String(value)
+  const text = (Number(n.toFixed(digits)) + 0).toLocaleString('en-US', { maximumFractionDigits: digits })
+  return percent ? `${text}%` : text
+}
+
+/** A log-scale count axis tick ("1 k", "10 k", "1.5 M"); nothing for the in-between ticks chart.js adds. */
+export function formatLogTick(value: number | string): string {
+  const n = typeof value === 'number' ? value : Number(value)
+  if (!Number.isFinite(n) || n <= 0) return ''
+  const lead = n / 10 ** Math.floor(Math.log10(n) + 1e-9)
+  return [1, 2, 5].some((d) => Math.abs(lead - d) < 1e-6) ? formatCount(Math.round(n)) : ''
+}
