@@ -18,7 +18,10 @@ export const datasetImportRequestSchema = z
     kind: z.enum(DATASET_KINDS).optional(),
     /** Name shown in lists; default: the folder or file name. */
     name: z.string().min(1).max(200).optional(),
-    /** Images are resized to inputSize x inputSize pixels (default 32; IDX keeps its size unless given). */
+    /**
+     * Images are resized to inputSize x inputSize pixels (default: their own size when all are square and of one
+     * size up to 64 pixels, else 32; IDX keeps its size unless given).
+     */
     inputSize: z.number().int().min(4).max(512).optional(),
     /** CSV: the label column, by header name or 1-based number (default: the last column). */
     labelColumn: z.string().min(1).max(200).optional(),

@@ -156,6 +156,33 @@ async function scan(
   return { files, classNames, fixedSplit }
 }
 
+/** Largest image side kept as it is when no size is asked for (bigger images are scaled to 32 pixels). */
+export const MAX_OWN_IMAGE_SIZE = 64
+
+/**
+ * The images' own size when every image of the folder `root` is square and of the same side, at most
+ * MAX_OWN_IMAGE_SIZE pixels (e.g. 28 for MNIST-like folders), else null. Reads only the images' headers;
+ * files that cannot be read are left to the import, which reports them.
+ */
+export async function ownImageSize(root: string, signal?: AbortSignal): Promise<number | null> {
+  const { files } = await scan(root, new IssueList())
+  const sides = new Set<number>()
+  let square = true
+  await forEachLimit(files, DECODE_CONCURRENCY, signal, async (file) => {
+    if (!square || sides.size > 1) return
+    try {
+      const meta = await sharp(file.abs, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata()
+      if (!meta.width || !meta.height) return
+      if (meta.width !== meta.height) square = false
+      sides.add(meta.width)
+    } catch {
+      // unreadable: the import reports it
+    }
+  })
+  const [side] = [...sides]
+  return square && sides.size === 1 && side! <= MAX_OWN_IMAGE_SIZE ? side! : null
+}
+
 /** True when a JPEG lacks its end marker or a PNG its IEND chunk: the file was cut short. */
 function endsEarly(bytes: Buffer): boolean {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {

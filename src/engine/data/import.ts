@@ -15,7 +15,7 @@ import {
 } from './cache'
 import { assignStratifiedTest, dropEmptyClasses, finishCheck } from './check'
 import { prepareCsv } from './csv'
-import { DEFAULT_IMAGE_SIZE, prepareImageFolder } from './images'
+import { DEFAULT_IMAGE_SIZE, ownImageSize, prepareImageFolder } from './images'
 import { prepareIdx } from './idx-import'
 import type { ProgressFn, Reader, ReaderContext } from './reader'
 import { throwIfAborted } from './reader'
@@ -142,7 +142,10 @@ export async function importDataset(
   }
   const kind = req.kind ?? (await detectKind(abs))
   await statOrFail(abs)
-  const options = resolveImportOptions(req, kind)
+  // images keep their own size when they all share one small size (28 x 28 stays 28 x 28); else 32 x 32
+  const ownSize =
+    kind === 'images' && req.inputSize === undefined ? await ownImageSize(abs, opts.signal) : null
+  const options = resolveImportOptions(ownSize !== null ? { ...req, inputSize: ownSize } : req, kind)
   const prepared = await READERS[kind](abs, options, ctx)
   throwIfAborted(opts.signal)
   const hash = createHash('sha256')

@@ -36,7 +36,8 @@ Commands:
   import   Import a dataset: nas-studio import <folder or file> [options]
              --kind K          images (a folder of class folders), csv or idx (default: detected)
              --label-column C  CSV label column, by name or 1-based number (default: the last)
-             --input-size N    images are resized to N x N pixels (default: 32; IDX keeps its size)
+             --input-size N    images are resized to N x N pixels (default: their own size when all are
+                               square and share one of 64 px or less, else 32; IDX keeps its size)
              --test-fraction F share of each class held out for testing when the data has no test split
                                (default: 0.15)
              --seed S          seed of that split (default: 0)
