@@ -172,9 +172,9 @@ export function planSearch(input: PlanInput): SearchPlan {
     // the time limit ends the search; this bound only stops a machine much faster than assumed from
     // running far more candidates than the strategy needs
     maxTrials: Math.min(100_000, Math.max(50, chosen.candidates * 10)),
-    // the final training's time limit cuts the epochs to what fits; the cap is high so that time, not the
-    // epoch count, ends it
-    finalEpochs: Math.min(1000, Math.max(2, Math.ceil(finalEpochsFit * 2))),
+    // the final training's time limit cuts the epochs to what fits; the cap is far above the estimate so
+    // that on a machine faster than assumed, time, not the epoch count, still ends it
+    finalEpochs: Math.min(1000, Math.max(20, finalEpochsFit * 10)),
     estimate: {
       candidates: chosen.candidates,
       candidateSeconds: chosen.candidateMs / 1000,
