@@ -59,6 +59,13 @@ export const api = {
     request: z.object({ jobId: z.string() }).strict(),
     response: datasetImportJobSchema,
   },
+  /** Renames a dataset (1 to 200 characters). */
+  'datasets.rename': {
+    request: z.object({ datasetId: z.string(), name: z.string().trim().min(1).max(200) }).strict(),
+    response: datasetSchema,
+  },
+  /** Deletes an imported dataset and NAS Studio's copy of it; refused, naming them, while runs use it. */
+  'datasets.delete': { request: z.object({ datasetId: z.string() }).strict(), response: deletedSchema },
   /** A few thumbnails (or table rows) per class, from the decoded cache. */
   'datasets.preview': {
     request: z

@@ -93,6 +93,18 @@ export class DatasetsRepo {
     return row ? fromRow(row) : null
   }
 
+  /** Renames a dataset (the name shown in lists); NasError('not_found') when there is none. */
+  rename(id: string, name: string): Dataset {
+    const info = this.db.prepare(`UPDATE datasets SET name = ? WHERE id = ?`).run(name, id)
+    if (info.changes === 0) throw notFound('dataset', id)
+    return this.require(id)
+  }
+
+  /** Deletes a dataset's row (runs that used it must be deleted first: the runs table refers to it). */
+  delete(id: string): boolean {
+    return this.db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id).changes > 0
+  }
+
   /** All datasets, oldest first. */
   list(): Dataset[] {
     return (this.db.prepare(`${SELECT} ORDER BY created_at, id`).all() as DatasetRow[]).map(fromRow)

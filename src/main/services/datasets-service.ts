@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
+import { isAbsolute, join, relative, sep } from 'node:path'
 import type { Logger } from '../../engine/ports'
 import {
   NasError,
@@ -16,7 +17,13 @@ import type { EngineApi } from './engine-facade'
 /** The dataset methods of the contract. */
 export type DatasetHandlers = Pick<
   ApiHandlers,
-  'datasets.get' | 'datasets.import' | 'datasets.importStatus' | 'datasets.cancelImport' | 'datasets.preview'
+  | 'datasets.get'
+  | 'datasets.import'
+  | 'datasets.importStatus'
+  | 'datasets.cancelImport'
+  | 'datasets.preview'
+  | 'datasets.rename'
+  | 'datasets.delete'
 >
 
 /** Imports and previews of datasets, with their jobs. */
@@ -145,6 +152,32 @@ export function createDatasetService(opts: {
         const entry = requireJob(jobId)
         if (entry.job.state === 'running') entry.controller.abort()
         return { ...entry.job }
+      },
+      'datasets.rename': async ({ datasetId, name }) => db.datasets.rename(datasetId, name.trim()),
+      'datasets.delete': async ({ datasetId }) => {
+        const dataset = db.datasets.require(datasetId)
+        if (dataset.source === 'bundled') {
+          throw new NasError('conflict', `"${dataset.name}" comes with NAS Studio and cannot be deleted.`)
+        }
+        const users = db.runs.list().filter((r) => r.config.datasetId === datasetId)
+        if (users.length > 0) {
+          const names = users.slice(0, 5).map((r) => `"${r.config.name}"`)
+          const more = users.length > 5 ? ` and ${users.length - 5} more` : ''
+          throw new NasError(
+            'conflict',
+            `"${dataset.name}" is used by ${users.length === 1 ? 'the run' : `${users.length} runs:`} ${names.join(', ')}${more}. Delete ${users.length === 1 ? 'that run' : 'those runs'} in History first.`,
+            { runIds: users.map((r) => r.id) },
+          )
+        }
+        db.datasets.delete(datasetId)
+        // NAS Studio's own copies go with it: the decoded cache, and the browser upload it was imported from
+        await rm(engine.cacheDirFor(cacheRoot, dataset.hash), { recursive: true, force: true })
+        const uploads = join(opts.dataDir, 'uploads')
+        const rel = relative(uploads, dataset.path)
+        if (rel && !rel.startsWith('..') && !isAbsolute(rel)) {
+          await rm(join(uploads, rel.split(sep)[0]!), { recursive: true, force: true })
+        }
+        return { deleted: true as const, id: datasetId }
       },
       'datasets.preview': async ({ datasetId, perClass }) =>
         engine.previewDataset(withCacheDir(db.datasets.require(datasetId)), { perClass: perClass ?? 8 }),

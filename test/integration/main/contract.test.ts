@@ -67,6 +67,7 @@ beforeAll(async () => {
   })
   const dataset = ctx.db.datasets.list().find((d) => d.source === 'bundled')
   if (!dataset) throw new Error('The bundled dataset was not registered')
+  bundledId = dataset.id
   const job = await ctx.services.handlers['datasets.import']({ path: SAMPLE_DIR, kind: 'idx' })
   const finished = await ctx.services.whenImported(job.jobId)
   if (finished.state !== 'done')
@@ -101,6 +102,9 @@ const validRequests: Record<Method, () => unknown> = {
   'datasets.importStatus': () => ({ jobId: importJobId }),
   'datasets.cancelImport': () => ({ jobId: importJobId }),
   'datasets.preview': () => ({ datasetId: importedId, perClass: 2 }),
+  'datasets.rename': () => ({ datasetId: importedId, name: 'Fashion sample, imported' }),
+  // the bundled sample is refused (conflict): see the test of CHANGING methods below
+  'datasets.delete': () => ({ datasetId: bundledId }),
   'spaces.list': () => ({}),
   'search.plan': () => ({ datasetId: importedId, minutes: 5 }),
   'runs.list': () => ({}),
@@ -136,6 +140,7 @@ const CHANGING: Method[] = [
   'runs.pause',
   'runs.resume',
   'datasets.import',
+  'datasets.delete',
   'spaces.save',
   'spaces.delete',
   'runs.delete',
@@ -143,6 +148,7 @@ const CHANGING: Method[] = [
 ]
 let pngBase64 = ''
 let exportId = ''
+let bundledId = ''
 let savedSpaceId = ''
 const quickMlpDef = () => ctx.db.spaces.require(presetSpaceId('quick-mlp')).def
 
@@ -189,6 +195,12 @@ describe('contract: IPC and HTTP serve every method alike', () => {
       ['done', importedId, true],
       ['done', importedId, true],
     ])
+  })
+
+  it('refuses to delete the bundled sample on both transports', async () => {
+    const [a, b] = await both('datasets.delete', validRequests['datasets.delete']())
+    expect(a).toEqual({ ok: false, error: expect.objectContaining({ code: 'conflict' }) })
+    expect(b).toEqual(a)
   })
 
   it('saves a space, then deletes it and a finished run, through both transports', async () => {

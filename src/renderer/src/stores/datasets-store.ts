@@ -68,6 +68,18 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** Puts a changed dataset (e.g. renamed) in the list. */
+  function replace(dataset: Dataset): void {
+    const i = datasets.value.findIndex((d) => d.id === dataset.id)
+    if (i === -1) datasets.value.push(dataset)
+    else datasets.value[i] = dataset
+  }
+
+  /** Drops a deleted dataset from the list. */
+  function forget(id: string): void {
+    datasets.value = datasets.value.filter((d) => d.id !== id)
+  }
+
   /** Forgets the last import's outcome (a new pick starts with no old status showing). */
   function resetImport(): void {
     if (job.value?.state === 'running') return
@@ -118,6 +130,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
     load,
     startImport,
     resetImport,
+    replace,
+    forget,
     cancelImport,
     loadPreview,
     listen,
