@@ -13,7 +13,7 @@ import { simdKernels } from './simd'
 import type { WasmBackend } from './wasm-ops'
 import type { GpuAdapter } from './webgpu'
 import { adapterName, startWebGpu } from './webgpu'
-import { trialsPerGpu } from './gpu-trials'
+import { gpuMemoryBudget, trialsPerGpu } from './gpu-trials'
 
 /**
  * The ONLY module of the app that imports TensorFlow.js. Everything else in the engine uses the `tf` exported
@@ -33,6 +33,8 @@ export interface BackendInfo {
   workers: number
   /** The WebGPU adapter (vendor, architecture, description) when the backend is webgpu. */
   adapter?: GpuAdapter
+  /** webgpu: the GPU memory trials may share, in bytes (see gpuMemoryBudget); trials start while theirs fit. */
+  gpuMemoryBytes?: number
 }
 
 /** Values NAS_BACKEND (and the CLI's --backend) accept. */
@@ -161,6 +163,7 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
         device: adapterName(adapter),
         workers,
         adapter,
+        gpuMemoryBytes: gpuMemoryBudget(env, adapter),
       }
     }
     reasons.push(adapter)

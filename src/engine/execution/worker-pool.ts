@@ -5,6 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { NasError } from '../../shared'
 import type { BackendInfo } from '../compute/backend'
+import { TRIAL_GPU_BYTES } from '../compute/gpu-trials'
+import { admitOnGpu, trialGpuBytes } from './gpu-admission'
 import type { EpochMetrics } from '../evaluate/train'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
@@ -128,11 +130,29 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
 
   const send = (slot: Slot, message: ToWorker): void => slot.worker.postMessage(message)
 
+  /** GPU memory a queued or running job is expected to take (a one-shot search: all of it). */
+  const gpuBytes = (p: Pending): number => {
+    if (p.message.type !== 'run') return Infinity
+    const { architecture, dataset, train } = p.message.job
+    return trialGpuBytes(architecture, dataset.inputShape, train.batchSize, TRIAL_GPU_BYTES)
+  }
+
+  /** On a GPU, whether `next` fits beside the running trials (by their models' sizes); elsewhere always. */
+  const fits = (next: Pending): boolean => {
+    const budget = backendInfo?.gpuMemoryBytes
+    if (budget === undefined) return true
+    const running = slots.flatMap((s) => (s.current !== null ? [gpuBytes(s.current)] : []))
+    return admitOnGpu(running, gpuBytes(next), budget)
+  }
+
   const dispatch = (): void => {
     for (const slot of slots) {
       if (!slot.ready || slot.current !== null || slot.retiring) continue
-      const next = queue.shift()
+      const next = queue[0]
       if (next === undefined) return
+      // too big to share the GPU now: it waits (in order) until a running trial finishes
+      if (!fits(next)) return
+      queue.shift()
       slot.current = next
       send(slot, next.message)
     }

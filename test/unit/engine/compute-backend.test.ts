@@ -136,6 +136,8 @@ describe('compute backend', () => {
     expect(info.device).toBe('NVIDIA GeForce RTX 4070 (nvidia, ada)')
     expect(info.adapter).toEqual(gpu)
     expect(info.workers).toBe(1)
+    // WebGPU reports no memory size: the budget trials share is the adapter's largest buffer
+    expect(info.gpuMemoryBytes).toBe(2 ** 32)
     expect(info.detail).toContain('@tensorflow/tfjs-node-gpu not installed')
     expect(info.detail).toContain('@tensorflow/tfjs-node not installed')
   })
