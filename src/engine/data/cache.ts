@@ -18,10 +18,6 @@ import { NasError } from '../../shared'
 /** Bumped when the layout or the decoding changes, so old caches are not read as new ones. */
 export const CACHE_VERSION = 1
 
-export const SPLIT_TRAIN = 0
-export const SPLIT_VALIDATION = 1
-export const SPLIT_TEST = 2
-
 /** Everything about a cached dataset except its arrays. */
 export interface CacheHeader {
   version: number

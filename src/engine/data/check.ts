@@ -1,6 +1,6 @@
 import type { DatasetCheck, DatasetIssue, DatasetIssueKind } from '../../shared'
 import { NasError } from '../../shared'
-import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION } from './cache'
+import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION } from './split-codes'
 import { stratifiedSplit } from './split'
 
 /**

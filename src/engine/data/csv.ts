@@ -4,7 +4,7 @@ import path from 'node:path'
 import { parse } from 'csv-parse/sync'
 import type { DatasetImportOptions } from '../../shared'
 import { NasError } from '../../shared'
-import { SPLIT_TRAIN } from './cache'
+import { SPLIT_TRAIN } from './split-codes'
 import { assignStratifiedTest, IssueList } from './check'
 import type { ColumnEncoding, DecodedSource, PreparedSource, ReaderContext } from './reader'
 

@@ -5,14 +5,8 @@ import path from 'node:path'
 import type { Dataset, DatasetImportOptions, DatasetImportRequest, DatasetKind } from '../../shared'
 import { NasError } from '../../shared'
 import type { CacheHeader } from './cache'
-import {
-  CACHE_VERSION,
-  SPLIT_TEST,
-  SPLIT_VALIDATION,
-  cacheDirFor,
-  readCacheHeader,
-  writeCache,
-} from './cache'
+import { CACHE_VERSION, cacheDirFor, readCacheHeader, writeCache } from './cache'
+import { SPLIT_TEST, SPLIT_VALIDATION } from './split-codes'
 import { assignStratifiedTest, dropEmptyClasses, finishCheck } from './check'
 import { prepareCsv } from './csv'
 import { DEFAULT_IMAGE_SIZE, ownImageSize, prepareImageFolder } from './images'

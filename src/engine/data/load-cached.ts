@@ -1,14 +1,8 @@
 import type { Dataset } from '../../shared'
 import { NasError } from '../../shared'
 import type { DataPart, LoadedData } from './loaded-data'
-import {
-  SPLIT_TEST,
-  SPLIT_TRAIN,
-  SPLIT_VALIDATION,
-  readCacheArrays,
-  readCacheHeader,
-  resolveCacheDir,
-} from './cache'
+import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION } from './split-codes'
+import { readCacheArrays, readCacheHeader, resolveCacheDir } from './cache'
 import { stratifiedSplit } from './split'
 
 /**

@@ -2,14 +2,8 @@ import sharp from 'sharp'
 import type { Dataset, DatasetPreview } from '../../shared'
 import { NasError } from '../../shared'
 import { loadDataset } from './load'
-import {
-  SPLIT_TRAIN,
-  readCacheArrays,
-  readCacheHeader,
-  readCacheLabels,
-  readCacheSamples,
-  resolveCacheDir,
-} from './cache'
+import { SPLIT_TRAIN } from './split-codes'
+import { readCacheArrays, readCacheHeader, readCacheLabels, readCacheSamples, resolveCacheDir } from './cache'
 
 /**
  * Previews: per class, the first `perClass` samples as small PNG data: URLs (images, at the input size; the
