@@ -54,6 +54,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
+      // The fast lanes reuse one module graph per worker (isolate: false): loading TensorFlow.js or happy-dom
+      // once instead of once per file is most of their time. Their tests set up what they use themselves.
       nodeLane('unit', ['test/unit/{shared,engine,main}/**/*.test.ts'], [...slow, ...INTEGRATION], false),
       {
         plugins: [vue()],
@@ -62,6 +64,7 @@ export default defineConfig({
           name: 'renderer',
           environment: 'happy-dom',
           include: ['test/unit/renderer/**/*.test.ts'],
+          isolate: false,
         },
       },
       nodeLane('integration', INTEGRATION, slow),
