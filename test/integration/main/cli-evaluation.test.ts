@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../../../src/main/cli/commands'
@@ -100,6 +100,18 @@ describe('nas-studio search with evaluation settings (--settings)', () => {
       ])
       expect(exported.err).toBe('')
       expect(exported.out).toMatch(/Exported the final model \(trial 3, test accuracy /)
+      // its report: the test accuracy, a confusion matrix on the test split, the epochs it trained and every
+      // setting that shaped it; its training figures are never called validation
+      const report = readFileSync(path.join(out, 'report.html'), 'utf8')
+      expect(report).toContain(
+        `${(Number(line![1]) * 100).toFixed(1)} %</div><div class="label">test accuracy`,
+      )
+      expect(report).toMatch(/Confusion matrix \(test split, \d+ samples the model never trained on/)
+      expect(report).toMatch(/1 epochs set, 1 trained on train \+ validation/)
+      expect(report).toMatch(/Search: proxy<\/th><td>50% of the training data/)
+      expect(report).toMatch(/Early stopping<\/th><td>off/)
+      expect(report).not.toMatch(/class="label">[^<]*validation|>validation<\/text>|No per-epoch metrics/)
+      expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toMatch(/the \*\*final model\*\*/)
       const byDefault = await cli([
         'export',
         runId,
