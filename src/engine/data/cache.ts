@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Dataset, DatasetCheck } from '../../shared'
-import type { ColumnEncoding } from './reader'
+import type { ColumnEncoding } from './column-encoding'
 import { NasError } from '../../shared'
 
 /**

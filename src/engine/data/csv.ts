@@ -6,7 +6,8 @@ import type { DatasetImportOptions } from '../../shared'
 import { NasError } from '../../shared'
 import { SPLIT_TRAIN } from './split-codes'
 import { assignStratifiedTest, IssueList } from './check'
-import type { ColumnEncoding, DecodedSource, PreparedSource, ReaderContext } from './reader'
+import type { ColumnEncoding } from './column-encoding'
+import type { DecodedSource, PreparedSource, ReaderContext } from './reader'
 
 /**
  * CSV reader: detects the text encoding (UTF-8, UTF-16 with a BOM, else Windows-1252 with a warning), the

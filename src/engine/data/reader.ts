@@ -1,3 +1,4 @@
+import type { ColumnEncoding } from './column-encoding'
 import type { DatasetImportOptions } from '../../shared'
 import { NasError } from '../../shared'
 import type { IssueList } from './check'
@@ -17,15 +18,6 @@ export interface ReaderContext {
 }
 
 /** A source decoded into arrays, with the findings of the check so far. */
-/**
- * How one raw table column became model features. 'numeric': one feature (value - mean) / std, a missing or
- * non-numeric cell becomes 0 (the training mean). 'categorical': one feature per category in `categories`
- * order, 1 for the cell's category and 0 for the others; a missing or unseen value is all zeros.
- */
-export type ColumnEncoding =
-  | { column: string; kind: 'numeric'; mean: number; std: number }
-  | { column: string; kind: 'categorical'; categories: string[] }
-
 export interface DecodedSource {
   x: Uint8Array | Float32Array
   y: Int32Array

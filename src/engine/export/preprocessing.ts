@@ -1,7 +1,7 @@
 import type { Dataset, Trial } from '../../shared'
 import { readCacheHeader } from '../data/cache'
 import { MISSING_CELLS } from '../data/csv'
-import type { ColumnEncoding } from '../data/reader'
+import type { ColumnEncoding } from '../data/column-encoding'
 
 /**
  * preprocessing.json: everything a program outside NAS Studio needs to feed the exported model, as data (not
