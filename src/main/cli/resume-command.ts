@@ -62,7 +62,9 @@ export async function resumeCommand(
       stop()
       const best = final.bestTrialId ? core.db.trials.get(final.bestTrialId) : null
       const finalTrial = final.finalTrialId ? core.db.trials.get(final.finalTrialId) : null
-      io.stdout(`Run ${run.id} ${final.status}.\n${searchSummary(final, best, finalTrial)}`)
+      io.stdout(
+        `Run ${run.id} ${final.status}: ${final.trialsCompleted} completed, ${final.trialsFailed} failed${final.error ? ` (${final.error})` : ''}\n${searchSummary(final, best, finalTrial)}`,
+      )
       if (final.status === 'paused') return EXIT.interrupted
       if (final.status !== 'completed') code = EXIT.failed
     }
