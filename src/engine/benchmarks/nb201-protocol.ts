@@ -1,5 +1,5 @@
 import type { Nb201Space } from '../../shared'
-import { initCompute } from '../compute/backend'
+import { initHostCompute } from '../compute/backend'
 import { createStrategy, type BlackBoxStrategyName } from '../strategy'
 import type { Nb201Dataset, Nb201Table } from '../evaluate/nb201-table'
 import { NB201_DATASETS } from '../evaluate/nb201-table'
@@ -79,7 +79,7 @@ export function meanStd(xs: readonly number[]): MeanStd {
  */
 export async function runNb201Protocol(opts: Nb201ProtocolOptions): Promise<Nb201ProtocolResult> {
   // the REINFORCE policy is a TF.js model
-  if (opts.strategy === 'reinforce') await initCompute()
+  if (opts.strategy === 'reinforce') await initHostCompute()
   const { table, budget } = opts
   const signal = opts.signal ?? 'val_acc_12'
   const results: Nb201RunResult[] = []

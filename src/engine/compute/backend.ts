@@ -234,6 +234,23 @@ export function initCompute(logger: Logger = silentLogger): Promise<BackendInfo>
   return initPromise
 }
 
+let hostSwitch: Promise<BackendInfo> | null = null
+
+/**
+ * initCompute for small work in the app's own process that reads results synchronously (exports and their
+ * check, zero-cost scores, the reinforcement-learning controller): the same backend, except that webgpu, which
+ * can only read asynchronously, hands this process's work to wasm (or cpu). Trials keep the GPU: they train in
+ * worker threads. Returns the chosen backend (what trials use), as initCompute does.
+ */
+export async function initHostCompute(logger: Logger = silentLogger): Promise<BackendInfo> {
+  const info = await initCompute(logger)
+  if (info.name !== 'webgpu') return info
+  hostSwitch ??= chooseBackend({ env: { NAS_BACKEND: 'wasm' }, logger })
+  const host = await hostSwitch
+  if (tf.getBackend() !== host.name) await tf.setBackend(host.name)
+  return info
+}
+
 /** Same as initCompute: what the app shows as "Compute" (name, why, device). Idempotent. */
 export function detectBackend(logger: Logger = silentLogger): Promise<BackendInfo> {
   return initCompute(logger)

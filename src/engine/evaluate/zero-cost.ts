@@ -1,6 +1,6 @@
 import type { Architecture, Dataset, ZeroCostProxy } from '../../shared'
 import { NasError, ZERO_COST_PROXIES } from '../../shared'
-import { initCompute, tf } from '../compute/backend'
+import { initHostCompute, tf } from '../compute/backend'
 import type { DataPart } from '../data/loaded-data'
 import { loadDataset } from '../data/load'
 import type { Logger } from '../ports'
@@ -245,7 +245,7 @@ export async function createZeroCostScorer(
   if (proxy === 'params' || proxy === 'flops') {
     return { proxy, scoreAll: (archs) => archs.map((a) => candidateCost(a, inputShape)[proxy]) }
   }
-  await initCompute(opts.logger ?? silentLogger)
+  await initHostCompute(opts.logger ?? silentLogger)
   const data = await loadDataset(dataset, {
     validationFraction: opts.validationFraction,
     seed: opts.splitSeed ?? 0,

@@ -1,6 +1,6 @@
 import type { Dataset, Run, SearchSpaceDef } from '../../shared'
 import { NasError, toErrorData } from '../../shared'
-import { initCompute } from '../compute/backend'
+import { initHostCompute } from '../compute/backend'
 import type { Clock, EventSink, Logger, RunStore } from '../ports'
 import { silentLogger, systemClock } from '../ports'
 import { Rng } from '../rng'
@@ -273,7 +273,7 @@ async function makeProposals(
   const { run, dataset } = opts
   const config = run.config
   if (isBlackBox(config.strategy)) {
-    if (config.strategy === 'reinforce') await initCompute(logger)
+    if (config.strategy === 'reinforce') await initHostCompute(logger)
     const ctx = {
       space: opts.space,
       inputShape: dataset.inputShape,

@@ -4,7 +4,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import type { Dataset, ExportFormat, Run, Trial, TrialEpoch } from '../../shared'
 import { NasError } from '../../shared'
-import { initCompute, tf } from '../compute/backend'
+import { initHostCompute, tf } from '../compute/backend'
 import { loadDataset } from '../data/load'
 import type { TrialJob, TrialOutcome, TrialRunner } from '../execution/types'
 import type { EpochMetrics } from '../evaluate/train'
@@ -67,7 +67,7 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
       { trialId: req.trial.id },
     )
   }
-  await initCompute()
+  await initHostCompute()
   const data = await loadDataset(req.dataset, {
     validationFraction: req.run.config.train.validationFraction,
     seed: SPLIT_SEED,
@@ -211,7 +211,7 @@ export async function predictSample(req: PredictRequest): Promise<PredictResult>
       await session.close()
     }
   } else {
-    await initCompute()
+    await initHostCompute()
     const model = await loadModelDir(req.dir)
     try {
       probs = predictTf(model, x, 1, req.inputShape)

@@ -88,8 +88,9 @@ function batchOf(
 export function deriveCell(
   net: Supernet,
   kind: 'normal' | 'reduce',
+  snapshot: { weights: number[][]; beta?: number[][] } = net.snapshot(kind),
 ): { ops: string[]; nodes: Array<{ inputs: [number, number]; ops: [CellOp, CellOp] }> } {
-  const { weights, beta } = net.snapshot(kind)
+  const { weights, beta } = snapshot
   const ops = net.cfg.ops
   const best = weights.map((row) => {
     let bi = -1
@@ -160,9 +161,10 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
   const kinds: Array<'normal' | 'reduce'> = cfg.kind === 'nb201' ? ['normal'] : ['normal', 'reduce']
   const snapshots: OneShotResult['snapshots'] = []
   const edgesNames = net.edges.map((e) => e.name)
-  const record = (epoch: number): void => {
+  // every read here is asynchronous: a GPU backend (webgpu) cannot read synchronously
+  const record = async (epoch: number): Promise<void> => {
     for (const kind of kinds) {
-      const snap = net.snapshot(kind)
+      const snap = await net.snapshotAsync(kind)
       const full = {
         epoch,
         cell: cfg.kind === 'nb201' ? ('nb201' as const) : kind,
@@ -178,7 +180,7 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
     tf.losses.softmaxCrossEntropy(y, net.forward(x)) as tf.Scalar
   let supernetAccuracy = 0
   try {
-    record(0)
+    await record(0)
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
       const wOrder = rng.shuffle([...wIdx])
       const aOrder = rng.shuffle([...aIdx])
@@ -199,23 +201,22 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
           data.numClasses,
         )
         const loss = tf.tidy(() => wOpt.minimize(lossOf(wb.x, wb.y), true, net.weights) ?? tf.scalar(NaN))
-        lossSum += loss.dataSync()[0]!
+        lossSum += (await loss.data())[0]!
         tf.dispose([loss, wb.x, wb.y])
         await new Promise((resolve) => setImmediate(resolve))
       }
       // accuracy of the supernet on the alpha half (held out from the weights)
       const probe = batchOf(data.train, aIdx.slice(0, 128), data.inputShape, data.numClasses)
-      supernetAccuracy = tf.tidy(() => {
-        const pred = net.forward(probe.x).argMax(1)
-        return pred.equal(probe.y.argMax(1)).mean().dataSync()[0]!
-      })
+      const accuracy = tf.tidy(() => net.forward(probe.x).argMax(1).equal(probe.y.argMax(1)).mean())
+      supernetAccuracy = (await accuracy.data())[0]!
+      accuracy.dispose()
       tf.dispose([probe.x, probe.y])
       logger.info('One-shot epoch', { method: opts.method, epoch, loss: lossSum / steps, supernetAccuracy })
-      record(epoch)
+      await record(epoch)
     }
     const inputShape = data.inputShape
     if (space.family === 'nb201') {
-      const ops = deriveCell(net, 'normal').ops as Nb201Op[]
+      const ops = deriveCell(net, 'normal', await net.snapshotAsync('normal')).ops as Nb201Op[]
       const architecture = buildNb201(
         ops,
         space.channels[0]!,
@@ -226,8 +227,8 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
       const g = architecture.genotype
       return { architecture, cell: g?.family === 'nb201' ? g.cell : '', snapshots, supernetAccuracy }
     }
-    const normal = deriveCell(net, 'normal').nodes
-    const reduce = deriveCell(net, 'reduce').nodes
+    const normal = deriveCell(net, 'normal', await net.snapshotAsync('normal')).nodes
+    const reduce = deriveCell(net, 'reduce', await net.snapshotAsync('reduce')).nodes
     const geno = {
       family: 'cell' as const,
       channels: space.initChannels[0]!,

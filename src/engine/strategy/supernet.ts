@@ -319,6 +319,23 @@ export class Supernet {
     })
   }
 
+  /**
+   * snapshot(), read asynchronously: the only way on a GPU backend (webgpu), which cannot read synchronously.
+   * The search loop uses this one.
+   */
+  async snapshotAsync(kind: 'normal' | 'reduce'): Promise<{ weights: number[][]; beta?: number[][] }> {
+    const probs = tf.softmax(this.alpha[kind])
+    const w = (await probs.array()) as number[][]
+    probs.dispose()
+    if (!this.beta) return { weights: w }
+    const ew = tf.tidy(() => this.edgeWeights(kind) as tf.Tensor1D)
+    const flat = Array.from(await ew.data())
+    ew.dispose()
+    const byNode = new Map<number, number[]>()
+    this.edges.forEach((e, i) => byNode.set(e.to, [...(byNode.get(e.to) ?? []), flat[i]!]))
+    return { weights: w, beta: [...byNode.values()] }
+  }
+
   /** Disposes every variable. */
   dispose(): void {
     tf.dispose([...this.weights, this.alpha.normal, this.alpha.reduce])

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ArchNode, Architecture, CellOp } from '../../../src/shared'
-import { fastKernels, initCompute, tf } from '../../../src/engine/compute/backend'
+import { fastKernels, initCompute, initHostCompute, tf } from '../../../src/engine/compute/backend'
 import type { BackendInfo } from '../../../src/engine/compute/backend'
 import { FAST_KERNELS } from '../../../src/engine/compute/training-kernels'
 import { releaseWebGpu } from '../../../src/engine/compute/webgpu'
@@ -312,5 +312,16 @@ describe.skipIf(noDriver !== null)('webgpu matches the cpu backend (forward and 
     } finally {
       tf.registerGradient(original)
     }
+  })
+
+  // last: it moves this process's own work off the GPU
+  it("the app's own process computes exports and scores on wasm while trials keep webgpu", async () => {
+    const info = await initHostCompute()
+    expect(info.name).toBe('webgpu')
+    expect(tf.getBackend()).toBe('wasm')
+    // a synchronous read (as exports and zero-cost scores do) works there
+    const t = tf.add(tf.tensor1d([1, 2]), 1)
+    expect(Array.from(t.dataSync())).toEqual([2, 3])
+    t.dispose()
   })
 })

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture, Dataset } from '../../../src/shared'
+import type { SearchSpaceDef } from '../../../src/shared'
 import { architectureSchema, NasError } from '../../../src/shared'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
 import { gpuBytesAllocated, releaseIdleBuffers, releaseWebGpu } from '../../../src/engine/compute/webgpu'
@@ -8,6 +9,7 @@ import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { loadDataset } from '../../../src/engine/data/load'
 import type { LoadedData } from '../../../src/engine/data/loaded-data'
 import { trainArchitecture } from '../../../src/engine/evaluate/train'
+import { searchOneShot } from '../../../src/engine/strategy/darts'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { TrialJob, TrialRunner } from '../../../src/engine/execution/types'
 import { useTestGpuDriver } from '../../helpers/webgpu'
@@ -95,6 +97,33 @@ describe.skipIf(noDriver !== null)('trials on a GPU (webgpu)', () => {
     )
     for (const n of tensors) expect(n).toBe(tensors[0])
     for (const b of bytes) expect(b).toBe(bytes[0])
+  })
+
+  it('a PC-DARTS search runs on webgpu and follows the same path as on cpu', async () => {
+    const space: SearchSpaceDef = {
+      family: 'nb201',
+      version: 1,
+      ops: ['none', 'skip_connect', 'nor_conv_1x1', 'avg_pool_3x3'],
+      channels: [4],
+      cellsPerStage: [1],
+    }
+    const search = async (backend: string) => {
+      await tf.setBackend(backend)
+      return searchOneShot({
+        method: 'pc-darts',
+        space,
+        data,
+        seed: 2,
+        settings: { images: 16, epochs: 1, batchSize: 8, channels: 4 },
+      })
+    }
+    const onCpu = await search('cpu')
+    const onGpu = await search('webgpu')
+    expect(onGpu.snapshots.map((x) => x.epoch)).toEqual([0, 1])
+    // architecture weights after training: equal within float32 rounding
+    const last = (r: typeof onCpu) => r.snapshots.at(-1)!.weights.flat()
+    last(onGpu).forEach((w, i) => expect(Math.abs(w - last(onCpu)[i]!)).toBeLessThan(1e-4))
+    expect(onGpu.cell).toBe(onCpu.cell)
   })
 
   describe('a lost GPU device', () => {
