@@ -41,7 +41,7 @@ export function describeProxy(p: TrialProxy): string {
  * `maxTrials` results so far (absent: not shown), its validation score and weights, how it was scored.
  */
 export function formatTrialLine(trial: Trial, maxTrials: number, done?: number): string {
-  const width = String(maxTrials).length
+  const width = Math.min(4, String(maxTrials).length)
   const count =
     done === undefined ? '' : `  [${String(Math.min(done, maxTrials)).padStart(width)}/${maxTrials}]`
   const head = `trial ${String(trial.index + 1).padStart(width)}${count}  ${trial.status.padEnd(9)}`
