@@ -18,7 +18,7 @@ function curveRunner(score: (job: TrialJob, epoch: number) => { acc: number; los
   return stubRunner(async (job, onEpoch, signal) => {
     let last = { acc: 0, loss: 0 }
     for (let e = 1; e <= epochs; e++) {
-      await new Promise((r) => setTimeout(r, 1))
+      await new Promise((r) => setImmediate(r))
       if (signal?.aborted) throw new NasError('cancelled', 'Training was cancelled')
       last = score(job, e)
       onEpoch({

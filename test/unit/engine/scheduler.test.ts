@@ -21,7 +21,8 @@ function fakeRunner(failId: string | null, maxParallel: { now: number; max: numb
     async (job, onEpoch) => {
       maxParallel.now++
       maxParallel.max = Math.max(maxParallel.max, maxParallel.now)
-      await new Promise((r) => setTimeout(r, 5))
+      // yield to the scheduler so trials overlap (no wall-clock wait)
+      await new Promise((r) => setImmediate(r))
       maxParallel.now--
       if (job.trialId === failId)
         throw new NasError('training_failed', 'Training diverged: loss became NaN at epoch 1')
