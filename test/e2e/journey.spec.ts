@@ -119,7 +119,7 @@ describe('a first-time user: folder in, five minutes, model out', () => {
         timeout: LATEST_MS + 30_000,
       })
       const tookMs = Date.now() - searchAt
-    console.log(`journey: the 5-minute search ran ${(tookMs / 1000).toFixed(0)} s from the click on Search`)
+      console.log(`journey: the 5-minute search ran ${(tookMs / 1000).toFixed(0)} s from the click on Search`)
       expect(tookMs, `the run took ${(tookMs / 1000).toFixed(0)} s`).toBeGreaterThanOrEqual(EARLIEST_MS)
       expect(tookMs, `the run took ${(tookMs / 1000).toFixed(0)} s`).toBeLessThanOrEqual(LATEST_MS)
       expect(await page.locator('[data-testid="final-trial"]').count()).toBe(1)
