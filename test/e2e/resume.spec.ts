@@ -30,7 +30,7 @@ function searchKilledAfterFirstTrial(dataDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString()
-      if (/^trial\s+1\/\d+\s+completed/m.test(out)) child.kill('SIGKILL')
+      if (/^trial\s+\d+\s+\[\s*1\/\d+\]\s+completed/m.test(out)) child.kill('SIGKILL')
     })
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
     child.once('exit', (_code, signal) => {
