@@ -19,14 +19,13 @@ import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
 import type { GpuAdapter } from '../src/engine/compute/webgpu'
 import { adapterName, releaseWebGpu, startWebGpu } from '../src/engine/compute/webgpu'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
-import { loadDataset } from '../src/engine/data/load'
 import { createWorkerPool } from '../src/engine/execution/worker-pool'
 import type { TrialJob } from '../src/engine/execution/types'
 import { forwardRefLayers, layerMacs, NETS, trainFlops } from './nets'
 import type { LayerShape, RefNet } from './nets'
+import { BATCH, sampleBatches, timeSteps } from './train-steps'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const BATCH = 64
 
 const { values: args } = parseArgs({
   options: {
@@ -54,24 +53,6 @@ interface NetResult {
   /** webgpu: the adapter, and why the figure is not a speed figure on a software one. */
   adapter?: string
   note?: string
-}
-
-async function batches(count: number): Promise<Array<{ x: tf.Tensor; y: tf.Tensor }>> {
-  const dataset = {
-    ...(await describeBundledDataset(path.join(ROOT, 'resources'))),
-    id: 'bench',
-    createdAt: '',
-  }
-  const data = await loadDataset(dataset, { validationFraction: 0.1, seed: 0 })
-  const out: Array<{ x: tf.Tensor; y: tf.Tensor }> = []
-  for (let i = 0; i < count; i++) {
-    const start = (i * BATCH) % (data.train.count - BATCH)
-    out.push({
-      x: tf.tensor4d(data.train.x.subarray(start * 784, (start + BATCH) * 784), [BATCH, 28, 28, 1]),
-      y: tf.oneHot(tf.tensor1d(data.train.y.subarray(start, start + BATCH), 'int32'), 10),
-    })
-  }
-  return out
 }
 
 /** GFLOP/s of conv2d (or matMul) forward alone over `layers`, batch 64, on the active backend. */
@@ -148,16 +129,12 @@ async function trainNet(
   adapter: GpuAdapter | null,
 ): Promise<NetResult> {
   await tf.setBackend(backend)
-  const data = await batches(Math.min(steps + 2, 16))
+  const { batches: data } = await sampleBatches(Math.min(steps + 2, 16))
   const model = net.build()
   model.compile({ optimizer: adam(1e-3), loss: 'categoricalCrossentropy' })
   // cpu: one warm-up step, none for cnn-bn (a step takes minutes there, and cpu has nothing to compile)
   const warm = backend === 'cpu' ? (net.name === 'cnn-bn' ? 0 : 1) : 3
-  for (let i = 0; i < warm; i++) await model.trainOnBatch(data[i % data.length]!.x, data[i % data.length]!.y)
-  profile?.(false)
-  const t0 = performance.now()
-  for (let i = 0; i < steps; i++) await model.trainOnBatch(data[i % data.length]!.x, data[i % data.length]!.y)
-  const ms = (performance.now() - t0) / steps
+  const ms = await timeSteps(model, data, steps, warm, () => profile?.(false))
   if (profile) {
     console.log(`  ${net.name} on ${backend}: kernel time over ${steps} steps`)
     profile()
