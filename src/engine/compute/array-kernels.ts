@@ -9,25 +9,89 @@ import { simdKernels } from './simd'
  * does not improve, and the registry then calls wasm's own kernel.
  */
 
+const swapLast = (t: TensorInfo): number[] => {
+  const perm = t.shape.map((_, i) => i)
+  perm[perm.length - 1] = perm.length - 2
+  perm[perm.length - 2] = perm.length - 1
+  return perm
+}
+
 /**
- * BatchMatMul with transposeA/transposeB (every dense-layer gradient): wasm takes a scalar path there (~1-2
- * GFLOP/s), so the transposed operand is transposed explicitly and XNNPACK's fast path runs instead.
+ * op(a) op(b) by our SIMD kernel, or null where the shapes do not fit it (rows a multiple of 4, columns of 8,
+ * equal batch dimensions). Why: XNNPACK packs its right operand on every call, and in training that operand
+ * (a weight, a gradient) is new every step; the kernel reads both in place. A transposed left operand is read
+ * as it is, a transposed right one is transposed first.
+ */
+function simdMatMul(
+  wasm: WasmBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): TensorInfo | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null
+  const m = a.shape.at(transposeA ? -1 : -2)!
+  const k = a.shape.at(transposeA ? -2 : -1)!
+  const n = b.shape.at(transposeB ? -2 : -1)!
+  const lead = a.shape.slice(0, -2)
+  const sameBatches = lead.length === b.shape.length - 2 && lead.every((d, i) => d === b.shape[i])
+  const batches = tf.util.sizeFromShape(lead)
+  if (!sameBatches || m % 4 !== 0 || n % 8 !== 0 || k === 0 || batches === 0) return null
+  const simd = simdKernels(wasm)
+  if (simd === null) return null
+  return scoped(wasm, (s) => {
+    const b2 = transposeB ? s.run('Transpose', { x: b }, { perm: swapLast(b) }) : b
+    const out = wasm.makeOutput([...lead, m, n], 'float32')
+    simd.matMul(a, b2, out, { batches, m, n, k, transposeA })
+    return out
+  })
+}
+
+/**
+ * BatchMatMul, the dense layers' products and both their gradients: our SIMD kernel where the shapes fit it;
+ * other shapes with a transpose are transposed explicitly for XNNPACK's fast path (wasm's own kernel takes a
+ * scalar path there, ~1-2 GFLOP/s); the rest is wasm's.
  */
 export function batchMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const a = inputs.a as TensorInfo
   const b = inputs.b as TensorInfo
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
+  const wasm = backend as unknown as WasmBackend
+  const fast = simdMatMul(wasm, a, b, transposeA, transposeB)
+  if (fast !== null) return fast
   if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return null
-  const swapLast = (t: TensorInfo): number[] => {
-    const perm = t.shape.map((_, i) => i)
-    perm[perm.length - 1] = perm.length - 2
-    perm[perm.length - 2] = perm.length - 1
-    return perm
-  }
-  return scoped(backend as unknown as WasmBackend, (s) => {
+  return scoped(wasm, (s) => {
     const a2 = transposeA ? s.run('Transpose', { x: a }, { perm: swapLast(a) }) : a
     const b2 = transposeB ? s.run('Transpose', { x: b }, { perm: swapLast(b) }) : b
     return s.run('BatchMatMul', { a: a2, b: b2 }, { transposeA: false, transposeB: false })
+  })
+}
+
+/**
+ * _FusedMatMul (a dense layer's forward: product, bias, ReLU or none) on our SIMD product where the shapes fit
+ * it, then the bias in one SIMD pass and wasm's Relu; other activations and shapes go to wasm's own kernel.
+ */
+export function fusedMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { a, b, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>
+  const { transposeA, transposeB, activation } = attrs as unknown as {
+    transposeA: boolean
+    transposeB: boolean
+    activation?: string
+  }
+  const relu = activation === 'relu'
+  if (preluActivationWeights !== undefined || !(relu || activation === 'linear' || activation == null))
+    return null
+  const n = b!.shape.at(transposeB ? -2 : -1)!
+  if (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return null
+  const wasm = backend as unknown as WasmBackend
+  const product = simdMatMul(wasm, a!, b!, transposeA, transposeB)
+  if (product === null) return null
+  return scoped(wasm, (s) => {
+    s.track(product)
+    // n is a multiple of 8 here, so the bias pass applies; it may write over its input
+    if (bias !== undefined)
+      simdKernels(wasm)!.addColumns(product, bias, product, tf.util.sizeFromShape(product.shape) / n, n)
+    return relu ? s.run('Relu', { x: product }) : product
   })
 }
 

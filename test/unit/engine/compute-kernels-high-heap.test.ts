@@ -130,6 +130,18 @@ describe('wasm training kernels with the heap above 2 GiB', () => {
     })
   })
 
+  it('dense products and their gradients (the SIMD product, every transpose)', async () => {
+    const xv = values(8 * 12, 51)
+    const wv = values(12 * 16, 52)
+    const gv = values(8 * 16, 53)
+    await expectSame(() =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(tf.mul(tf.relu(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D)), tf.tensor(gv, [8, 16]))),
+      )([tf.tensor(xv, [8, 12]), tf.tensor(wv, [12, 16])]),
+    )
+    await expectSame(() => tf.matMul(tf.tensor(wv, [12, 16]), tf.tensor(xv, [8, 12]), true, true))
+  })
+
   it('Adam steps (single pass over wasm memory) equal tf.train.adam on cpu', async () => {
     const wv = values(50, 49)
     const gv = values(50, 50)

@@ -85,6 +85,7 @@ describe('wasm training kernels match the cpu backend', () => {
       'MaxPoolGrad',
       'AvgPoolGrad',
       'BatchMatMul',
+      '_FusedMatMul',
       'Tile',
       'Sum',
       'Mean',

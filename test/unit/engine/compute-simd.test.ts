@@ -225,6 +225,64 @@ describe('WebAssembly SIMD training kernels', () => {
     })
   })
 
+  it.each([
+    // rows a multiple of 4 and columns of 8: the SIMD product, every transpose, one and several batches
+    [[8, 12], [12, 16], false, false],
+    [[12, 8], [12, 16], true, false],
+    [[8, 12], [16, 12], false, true],
+    [[12, 8], [16, 12], true, true],
+    [[3, 4, 5], [3, 5, 8], false, false],
+    [[2, 7, 4], [2, 7, 24], true, false],
+    [[2, 2, 4, 1], [2, 2, 8, 1], false, true], // k = 1
+    [[64, 100], [100, 32], false, false],
+    // other shapes: XNNPACK or wasm's own kernel
+    [[6, 5], [5, 8], false, false],
+    [[5, 4], [5, 10], true, false],
+    [[2, 4, 3], [1, 3, 8], false, false], // broadcast batch
+  ] as const)('matMul %j x %j (transposeA %s, transposeB %s)', async (aShape, bShape, ta, tb) => {
+    const av = values(size([...aShape]), 83)
+    const bv = values(size([...bShape]), 84)
+    await expectSame(() => tf.matMul(tf.tensor(av, [...aShape]), tf.tensor(bv, [...bShape]), ta, tb))
+  })
+
+  it.each([
+    { a: [8, 12], b: [12, 16], ta: false, tb: false, bias: true, activation: 'relu' },
+    { a: [12, 8], b: [16, 12], ta: true, tb: true, bias: true, activation: 'linear' },
+    { a: [8, 12], b: [12, 16], ta: false, tb: false, bias: false, activation: 'relu' },
+    { a: [8, 12], b: [12, 16], ta: false, tb: false, bias: true, activation: 'elu' }, // wasm's own
+    { a: [6, 12], b: [12, 10], ta: false, tb: false, bias: true, activation: 'relu' }, // wasm's own
+  ] as const)('fused matMul (a dense layer) and its gradients %j', async (c) => {
+    const av = values(size([...c.a]), 88)
+    const bv = values(size([...c.b]), 89)
+    const n = c.b[c.tb ? 0 : 1]
+    const biasv = values(n, 90)
+    const gv = values(c.a[c.ta ? 1 : 0] * n, 91)
+    await expectSame(() =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => {
+        const y = tf.fused.matMul({
+          a: a as tf.Tensor2D,
+          b: b as tf.Tensor2D,
+          transposeA: c.ta,
+          transposeB: c.tb,
+          bias: c.bias ? bias : undefined,
+          activation: c.activation,
+        })
+        return tf.add(tf.sum(tf.mul(y, tf.tensor(gv, y.shape))), tf.mul(tf.sum(bias), 0))
+      })([tf.tensor(av, [...c.a]), tf.tensor(bv, [...c.b]), tf.tensor(biasv, [n])]),
+    )
+  })
+
+  it('dense layer gradients (x^T dy and dy w^T) through the SIMD product', async () => {
+    const xv = values(16 * 20, 85)
+    const wv = values(20 * 24, 86)
+    const gv = values(16 * 24, 87)
+    await expectSame(() =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(tf.mul(tf.relu(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D)), tf.tensor(gv, [16, 24]))),
+      )([tf.tensor(xv, [16, 20]), tf.tensor(wv, [20, 24])]),
+    )
+  })
+
   it.each([4, 8, 3])(
     'batch norm forward with %i channels (one SIMD pass when a multiple of 4)',
     async (c) => {

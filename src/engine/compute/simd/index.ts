@@ -20,6 +20,7 @@ interface KernelExports {
   addColumns(x: number, b: number, y: number, rows: number, cols: number): void
   scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
   filterGradTap(x: number, dy: number, dw: number, count: number, xStep: number, ci: number, co: number): void
+  gemm(a: number, b: number, c: number, m: number, n: number, k: number, sam: number, sak: number): void
 }
 
 /** Typed entry points taking tensors (each a float32 tensor in the backend's memory). */
@@ -42,6 +43,17 @@ export interface SimdKernels {
    * matrix and no packing of dy (XNNPACK packs its right operand on every call: ~4 ns per float).
    */
   filterGrad(x: TensorInfo, dy: TensorInfo, dw: TensorInfo, info: tf.backend_util.Conv2DInfo): void
+  /**
+   * c[t] = A[t] b[t] for each of `batches` matrices, without packing either operand: b [batches, k, n] and
+   * c [batches, m, n] row-major; a is [batches, m, k], or [batches, k, m] read transposed when `transposeA`.
+   * m a multiple of 4, n a multiple of 8, k > 0.
+   */
+  matMul(
+    a: TensorInfo,
+    b: TensorInfo,
+    c: TensorInfo,
+    dims: { batches: number; m: number; n: number; k: number; transposeA: boolean },
+  ): void
 }
 
 /** The slice of the WebAssembly JS API used here (the node tsconfig has no DOM typings for it). */
@@ -106,6 +118,16 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
     },
     scaledProduct(dy, x, dx, k) {
       ex.scaledProduct(at(dy), at(x), at(dx), backend.typedArrayFromHeap(dx).length, k)
+    },
+    matMul(a, b, c, { batches, m, n, k, transposeA }) {
+      const aa = at(a)
+      const ba = at(b)
+      const ca = at(c)
+      // byte strides of A's element (i, p): down a row of op(A) and along it
+      const sam = transposeA ? 4 : k * 4
+      const sak = transposeA ? m * 4 : 4
+      for (let t = 0; t < batches; t++)
+        ex.gemm(aa + t * m * k * 4, ba + t * k * n * 4, ca + t * m * n * 4, m, n, k, sam, sak)
     },
     filterGrad(x, dy, dw, info) {
       const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info
