@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 import type { Tensor, Variable } from '@tensorflow/tfjs'
+import { simdKernels } from './simd'
 import type { WasmBackend } from './wasm-ops'
 
 /**
- * Adam with tfjs's exact update rule and state (same moments, same serialisation), applied on wasm in one pass
- * over each variable's wasm memory instead of tfjs's ~12 small kernels per variable per step. Other backends
- * use tfjs's own update.
+ * Adam with tfjs's exact update rule and state (same moments, same serialisation), applied on wasm in one SIMD
+ * pass over each variable's wasm memory instead of tfjs's ~12 small kernels per variable per step. Other
+ * backends, and wasm where our SIMD kernels do not load, use tfjs's own update.
  */
 
 interface AdamState {
@@ -22,7 +23,8 @@ interface AdamState {
 /** tf.train.adam's optimizer with a single-pass update on the wasm backend (results equal within float32). */
 export class FastAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (tf.getBackend() !== 'wasm') {
+    const simd = tf.getBackend() === 'wasm' ? simdKernels(tf.backend() as unknown as WasmBackend) : null
+    if (simd === null) {
       super.applyGradients(variableGradients)
       return
     }
@@ -56,24 +58,10 @@ export class FastAdamOptimizer extends tf.AdamOptimizer {
       const outM = wasm.makeOutput(value.shape, 'float32')
       const outV = wasm.makeOutput(value.shape, 'float32')
       const outW = wasm.makeOutput(value.shape, 'float32')
-      // views after every makeOutput: allocating may grow (and so move) wasm memory
-      const g = wasm.typedArrayFromHeap(gradient) as Float32Array
-      const m0 = wasm.typedArrayFromHeap(m.variable) as Float32Array
-      const v0 = wasm.typedArrayFromHeap(v.variable) as Float32Array
-      const w0 = wasm.typedArrayFromHeap(value) as Float32Array
-      const m1 = wasm.typedArrayFromHeap(outM) as Float32Array
-      const v1 = wasm.typedArrayFromHeap(outV) as Float32Array
-      const w1 = wasm.typedArrayFromHeap(outW) as Float32Array
-      const a1 = 1 - beta1
-      const a2 = 1 - beta2
-      for (let j = 0; j < g.length; j++) {
-        const gj = g[j]!
-        const mj = m0[j]! * beta1 + gj * a1
-        const vj = v0[j]! * beta2 + gj * gj * a2
-        m1[j] = mj
-        v1[j] = vj
-        w1[j] = w0[j]! - ((mj / c1) * learningRate) / (Math.sqrt(vj / c2) + epsilon)
-      }
+      simd.adamStep(
+        { g: gradient, m0: m.variable, v0: v.variable, w0: value, m1: outM, v1: outV, w1: outW },
+        { beta1, beta2, c1, c2, learningRate, epsilon },
+      )
       for (const [variable, info] of [
         [m.variable, outM],
         [v.variable, outV],

@@ -21,6 +21,18 @@ interface KernelExports {
   scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
   filterGradTap(x: number, dy: number, dw: number, count: number, xStep: number, ci: number, co: number): void
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, sam: number, sak: number): void
+  adamStep(...args: number[]): void
+}
+
+/** Adam's constants for one step (float32, as tfjs computes them): see SimdKernels.adamStep. */
+export interface AdamConstants {
+  beta1: number
+  beta2: number
+  /** 1 - beta1^t and 1 - beta2^t. */
+  c1: number
+  c2: number
+  learningRate: number
+  epsilon: number
 }
 
 /** Typed entry points taking tensors (each a float32 tensor in the backend's memory). */
@@ -48,6 +60,22 @@ export interface SimdKernels {
    * c [batches, m, n] row-major; a is [batches, m, k], or [batches, k, m] read transposed when `transposeA`.
    * m a multiple of 4, n a multiple of 8, k > 0.
    */
+  /**
+   * One Adam step of a variable w0 with gradient g and moments m0, v0 into m1, v1, w1 (all float32 of one
+   * size), in float32 as tfjs's own update computes it.
+   */
+  adamStep(
+    tensors: {
+      g: TensorInfo
+      m0: TensorInfo
+      v0: TensorInfo
+      w0: TensorInfo
+      m1: TensorInfo
+      v1: TensorInfo
+      w1: TensorInfo
+    },
+    k: AdamConstants,
+  ): void
   matMul(
     a: TensorInfo,
     b: TensorInfo,
@@ -118,6 +146,22 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
     },
     scaledProduct(dy, x, dx, k) {
       ex.scaledProduct(at(dy), at(x), at(dx), backend.typedArrayFromHeap(dx).length, k)
+    },
+    adamStep({ g, m0, v0, w0, m1, v1, w1 }, k) {
+      const n = backend.typedArrayFromHeap(g).length
+      const ptrs = [g, m0, v0, w0, m1, v1, w1].map(at)
+      ex.adamStep(
+        ...ptrs,
+        n,
+        k.beta1,
+        k.beta2,
+        1 - k.beta1,
+        1 - k.beta2,
+        k.c1,
+        k.c2,
+        k.learningRate,
+        k.epsilon,
+      )
     },
     matMul(a, b, c, { batches, m, n, k, transposeA }) {
       const aa = at(a)

@@ -363,4 +363,55 @@
             (br $iloop)))
         (local.set $j (i32.add (local.get $j) (i32.const 32)))
         (br $jloop))))
+
+  ;; One Adam step over n float32 weights, in float32 as tfjs computes it: m1 = b1*m0 + a1*g,
+  ;; v1 = b2*v0 + a2*g*g, w1 = w0 - (m1/c1 * lr) / (sqrt(v1/c2) + eps). Any n (a scalar tail).
+  (func (export "adamStep")
+    (param $g i32) (param $m0 i32) (param $v0 i32) (param $w0 i32) (param $m1 i32) (param $v1 i32)
+    (param $w1 i32) (param $n i32) (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32)
+    (param $c1 f32) (param $c2 f32) (param $lr f32) (param $eps f32)
+    (local $i i32) (local $end i32) (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $sm f32) (local $sv f32) (local $sg f32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $v
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $m0) (local.get $i))) (f32x4.splat (local.get $b1)))
+            (f32x4.mul (local.get $gv) (f32x4.splat (local.get $a1)))))
+        (local.set $vv
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $v0) (local.get $i))) (f32x4.splat (local.get $b2)))
+            (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (f32x4.splat (local.get $a2)))))
+        (v128.store (i32.add (local.get $m1) (local.get $i)) (local.get $mv))
+        (v128.store (i32.add (local.get $v1) (local.get $i)) (local.get $vv))
+        (v128.store (i32.add (local.get $w1) (local.get $i))
+          (f32x4.sub (v128.load (i32.add (local.get $w0) (local.get $i)))
+            (f32x4.div
+              (f32x4.mul (f32x4.div (local.get $mv) (f32x4.splat (local.get $c1))) (f32x4.splat (local.get $lr)))
+              (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (f32x4.splat (local.get $c2))))
+                (f32x4.splat (local.get $eps))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $v)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $sdone
+      (loop $s
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $sg (f32.load (i32.add (local.get $g) (local.get $i))))
+        (local.set $sm
+          (f32.add (f32.mul (f32.load (i32.add (local.get $m0) (local.get $i))) (local.get $b1))
+            (f32.mul (local.get $sg) (local.get $a1))))
+        (local.set $sv
+          (f32.add (f32.mul (f32.load (i32.add (local.get $v0) (local.get $i))) (local.get $b2))
+            (f32.mul (f32.mul (local.get $sg) (local.get $sg)) (local.get $a2))))
+        (f32.store (i32.add (local.get $m1) (local.get $i)) (local.get $sm))
+        (f32.store (i32.add (local.get $v1) (local.get $i)) (local.get $sv))
+        (f32.store (i32.add (local.get $w1) (local.get $i))
+          (f32.sub (f32.load (i32.add (local.get $w0) (local.get $i)))
+            (f32.div (f32.mul (f32.div (local.get $sm) (local.get $c1)) (local.get $lr))
+              (f32.add (f32.sqrt (f32.div (local.get $sv) (local.get $c2))) (local.get $eps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $s))))
 )
