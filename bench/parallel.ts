@@ -1,0 +1,175 @@
+/**
+ * bench:parallel — one lone training on one core against the same training data-parallel on two: the final
+ * training of the `cnn-bn` reference net (bench/nets.ts as an architecture) on the bundled Fashion-MNIST sample,
+ * batch 64, Adam, through the real worker pool, either in one worker or split over two workers that average
+ * their gradients every step (each learns from 32 images of every batch of 64). Each round trains both ways,
+ * alternating which goes first; the figure is the median epoch time after the first epoch (which includes
+ * building the model). Prints a table and JSON; writes bench/results/parallel.json (or --out FILE).
+ * Options: --rounds R (default 2), --epochs E (default 3), --out FILE.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { architectureSchema } from '../src/shared'
+import type { Architecture, Dataset } from '../src/shared'
+import { cpuDevice } from '../src/engine/compute/backend'
+import { describeBundledDataset } from '../src/engine/data/bundled-sample'
+import { createParallelBuffer } from '../src/engine/evaluate/data-parallel'
+import type { EpochMetrics } from '../src/engine/evaluate/train'
+import { createWorkerPool } from '../src/engine/execution/worker-pool'
+import type { TrialJob, TrialRunner } from '../src/engine/execution/types'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '3' },
+    out: { type: 'string', default: path.join('bench', 'results', 'parallel.json') },
+  },
+})
+
+/** bench/nets.ts's cnn-bn as an architecture: three 3x3 'same' convs with batch norm, two pools, dense(10). */
+function cnnBn(): Architecture {
+  const nodes = [
+    { id: 'in', op: 'input' },
+    { id: 'c1', op: 'conv2d', filters: 32, kernelSize: 3, activation: 'linear' },
+    { id: 'b1', op: 'batchNorm' },
+    { id: 'r1', op: 'activation', activation: 'relu' },
+    { id: 'c2', op: 'conv2d', filters: 32, kernelSize: 3, activation: 'linear' },
+    { id: 'b2', op: 'batchNorm' },
+    { id: 'r2', op: 'activation', activation: 'relu' },
+    { id: 'p1', op: 'maxPool2d', poolSize: 2, strides: 2 },
+    { id: 'c3', op: 'conv2d', filters: 64, kernelSize: 3, activation: 'linear' },
+    { id: 'b3', op: 'batchNorm' },
+    { id: 'r3', op: 'activation', activation: 'relu' },
+    { id: 'p2', op: 'maxPool2d', poolSize: 2, strides: 2 },
+    { id: 'g', op: 'globalAvgPool' },
+    { id: 'out', op: 'dense', units: 10, activation: 'softmax' },
+  ]
+  const edges = nodes.slice(1).map((n, i) => [nodes[i]!.id, n.id])
+  return architectureSchema.parse({ version: 1, nodes, edges, output: 'out' })
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+interface Measure {
+  workers: number
+  epochMs: number[]
+  medianEpochMs: number
+  loadAvg: number
+}
+
+/** One final training of cnn-bn in `workers` workers (data-parallel when 2); its epochs' times. */
+async function train(
+  pool: TrialRunner,
+  workers: number,
+  dataset: Dataset,
+  epochs: number,
+  tag: string,
+): Promise<Measure> {
+  const arch = cnnBn()
+  const base: TrialJob = {
+    trialId: `parallel-${tag}`,
+    runId: 'bench',
+    architecture: arch,
+    dataset,
+    train: { epochs, batchSize: 64, learningRate: 0.001, validationFraction: 0.1 },
+    seed: 0,
+    mode: 'final',
+  }
+  const times: number[] = []
+  const onEpoch = (e: EpochMetrics): void => void times.push(e.timeMs)
+  if (workers === 1) {
+    await pool.run(base, onEpoch)
+  } else {
+    const buffer = createParallelBuffer(workers, 100_000)
+    await Promise.all(
+      Array.from({ length: workers }, (_, rank) =>
+        pool.run(
+          { ...base, trialId: `${base.trialId}-rank${rank}`, dataParallel: { rank, size: workers, buffer } },
+          rank === 0 ? onEpoch : () => {},
+        ),
+      ),
+    )
+  }
+  const after = times.slice(1)
+  return { workers, epochMs: times, medianEpochMs: median(after), loadAvg: os.loadavg()[0]! }
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(args.rounds)
+  const epochs = Math.max(2, Number(args.epochs))
+  const dataset = {
+    ...(await describeBundledDataset(path.join(ROOT, 'resources'))),
+    id: 'bench',
+    createdAt: '',
+  }
+  const loadAtStart = os.loadavg()[0]!
+  console.log(
+    `Device: ${cpuDevice()}; ${os.availableParallelism()} cores; load average ${loadAtStart.toFixed(2)}`,
+  )
+  const pool = createWorkerPool({ size: 2 })
+  const rows: Array<{ round: number; one: Measure; two: Measure; speedup: number }> = []
+  try {
+    // warm-up: both workers start and load the data (not timed)
+    await train(pool, 2, dataset, 2, 'warm')
+    for (let round = 1; round <= rounds; round++) {
+      let one: Measure
+      let two: Measure
+      if (round % 2 === 1) {
+        one = await train(pool, 1, dataset, epochs, `${round}-1`)
+        two = await train(pool, 2, dataset, epochs, `${round}-2`)
+      } else {
+        two = await train(pool, 2, dataset, epochs, `${round}-2`)
+        one = await train(pool, 1, dataset, epochs, `${round}-1`)
+      }
+      const speedup = one.medianEpochMs / two.medianEpochMs
+      rows.push({ round, one, two, speedup })
+      console.log(
+        `  round ${round}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch, 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch: ${speedup.toFixed(2)}x`,
+      )
+    }
+  } finally {
+    await pool.close()
+  }
+  const speedup = median(rows.map((r) => r.speedup))
+  console.log('\n| round | 1 worker s/epoch | 2 workers s/epoch | speedup |')
+  console.log('|---:|---:|---:|---:|')
+  for (const r of rows)
+    console.log(
+      `| ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.speedup.toFixed(2)}x |`,
+    )
+  console.log(
+    `\nmedian speedup of cnn-bn final training, 2 workers (data-parallel) vs 1: ${speedup.toFixed(2)}x`,
+  )
+  const json = {
+    date: new Date().toISOString(),
+    device: cpuDevice(),
+    cores: os.availableParallelism(),
+    node: process.version,
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+    net: 'cnn-bn',
+    data: 'bundled Fashion-MNIST sample, final mode (train + validation)',
+    epochs,
+    rows,
+    speedup,
+  }
+  const out = path.resolve(ROOT, args.out!)
+  mkdirSync(path.dirname(out), { recursive: true })
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`)
+  console.log(`wrote ${path.relative(ROOT, out)}`)
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  },
+)
