@@ -86,9 +86,21 @@ def run(name, steps, warm, x, y):
     return {"net": name, "params": params, "msPerStep": ms, "loss": loss}
 
 
+def blas_libraries():
+    """The BLAS libraries this process loaded: Debian's torch uses whichever libblas.so.3 the system selects."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+        return sorted(paths)
+    except OSError:
+        return []
+
+
 def main():
     x, y = load(sys.argv[1])
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    torch.ones(2, 2) @ torch.ones(2, 2)  # loads the BLAS library
+    ready = {"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_libraries()}
+    print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
 })
 
 /** Timed steps per net and round: about a second or more of training per side on this machine. */
-const DEFAULT_STEPS: Record<RefNet['name'], number> = { 'cnn-small': 40, 'cnn-bn': 15, mlp: 150 }
+const DEFAULT_STEPS: Record<RefNet['name'], number> = { 'cnn-small': 60, 'cnn-bn': 20, mlp: 400 }
 const WARM = 3
 const BATCHES = 16
 
@@ -145,11 +145,19 @@ async function main(): Promise<void> {
   writeFileSync(batchFile, Buffer.concat([...images, ...labels.map((l) => Buffer.from(l.buffer))]))
   const coreType = openblasCoreType()
   const torch = startTorch(python, batchFile, coreType)
-  const ready = (await torch.next()) as { torch: string; threads: number }
+  const ready = (await torch.next()) as { torch: string; threads: number; blas: string[] }
+  // Debian's torch multiplies matrices with whatever libblas.so.3 the system selects; the reference BLAS is
+  // ten times slower than OpenBLAS and would flatter us
+  const openblas = ready.blas.some((p) => /openblas/i.test(p))
+  const blasNote = openblas
+    ? 'OpenBLAS'
+    : `not OpenBLAS (${ready.blas.join(', ') || 'none found'}): install Debian's libopenblas0-pthread, else PyTorch's matrix products run on the slow reference BLAS`
   console.log(
     `Device: ${cpuDevice()}; ours: tfjs ${tf.version.tfjs} on ${tf.getBackend()} (default chain: ${info.name}); ` +
-      `PyTorch ${ready.torch}, ${ready.threads} thread, OPENBLAS_CORETYPE=${coreType ?? '(auto)'}; load average ${loadAtStart.toFixed(2)}`,
+      `PyTorch ${ready.torch}, ${ready.threads} thread, BLAS ${openblas ? ready.blas.join(', ') : 'NOT OpenBLAS'}, ` +
+      `OPENBLAS_CORETYPE=${coreType ?? '(auto)'}; load average ${loadAtStart.toFixed(2)}`,
   )
+  if (!openblas) console.log(`  warning: PyTorch's BLAS is ${blasNote}`)
 
   const rows: Row[] = []
   const params: Record<string, { ours: number; torch: number }> = {}
@@ -219,7 +227,13 @@ async function main(): Promise<void> {
     device: cpuDevice(),
     node: process.version,
     ours: { tfjs: tf.version.tfjs, backend: 'wasm' },
-    torch: { version: ready.torch, threads: ready.threads, openblasCoreType: coreType ?? null },
+    torch: {
+      version: ready.torch,
+      threads: ready.threads,
+      blas: ready.blas,
+      openblas,
+      openblasCoreType: coreType ?? null,
+    },
     // other processes on a shared machine skew every figure: the 1-minute load average at start and end
     loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
     batch: BATCH,
