@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
@@ -128,16 +128,7 @@ describe('History', () => {
     api.handle('runs.list', () => [withFinal, without])
     api.handle('datasets.list', () => [])
     api.handle('runs.summaries', () => [])
-    const router = createRouter({
-      history: createMemoryHistory(),
-      routes: [{ path: '/', component: { template: '<div />' } }],
-    })
-    await router.push('/')
-    const Host = defineComponent({
-      render: () => h(NMessageProvider, () => h(NDialogProvider, () => h(RunsView))),
-    })
-    const w = mount(Host, { global: { plugins: [router] }, attachTo: document.body })
-    await flushPromises()
+    const w = await mountHistory()
     const table = w.get('[data-testid="run-table"]')
     expect(table.text()).toContain('Final model (test)')
     expect(table.text()).toContain('Search best (validation)')
@@ -146,4 +137,43 @@ describe('History', () => {
     expect(first?.text()).toContain('84.0%')
     w.unmount()
   })
+
+  it('on a narrow window folds data, size and start into the name cell and keeps the scores as columns', async () => {
+    const matchMedia = vi.spyOn(window, 'matchMedia').mockImplementation(
+      (media: string) =>
+        ({
+          media,
+          matches: true,
+          addEventListener() {},
+          removeEventListener() {},
+        }) as unknown as MediaQueryList,
+    )
+    const run = proxiedRun({ id: 'run-1', status: 'completed', finalTrialId: 't2', finalTestAccuracy: 0.912 })
+    api.handle('runs.list', () => [run])
+    api.handle('datasets.list', () => [])
+    api.handle('runs.summaries', () => [])
+    const w = await mountHistory()
+    const table = w.get('[data-testid="run-table"]')
+    expect(table.text()).toContain('Final model (test)')
+    expect(table.text()).not.toContain('Data · strategy')
+    expect(table.text()).not.toContain('Parameters')
+    expect(w.get('.folded-line').text()).toContain('deleted dataset · ')
+    w.unmount()
+    matchMedia.mockRestore()
+  })
 })
+
+/** Mounts History (RunsView) with a router and the message and dialog providers it needs. */
+async function mountHistory() {
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [{ path: '/', component: { template: '<div />' } }],
+  })
+  await router.push('/')
+  const Host = defineComponent({
+    render: () => h(NMessageProvider, () => h(NDialogProvider, () => h(RunsView))),
+  })
+  const w = mount(Host, { global: { plugins: [router] }, attachTo: document.body })
+  await flushPromises()
+  return w
+}
