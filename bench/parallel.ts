@@ -4,7 +4,8 @@
  * batch 64, Adam, through the real worker pool, either in one worker or split over two workers that average
  * their gradients every step (each learns from 32 images of every batch of 64). Each round trains both ways,
  * alternating which goes first; the figure is the median epoch time after the first epoch (which includes
- * building the model). Prints a table and JSON; writes bench/results/parallel.json (or --out FILE).
+ * building the model), with the cores the process actually got (CPU time over wall time: on a busy machine two
+ * workers may not get two cores). Prints a table and JSON; writes bench/results/parallel.json (or --out FILE).
  * Options: --rounds R (default 2), --epochs E (default 3), --out FILE.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -63,6 +64,8 @@ interface Measure {
   epochMs: number[]
   medianEpochMs: number
   loadAvg: number
+  /** CPU time of this process (workers included) over wall time: the cores it actually got. */
+  coresUsed: number
 }
 
 /** One final training of cnn-bn in `workers` workers (data-parallel when 2); its epochs' times. */
@@ -84,6 +87,8 @@ async function train(
     mode: 'final',
   }
   const times: number[] = []
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
   const onEpoch = (e: EpochMetrics): void => void times.push(e.timeMs)
   if (workers === 1) {
     await pool.run(base, onEpoch)
@@ -98,8 +103,10 @@ async function train(
       ),
     )
   }
+  const cpu = process.cpuUsage(cpu0)
+  const coresUsed = (cpu.user + cpu.system) / 1000 / (performance.now() - t0)
   const after = times.slice(1)
-  return { workers, epochMs: times, medianEpochMs: median(after), loadAvg: os.loadavg()[0]! }
+  return { workers, epochMs: times, medianEpochMs: median(after), loadAvg: os.loadavg()[0]!, coresUsed }
 }
 
 async function main(): Promise<void> {
@@ -132,18 +139,18 @@ async function main(): Promise<void> {
       const speedup = one.medianEpochMs / two.medianEpochMs
       rows.push({ round, one, two, speedup })
       console.log(
-        `  round ${round}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch, 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch: ${speedup.toFixed(2)}x`,
+        `  round ${round}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x`,
       )
     }
   } finally {
     await pool.close()
   }
   const speedup = median(rows.map((r) => r.speedup))
-  console.log('\n| round | 1 worker s/epoch | 2 workers s/epoch | speedup |')
-  console.log('|---:|---:|---:|---:|')
+  console.log('\n| round | 1 worker s/epoch | cores used | 2 workers s/epoch | cores used | speedup |')
+  console.log('|---:|---:|---:|---:|---:|---:|')
   for (const r of rows)
     console.log(
-      `| ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.speedup.toFixed(2)}x |`,
+      `| ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${r.one.coresUsed.toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.two.coresUsed.toFixed(2)} | ${r.speedup.toFixed(2)}x |`,
     )
   console.log(
     `\nmedian speedup of cnn-bn final training, 2 workers (data-parallel) vs 1: ${speedup.toFixed(2)}x`,
