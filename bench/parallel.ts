@@ -66,6 +66,8 @@ interface Measure {
   loadAvg: number
   /** CPU time of this process (workers included) over wall time: the cores it actually got. */
   coresUsed: number
+  /** The trained model's accuracy on the sample's test split (a check that both ways learn alike). */
+  testAccuracy: number | null
 }
 
 /** One final training of cnn-bn in `workers` workers (data-parallel when 2); its epochs' times. */
@@ -90,11 +92,12 @@ async function train(
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const onEpoch = (e: EpochMetrics): void => void times.push(e.timeMs)
+  let testAccuracy: number | null = null
   if (workers === 1) {
-    await pool.run(base, onEpoch)
+    testAccuracy = (await pool.run(base, onEpoch)).testAccuracy ?? null
   } else {
     const buffer = createParallelBuffer(workers, 100_000)
-    await Promise.all(
+    const outcomes = await Promise.all(
       Array.from({ length: workers }, (_, rank) =>
         pool.run(
           { ...base, trialId: `${base.trialId}-rank${rank}`, dataParallel: { rank, size: workers, buffer } },
@@ -102,11 +105,19 @@ async function train(
         ),
       ),
     )
+    testAccuracy = outcomes[0]!.testAccuracy ?? null
   }
   const cpu = process.cpuUsage(cpu0)
   const coresUsed = (cpu.user + cpu.system) / 1000 / (performance.now() - t0)
   const after = times.slice(1)
-  return { workers, epochMs: times, medianEpochMs: median(after), loadAvg: os.loadavg()[0]!, coresUsed }
+  return {
+    workers,
+    epochMs: times,
+    medianEpochMs: median(after),
+    loadAvg: os.loadavg()[0]!,
+    coresUsed,
+    testAccuracy,
+  }
 }
 
 async function main(): Promise<void> {
@@ -139,7 +150,7 @@ async function main(): Promise<void> {
       const speedup = one.medianEpochMs / two.medianEpochMs
       rows.push({ round, one, two, speedup })
       console.log(
-        `  round ${round}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x`,
+        `  round ${round}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x; test accuracy ${one.testAccuracy?.toFixed(3)} / ${two.testAccuracy?.toFixed(3)}`,
       )
     }
   } finally {

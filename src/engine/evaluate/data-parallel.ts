@@ -1,5 +1,8 @@
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
+import type { DataPart } from '../data/loaded-data'
+import type { RecalibrationShare } from './bn-recalibrate'
+import { movingStatistics, recalibrateBatchNorm, recalibrationWeight } from './bn-recalibrate'
 
 /**
  * Synchronous data-parallel training across worker threads: every rank trains the same model (same seed, so
@@ -146,5 +149,40 @@ export function averageGradientsAcrossRanks(
     } finally {
       tf.dispose(averaged.map((g) => g.tensor))
     }
+  }
+}
+
+/**
+ * Batch-norm recalibration split over the ranks: each averages the batch statistics of its share of the
+ * batches, then the ranks average their (weighted) statistics, so every rank ends with the statistics one rank
+ * would compute over all batches. Why: done by one rank, the pass over up to 2,048 samples left the other core
+ * idle at every epoch's end. Every rank must call it at the same point.
+ */
+export function recalibrateAcrossRanks(
+  model: tf.LayersModel,
+  part: DataPart,
+  inputShape: number[],
+  batchSize: number,
+  sync: ParallelSync,
+  share: RecalibrationShare,
+  timeoutMs: number,
+): void {
+  recalibrateBatchNorm(model, part, inputShape, batchSize, share)
+  const stats = movingStatistics(model)
+  if (stats.length === 0 || part.count === 0) return
+  const weight = recalibrationWeight(part.count, batchSize, share)
+  const flat = new Float32Array(stats.reduce((n, v) => n + v.read().size, 0))
+  let off = 0
+  for (const v of stats) {
+    const values = v.read().dataSync() as Float32Array
+    for (let i = 0; i < values.length; i++) flat[off + i] = values[i]! * weight
+    off += values.length
+  }
+  const mean = sync.average(flat, timeoutMs)
+  off = 0
+  for (const v of stats) {
+    const size = v.read().size
+    tf.tidy(() => void v.write(tf.tensor(mean.subarray(off, off + size), v.shape as number[], 'float32')))
+    off += size
   }
 }

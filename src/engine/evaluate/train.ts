@@ -7,7 +7,7 @@ import { Rng } from '../rng'
 import { recalibrateBatchNorm } from './bn-recalibrate'
 import { buildModel } from './build-model'
 import type { ParallelGroup } from './data-parallel'
-import { ParallelSync, averageGradientsAcrossRanks } from './data-parallel'
+import { ParallelSync, averageGradientsAcrossRanks, recalibrateAcrossRanks } from './data-parallel'
 import {
   concatParts,
   epochInputs,
@@ -264,7 +264,17 @@ export async function trainArchitecture(
       }
       // batch-norm statistics from the (un-augmented) training data: before the score, and before onEpoch,
       // where a worker snapshots the weights it saves (so an export scores what the app reported)
-      if (rank === 0) recalibrateBatchNorm(trained, trainPart, inputShape, batchSize)
+      if (sync)
+        recalibrateAcrossRanks(
+          trained,
+          trainPart,
+          inputShape,
+          batchSize,
+          sync,
+          { rank, size: ranks },
+          STEP_WAIT_MS,
+        )
+      else recalibrateBatchNorm(trained, trainPart, inputShape, batchSize)
       const scored = final ? null : await scoreOn(trained, val)
       const metrics: EpochMetrics = {
         epoch,

@@ -5,7 +5,11 @@ import { initCompute, tf } from '../../../src/engine/compute/backend'
 import type { LoadedData } from '../../../src/engine/data/loaded-data'
 import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { loadDataset } from '../../../src/engine/data/load'
-import { recalibrateBatchNorm } from '../../../src/engine/evaluate/bn-recalibrate'
+import {
+  movingStatistics,
+  recalibrateBatchNorm,
+  recalibrationWeight,
+} from '../../../src/engine/evaluate/bn-recalibrate'
 import { buildModel } from '../../../src/engine/evaluate/build-model'
 import { trainArchitecture } from '../../../src/engine/evaluate/train'
 
@@ -80,6 +84,34 @@ describe('batch-norm recalibration', () => {
     model.dispose()
     expect(tf.memory().numTensors).toBe(before)
   })
+
+  it.each([64, 48])(
+    'split over two ranks (batch %i), the weighted mean of their statistics is one full recalibration',
+    (batch) => {
+      const before = tf.memory().numTensors
+      const n = 256 // batch 48: 5 batches, 3 for rank 0 and 2 for rank 1
+      const part = { x: data.train.x.slice(0, n * 784), y: data.train.y.slice(0, n), count: n }
+      const stats = (model: tf.LayersModel): number[][] =>
+        movingStatistics(model).map((v) => Array.from(v.read().dataSync()))
+      const full = buildModel(cnn, data.inputShape, 5)
+      expect(recalibrateBatchNorm(full, part, data.inputShape, batch)).toBe(true)
+      const want = stats(full)
+      const ranks = [0, 1].map((rank) => {
+        const model = buildModel(cnn, data.inputShape, 5)
+        recalibrateBatchNorm(model, part, data.inputShape, batch, { rank, size: 2 })
+        const w = recalibrationWeight(n, batch, { rank, size: 2 })
+        const s = stats(model).map((row) => row.map((v) => v * w))
+        model.dispose()
+        return s
+      })
+      expect(want).toHaveLength(4)
+      want.forEach((row, i) =>
+        row.forEach((v, c) => expect((ranks[0]![i]![c]! + ranks[1]![i]![c]!) / 2).toBeCloseTo(v, 4)),
+      )
+      full.dispose()
+      expect(tf.memory().numTensors).toBe(before)
+    },
+  )
 
   it('makes a network trained for a few steps score in inference mode what it learned', async () => {
     // 10 steps of 32: the moving averages (momentum 0.9) would still be dominated by their initial values
