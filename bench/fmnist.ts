@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { openAppDb } from '../src/main/db'
-import { runCli } from '../src/main/cli/commands'
+import { echoedCli } from './echoed-cli'
 import { describeProxy } from '../src/main/cli/format'
 
 const { values } = parseArgs({
@@ -40,19 +40,7 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nas-bench-fmnist-'))
 const controller = new AbortController()
 process.on('SIGINT', () => controller.abort())
 
-/** Runs one CLI command in this process, echoing its output; returns exit code and stdout. */
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  let out = ''
-  const code = await runCli([...args, '--data-dir', dataDir], {
-    stdout: (t) => {
-      out += t
-      process.stdout.write(t)
-    },
-    stderr: (t) => process.stderr.write(t),
-    signal: controller.signal,
-  })
-  return { code, out }
-}
+const cli = (args: string[]) => echoedCli(dataDir, args, controller.signal)
 
 try {
   const imported = await cli(['import', source, '--kind', 'idx', '--name', 'Fashion-MNIST (full)'])

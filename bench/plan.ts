@@ -12,7 +12,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { openAppDb } from '../src/main/db'
-import { runCli } from '../src/main/cli/commands'
+import { echoedCli } from './echoed-cli'
 import { loadPresetSpaces } from '../src/engine/space/presets'
 import { planRunConfig, planSearch } from '../src/engine/plan'
 import type { Dataset } from '../src/shared'
@@ -38,18 +38,7 @@ const spaces = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p)
   def: p.def,
 }))
 
-async function cli(dataDir: string, args: string[]): Promise<{ code: number; out: string }> {
-  let out = ''
-  const code = await runCli([...args, '--data-dir', dataDir], {
-    stdout: (t) => {
-      out += t
-      process.stdout.write(t)
-    },
-    stderr: (t) => process.stderr.write(t),
-    signal: controller.signal,
-  })
-  return { code, out }
-}
+const cli = (dataDir: string, args: string[]) => echoedCli(dataDir, args, controller.signal)
 
 const ms = (a: string | null, b: string | null): number =>
   a && b ? new Date(b).getTime() - new Date(a).getTime() : 0

@@ -14,7 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { openAppDb } from '../src/main/db'
-import { runCli } from '../src/main/cli/commands'
+import { echoedCli } from './echoed-cli'
 import { writeIdxSubset } from '../test/helpers/idx-subset'
 
 const { values } = parseArgs({
@@ -57,18 +57,7 @@ function balancedSubset(dir: string, size: number): void {
   })
 }
 
-async function cli(args: string[], dataDir: string): Promise<{ code: number; out: string }> {
-  let out = ''
-  const code = await runCli([...args, '--data-dir', dataDir], {
-    stdout: (t) => {
-      out += t
-      process.stdout.write(t)
-    },
-    stderr: (t) => process.stderr.write(t),
-    signal: controller.signal,
-  })
-  return { code, out }
-}
+const cli = (args: string[], dataDir: string) => echoedCli(dataDir, args, controller.signal)
 
 async function benchOne(size: number): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `nas-bench-signal-${size}-`))
