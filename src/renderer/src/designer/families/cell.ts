@@ -54,7 +54,6 @@ export function cellToDef(input: FamilyInput): SearchSpaceDef | null {
   }
   opSources.push(...(def.ops as string[]).map(() => [cells[0]!.id]))
   return def
-  return def
 }
 
 /** The one cell block a cell or NAS-Bench-201 definition is drawn with. */

@@ -104,7 +104,6 @@ export function chainToDef(input: FamilyInput): SearchSpaceDef | null {
     def = chain
   }
   return def
-  return def
 }
 
 /** The blocks a chain definition is drawn with (and the chain's skip edge, if any). */
@@ -152,6 +151,5 @@ export function chainBlocks(
   if (def.skip.some((s) => s !== 'none')) {
     skipEdge = { id: '', source: 'stem', target: 'merge', optional: def.skip.includes('none') }
   }
-  return { blocks, skipEdge }
   return { blocks, skipEdge }
 }

@@ -28,7 +28,6 @@ export function mlpToDef(input: FamilyInput): SearchSpaceDef | null {
     def = mlp
   }
   return def
-  return def
 }
 
 /** The blocks a mlp definition is drawn with (and the chain's skip edge, if any). */
@@ -51,6 +50,5 @@ export function mlpBlocks(
     })
   }
   if (def.dropout.some((r) => r > 0)) blocks.push({ kind: 'dropout', choices: { rate: [...def.dropout] } })
-  return { blocks, skipEdge }
   return { blocks, skipEdge }
 }

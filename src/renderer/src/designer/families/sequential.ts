@@ -135,7 +135,6 @@ export function sequentialToDef(input: FamilyInput): SearchSpaceDef | null {
     def = seq
   }
   return def
-  return def
 }
 
 /** The op choices of one sequential block (a pool block with max and avg gives two). */
@@ -240,7 +239,6 @@ export function sequentialBlocks(
   const mins = distribute(def.minLayers, blocks.length)
   const maxs = distribute(def.maxLayers, blocks.length)
   blocks.forEach((b, i) => (b.repeat = { min: mins[i]!, max: maxs[i]! }))
-  return { blocks, skipEdge }
   return { blocks, skipEdge }
 }
 
