@@ -23,6 +23,12 @@ const SLOW_LANES = {
 
 const slow = Object.values(SLOW_LANES).flat()
 
+/**
+ * The kernel tests again with relaxed SIMD on (Node 20 has it behind a flag; Electron's V8 by default), so the
+ * fused multiply-add build is checked against the cpu backend too.
+ */
+const RELAXED_SIMD = ['test/unit/engine/compute-simd.test.ts']
+
 /** Node tests that train, spawn processes or run whole searches: the integration lane. */
 const INTEGRATION = [
   'test/integration/**/*.test.ts',
@@ -36,6 +42,7 @@ const nodeLane = (
   include: readonly string[],
   exclude: readonly string[] = [],
   isolate = true,
+  extra: { env?: Record<string, string>; execArgv?: string[] } = {},
 ) => ({
   test: {
     name,
@@ -46,6 +53,7 @@ const nodeLane = (
     isolate,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    ...extra,
   },
 })
 
@@ -56,7 +64,12 @@ export default defineConfig({
     projects: [
       // The fast lanes reuse one module graph per worker (isolate: false): loading TensorFlow.js or happy-dom
       // once instead of once per file is most of their time. Their tests set up what they use themselves.
-      nodeLane('unit', ['test/unit/{shared,engine,main}/**/*.test.ts'], [...slow, ...INTEGRATION], false),
+      // The unit lane checks the plain SIMD build of our wasm kernels (NAS_RELAXED_SIMD=off, whatever the
+      // runtime supports); the relaxed-simd lane runs the same kernel tests on the relaxed build.
+      nodeLane('unit', ['test/unit/{shared,engine,main}/**/*.test.ts'], [...slow, ...INTEGRATION], false, {
+        env: { NAS_RELAXED_SIMD: 'off' },
+      }),
+      nodeLane('relaxed-simd', RELAXED_SIMD, [], true, { execArgv: ['--experimental-wasm-relaxed-simd'] }),
       {
         plugins: [vue()],
         resolve: { alias: { '@shared': r('./src/shared'), '@renderer': r('./src/renderer/src') } },

@@ -178,10 +178,11 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
         fast = kernels.fast
         bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'
+        const variant = simdKernels(tf.backend() as unknown as WasmBackend)?.variant
         const ours =
-          simdKernels(tf.backend() as unknown as WasmBackend) !== null
-            ? "NAS Studio's training kernels with SIMD"
-            : "NAS Studio's training kernels without SIMD (slower)"
+          variant === undefined
+            ? "NAS Studio's training kernels without SIMD (slower)"
+            : `NAS Studio's training kernels with ${variant === 'relaxed' ? 'relaxed SIMD (fused multiply-add)' : 'SIMD'}`
         return {
           name: 'wasm',
           detail: `WebAssembly (${simd}, 1 thread per worker, ${ours}): ${reasons.join('; ')}`,

@@ -49,6 +49,17 @@ describe('WebAssembly SIMD training kernels', () => {
     expect(simdKernels(wasmBackend())).not.toBeNull()
   })
 
+  // the unit lane sets NAS_RELAXED_SIMD=off; the relaxed-simd lane starts node with relaxed SIMD on
+  const lane =
+    process.env.NAS_RELAXED_SIMD === 'off'
+      ? 'plain'
+      : process.execArgv.includes('--experimental-wasm-relaxed-simd')
+        ? 'relaxed'
+        : null
+  it.runIf(lane !== null)(`run the build this lane checks (${lane})`, () => {
+    expect(simdKernels(wasmBackend())!.variant).toBe(lane)
+  })
+
   const filterCases: Array<{
     x: [number, number, number, number]
     k: [number, number]
@@ -235,6 +246,7 @@ describe('WebAssembly SIMD training kernels', () => {
     [[2, 7, 4], [2, 7, 24], true, false],
     [[2, 2, 4, 1], [2, 2, 8, 1], false, true], // k = 1
     [[64, 100], [100, 32], false, false],
+    [[100, 64], [100, 32], true, false], // several row tiles and column strips, A read transposed
     // other shapes: XNNPACK or wasm's own kernel
     [[6, 5], [5, 8], false, false],
     [[5, 4], [5, 10], true, false],

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { WasmBackend } from '../wasm-ops'
 import { columnsInside } from '../wasm-ops'
-import { KERNELS_WASM_BASE64 } from './kernels-wasm'
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-wasm'
 
 /**
  * NAS Studio's WebAssembly SIMD kernels (kernels.wat), instantiated on tfjs-backend-wasm's own memory so they
@@ -10,6 +10,9 @@ import { KERNELS_WASM_BASE64 } from './kernels-wasm'
  * sums) ran as JavaScript loops at 3-5 ns per element; SIMD runs them at memory speed.
  * `simdKernels(backend)` is null where the module cannot load (no WebAssembly SIMD, or a backend whose memory
  * is not reachable): every caller then keeps its JavaScript or XNNPACK path.
+ * Two builds of the same kernels: where the runtime validates relaxed SIMD (Electron's V8 by default, Node 20
+ * with --experimental-wasm-relaxed-simd), the one whose products use fused multiply-adds; elsewhere plain SIMD.
+ * NAS_RELAXED_SIMD=off forces the plain build (the unit tests use it so both builds stay checked).
  */
 
 interface KernelExports {
@@ -20,7 +23,17 @@ interface KernelExports {
   addColumns(x: number, b: number, y: number, rows: number, cols: number): void
   scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
   filterGradTap(x: number, dy: number, dw: number, count: number, xStep: number, ci: number, co: number): void
-  gemm(a: number, b: number, c: number, m: number, n: number, k: number, sam: number, sak: number): void
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    sam: number,
+    sak: number,
+    scratch: number,
+  ): void
   adamStep(...args: number[]): void
 }
 
@@ -37,6 +50,8 @@ export interface AdamConstants {
 
 /** Typed entry points taking tensors (each a float32 tensor in the backend's memory). */
 export interface SimdKernels {
+  /** Which build runs: 'relaxed' (fused multiply-adds) or 'plain' SIMD. */
+  variant: 'relaxed' | 'plain'
   /** dx for a 2x2 / stride 2 / unpadded max pool over x [b, 2*oh, 2*ow, c] (c a multiple of 4). */
   maxPoolGrad2x2(x: TensorInfo, dy: TensorInfo, dx: TensorInfo): void
   /** dx = x > 0 ? dy : 0, element by element. */
@@ -56,13 +71,8 @@ export interface SimdKernels {
    */
   filterGrad(x: TensorInfo, dy: TensorInfo, dw: TensorInfo, info: tf.backend_util.Conv2DInfo): void
   /**
-   * c[t] = A[t] b[t] for each of `batches` matrices, without packing either operand: b [batches, k, n] and
-   * c [batches, m, n] row-major; a is [batches, m, k], or [batches, k, m] read transposed when `transposeA`.
-   * m a multiple of 4, n a multiple of 8, k > 0.
-   */
-  /**
    * One Adam step of a variable w0 with gradient g and moments m0, v0 into m1, v1, w1 (all float32 of one
-   * size), in float32 as tfjs's own update computes it.
+   * size): the moments as tfjs computes them, the weight within a few float32 roundings of tfjs's update.
    */
   adamStep(
     tensors: {
@@ -76,6 +86,11 @@ export interface SimdKernels {
     },
     k: AdamConstants,
   ): void
+  /**
+   * c[t] = A[t] b[t] for each of `batches` matrices: b [batches, k, n] and c [batches, m, n] row-major; a is
+   * [batches, m, k], or [batches, k, m] read transposed when `transposeA` (no Transpose: the kernel packs A and
+   * b into scratch in the order it reads them). m a multiple of 4, n a multiple of 8, k > 0.
+   */
   matMul(
     a: TensorInfo,
     b: TensorInfo,
@@ -86,6 +101,7 @@ export interface SimdKernels {
 
 /** The slice of the WebAssembly JS API used here (the node tsconfig has no DOM typings for it). */
 interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean
   Memory: abstract new (...args: never[]) => object
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { exports: unknown }
@@ -107,12 +123,30 @@ export function simdKernels(backend: WasmBackend): SimdKernels | null {
   return kernels
 }
 
+const RELAXED_BYTES = (): Uint8Array => Buffer.from(KERNELS_RELAXED_WASM_BASE64, 'base64')
+let relaxedChecked: boolean | undefined
+
+/** Whether this runtime runs relaxed SIMD (it validates the relaxed build) and NAS_RELAXED_SIMD is not 'off'. */
+export function relaxedSimdAvailable(): boolean {
+  if (process.env.NAS_RELAXED_SIMD === 'off') return false
+  relaxedChecked ??= (() => {
+    try {
+      return WA.validate(RELAXED_BYTES())
+    } catch {
+      return false
+    }
+  })()
+  return relaxedChecked
+}
+
 function instantiate(backend: WasmBackend): SimdKernels | null {
   const memory = (backend as unknown as WasmModuleHolder).wasm?.asm?.memory
   if (!(memory instanceof WA.Memory)) return null
+  const variant = relaxedSimdAvailable() ? 'relaxed' : 'plain'
   let ex: KernelExports
   try {
-    const module = new WA.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))
+    const bytes = variant === 'relaxed' ? RELAXED_BYTES() : Buffer.from(KERNELS_WASM_BASE64, 'base64')
+    const module = new WA.Module(bytes)
     ex = new WA.Instance(module, { env: { memory } }).exports as unknown as KernelExports
   } catch {
     return null
@@ -121,6 +155,7 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
   // but growing the memory replaces the ArrayBuffer behind every view)
   const at = (t: TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset
   return {
+    variant,
     maxPoolGrad2x2(x, dy, dx) {
       const [b, h, , c] = x.shape as [number, number, number, number]
       const [, , ow] = dy.shape as [number, number, number, number]
@@ -164,14 +199,21 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       )
     },
     matMul(a, b, c, { batches, m, n, k, transposeA }) {
-      const aa = at(a)
-      const ba = at(b)
-      const ca = at(c)
-      // byte strides of A's element (i, p): down a row of op(A) and along it
-      const sam = transposeA ? 4 : k * 4
-      const sak = transposeA ? m * 4 : 4
-      for (let t = 0; t < batches; t++)
-        ex.gemm(aa + t * m * k * 4, ba + t * k * n * 4, ca + t * m * n * 4, m, n, k, sam, sak)
+      // packed copies of A and of one strip of b
+      const scratch = backend.makeOutput([(m + 8) * k], 'float32')
+      try {
+        const aa = at(a)
+        const ba = at(b)
+        const ca = at(c)
+        const sa = at(scratch)
+        // byte strides of A's element (i, p): down a row of op(A) and along it
+        const sam = transposeA ? 4 : k * 4
+        const sak = transposeA ? m * 4 : 4
+        for (let t = 0; t < batches; t++)
+          ex.gemm(aa + t * m * k * 4, ba + t * k * n * 4, ca + t * m * n * 4, m, n, k, sam, sak, sa)
+      } finally {
+        backend.disposeData(scratch.dataId)
+      }
     },
     filterGrad(x, dy, dw, info) {
       const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info

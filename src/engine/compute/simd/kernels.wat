@@ -292,27 +292,67 @@
         (local.set $p (i32.add (local.get $p) (local.get $cb)))
         (br $row))))
 
-  ;; Matrix product without packing: c[i, j] = sum over p < k of A[i, p] * b[p, j] for i < m, j < n, where b and
-  ;; c are row-major ([k, n] and [m, n]) and A's element (i, p) is at byte a + i*sam + p*sak, so a transposed
-  ;; A (a dense layer's weight gradient x^T dy) needs no copy. m a multiple of 4, n a multiple of 8, k >= 1.
-  ;; XNNPACK packs its right operand on every call, and in training that operand (a weight or a gradient) is
-  ;; new every step. Tiles of 4 rows x 8 columns of c live in eight registers while k streams through; the
-  ;; column strip of b (8 floats per row) stays in L1 while the row tiles of A pass over it.
+  ;; Matrix product: c[i, j] = sum over p < k of A[i, p] * b[p, j] for i < m, j < n, where b and c are row-major
+  ;; ([k, n] and [m, n]) and A's element (i, p) is at byte a + i*sam + p*sak, so a transposed A (a dense layer's
+  ;; weight gradient x^T dy) needs no copy. m a multiple of 4, n a multiple of 8, k >= 1. `scr` is scratch of
+  ;; (m + 8) * k floats. A is packed once into [m/4][k][4] (each tile's k steps one contiguous stream, whatever
+  ;; its layout), and each 8-column strip of b into [k][8] (k * 32 bytes, in L1 while every row tile passes over
+  ;; it; unpacked, each row of the strip sat on its own cache line and a strip of 784 rows overflowed L1). Tiles
+  ;; of 4 rows x 8 columns of c live in eight registers while k streams through. Packing costs (m + n) * k
+  ;; copies against m * n * k multiply-adds.
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
-    (param $sam i32) (param $sak i32)
-    (local $nb i32) (local $sam2 i32) (local $sam3 i32) (local $i i32) (local $j i32) (local $p i32)
-    (local $pb i32) (local $cnt i32) (local $t0 i32) (local $t1 i32) (local $t2 i32) (local $t3 i32)
+    (param $sam i32) (param $sak i32) (param $scr i32)
+    (local $nb i32) (local $i i32) (local $j i32) (local $pa i32) (local $pb i32) (local $bs i32) (local $cnt i32)
+    (local $t0 i32) (local $src i32) (local $sam2 i32) (local $sam3 i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $d0 v128) (local $d1 v128) (local $s v128)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $sam2 (i32.shl (local.get $sam) (i32.const 1)))
     (local.set $sam3 (i32.add (local.get $sam2) (local.get $sam)))
+    ;; pack A into [m/4][k][4]: a transposed A (sam = 4) by whole vectors
+    (local.set $pa (local.get $scr))
+    (local.set $i (i32.const 0))
+    (block $pad (loop $pal
+      (br_if $pad (i32.ge_u (local.get $i) (local.get $m)))
+      (local.set $src (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sam))))
+      (local.set $cnt (local.get $k))
+      (if (i32.eq (local.get $sam) (i32.const 4))
+        (then (loop $pl
+          (v128.store (local.get $pa) (v128.load (local.get $src)))
+          (local.set $src (i32.add (local.get $src) (local.get $sak)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+          (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+          (br_if $pl (local.get $cnt))))
+        (else (loop $pl2
+          (f32.store (local.get $pa) (f32.load (local.get $src)))
+          (f32.store offset=4 (local.get $pa) (f32.load (i32.add (local.get $src) (local.get $sam))))
+          (f32.store offset=8 (local.get $pa) (f32.load (i32.add (local.get $src) (local.get $sam2))))
+          (f32.store offset=12 (local.get $pa) (f32.load (i32.add (local.get $src) (local.get $sam3))))
+          (local.set $src (i32.add (local.get $src) (local.get $sak)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+          (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+          (br_if $pl2 (local.get $cnt)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $pal)))
+    (local.set $bs (local.get $pa))
     (block $jdone
       (loop $jloop
         (br_if $jdone (i32.ge_u (local.get $j) (local.get $nb)))
+        ;; pack the strip of b: columns j..j+7 of every row into [k][8]
+        (local.set $src (i32.add (local.get $b) (local.get $j)))
+        (local.set $pb (local.get $bs))
+        (local.set $cnt (local.get $k))
+        (loop $pbl
+          (v128.store (local.get $pb) (v128.load (local.get $src)))
+          (v128.store offset=16 (local.get $pb) (v128.load offset=16 (local.get $src)))
+          (local.set $src (i32.add (local.get $src) (local.get $nb)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+          (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+          (br_if $pbl (local.get $cnt)))
         (local.set $i (i32.const 0))
+        (local.set $pa (local.get $scr))
         (block $idone
           (loop $iloop
             (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
@@ -324,54 +364,58 @@
             (local.set $a21 (v128.const i32x4 0 0 0 0))
             (local.set $a30 (v128.const i32x4 0 0 0 0))
             (local.set $a31 (v128.const i32x4 0 0 0 0))
-            (local.set $p (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sam))))
-            (local.set $pb (i32.add (local.get $b) (local.get $j)))
+            (local.set $pb (local.get $bs))
             (local.set $cnt (local.get $k))
             (loop $kloop
               (local.set $d0 (v128.load (local.get $pb)))
               (local.set $d1 (v128.load offset=16 (local.get $pb)))
-              (local.set $s (v128.load32_splat (local.get $p)))
+              (local.set $s (v128.load32_splat (local.get $pa)))
               (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
               (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
-              (local.set $s (v128.load32_splat (i32.add (local.get $p) (local.get $sam))))
+              (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
               (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $d0))))
               (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $d1))))
-              (local.set $s (v128.load32_splat (i32.add (local.get $p) (local.get $sam2))))
+              (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
               (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
               (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
-              (local.set $s (v128.load32_splat (i32.add (local.get $p) (local.get $sam3))))
+              (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
               (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
               (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
-              (local.set $p (i32.add (local.get $p) (local.get $sak)))
-              (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+              (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+              (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
               (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
               (br_if $kloop (local.get $cnt)))
             (local.set $t0
               (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $j)))
-            (local.set $t1 (i32.add (local.get $t0) (local.get $nb)))
-            (local.set $t2 (i32.add (local.get $t1) (local.get $nb)))
-            (local.set $t3 (i32.add (local.get $t2) (local.get $nb)))
             (v128.store (local.get $t0) (local.get $a00))
             (v128.store offset=16 (local.get $t0) (local.get $a01))
-            (v128.store (local.get $t1) (local.get $a10))
-            (v128.store offset=16 (local.get $t1) (local.get $a11))
-            (v128.store (local.get $t2) (local.get $a20))
-            (v128.store offset=16 (local.get $t2) (local.get $a21))
-            (v128.store (local.get $t3) (local.get $a30))
-            (v128.store offset=16 (local.get $t3) (local.get $a31))
+            (local.set $t0 (i32.add (local.get $t0) (local.get $nb)))
+            (v128.store (local.get $t0) (local.get $a10))
+            (v128.store offset=16 (local.get $t0) (local.get $a11))
+            (local.set $t0 (i32.add (local.get $t0) (local.get $nb)))
+            (v128.store (local.get $t0) (local.get $a20))
+            (v128.store offset=16 (local.get $t0) (local.get $a21))
+            (local.set $t0 (i32.add (local.get $t0) (local.get $nb)))
+            (v128.store (local.get $t0) (local.get $a30))
+            (v128.store offset=16 (local.get $t0) (local.get $a31))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $iloop)))
         (local.set $j (i32.add (local.get $j) (i32.const 32)))
         (br $jloop))))
 
-  ;; One Adam step over n float32 weights, in float32 as tfjs computes it: m1 = b1*m0 + a1*g,
-  ;; v1 = b2*v0 + a2*g*g, w1 = w0 - (m1/c1 * lr) / (sqrt(v1/c2) + eps). Any n (a scalar tail).
+
+  ;; One Adam step over n float32 weights: m1 = b1*m0 + a1*g, v1 = b2*v0 + a2*g*g (in float32 as tfjs computes
+  ;; them), w1 = w0 - m1 * (lr/c1) / (sqrt(v1 * (1/c2)) + eps), which is tfjs's (m1/c1 * lr) / (sqrt(v1/c2) + eps)
+  ;; within a few float32 roundings, with one division per weight instead of three. Any n (a scalar tail).
   (func (export "adamStep")
     (param $g i32) (param $m0 i32) (param $v0 i32) (param $w0 i32) (param $m1 i32) (param $v1 i32)
     (param $w1 i32) (param $n i32) (param $b1 f32) (param $b2 f32) (param $a1 f32) (param $a2 f32)
     (param $c1 f32) (param $c2 f32) (param $lr f32) (param $eps f32)
     (local $i i32) (local $end i32) (local $gv v128) (local $mv v128) (local $vv v128)
-    (local $sm f32) (local $sv f32) (local $sg f32)
+    (local $sm f32) (local $sv f32) (local $sg f32) (local $step v128) (local $r2 v128) (local $epsv v128)
+    (local.set $step (f32x4.splat (f32.div (local.get $lr) (local.get $c1))))
+    (local.set $r2 (f32x4.splat (f32.div (f32.const 1) (local.get $c2))))
+    (local.set $epsv (f32x4.splat (local.get $eps)))
     (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (block $vdone
       (loop $v
@@ -389,10 +433,8 @@
         (v128.store (i32.add (local.get $v1) (local.get $i)) (local.get $vv))
         (v128.store (i32.add (local.get $w1) (local.get $i))
           (f32x4.sub (v128.load (i32.add (local.get $w0) (local.get $i)))
-            (f32x4.div
-              (f32x4.mul (f32x4.div (local.get $mv) (f32x4.splat (local.get $c1))) (f32x4.splat (local.get $lr)))
-              (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (f32x4.splat (local.get $c2))))
-                (f32x4.splat (local.get $eps))))))
+            (f32x4.div (f32x4.mul (local.get $mv) (local.get $step))
+              (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $vv) (local.get $r2))) (local.get $epsv)))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $v)))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
@@ -410,8 +452,9 @@
         (f32.store (i32.add (local.get $v1) (local.get $i)) (local.get $sv))
         (f32.store (i32.add (local.get $w1) (local.get $i))
           (f32.sub (f32.load (i32.add (local.get $w0) (local.get $i)))
-            (f32.div (f32.mul (f32.div (local.get $sm) (local.get $c1)) (local.get $lr))
-              (f32.add (f32.sqrt (f32.div (local.get $sv) (local.get $c2))) (local.get $eps)))))
+            (f32.div (f32.mul (local.get $sm) (f32x4.extract_lane 0 (local.get $step)))
+              (f32.add (f32.sqrt (f32.mul (local.get $sv) (f32x4.extract_lane 0 (local.get $r2))))
+                (local.get $eps)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $s))))
 )
