@@ -572,6 +572,16 @@ export const finalTrainingSchema = z.object({
 })
 export type FinalTrainingSettings = z.infer<typeof finalTrainingSchema>
 
+/**
+ * The seed re-check: after the search, the `candidates` best are trained again, on the same quick-score
+ * settings, with a second seed, so the winner's lead can be compared with the noise of training itself.
+ */
+export const seedCheckSettingsSchema = z.object({
+  /** How many of the best candidates to train again (the winner included). */
+  candidates: z.number().int().min(2).max(10),
+})
+export type SeedCheckSettings = z.infer<typeof seedCheckSettingsSchema>
+
 export const runConfigSchema = z.object({
   name: z.string().min(1).max(200),
   datasetId: idSchema,
@@ -597,8 +607,39 @@ export const runConfigSchema = z.object({
   earlyStop: earlyStopSchema.optional(),
   /** Retrain the winner on train + validation and score it on the test split; absent = no final training. */
   finalTraining: finalTrainingSchema.optional(),
+  /** Train the best few again with a second seed when time allows; absent = no re-check. */
+  seedCheck: seedCheckSettingsSchema.optional(),
 })
 export type RunConfig = z.infer<typeof runConfigSchema>
+
+/** One candidate of the seed re-check: its validation accuracy with the search's seed and with a second one. */
+export const seedCheckCandidateSchema = z.object({
+  trialId: idSchema,
+  /** 0-based trial index (the UI numbers trials from 1). */
+  index: z.number().int().nonnegative(),
+  /** Validation accuracy from the search (first seed). */
+  first: z.number(),
+  /** Validation accuracy trained again with a second seed, same quick-score settings. */
+  second: z.number(),
+})
+export type SeedCheckCandidate = z.infer<typeof seedCheckCandidateSchema>
+
+/**
+ * What the seed re-check found: 'done' with the candidates (best first, by the search's score), the seed noise
+ * (root mean square of the two seeds' difference, validation accuracy), the winner's lead over the runner-up
+ * in the search, whether that lead is within the noise ('lucky'), and the candidate with the best mean over
+ * both seeds, which the final training trains; 'skipped' with the reason when it did not run.
+ */
+export const seedCheckSchema = z.object({
+  status: z.enum(['done', 'skipped']),
+  reason: z.string().optional(),
+  candidates: z.array(seedCheckCandidateSchema),
+  noise: z.number().nullable(),
+  lead: z.number().nullable(),
+  lucky: z.boolean(),
+  pickedTrialId: idSchema.nullable(),
+})
+export type SeedCheck = z.infer<typeof seedCheckSchema>
 
 export const runSchema = z.object({
   id: idSchema,
@@ -626,6 +667,8 @@ export const runSchema = z.object({
    * at chance, or far below training accuracy); absent/null = no warning.
    */
   signalWarning: z.string().nullable().optional(),
+  /** The seed re-check of the best candidates (config.seedCheck); absent/null = not run (yet). */
+  seedCheck: seedCheckSchema.nullable().optional(),
 })
 export type Run = z.infer<typeof runSchema>
 

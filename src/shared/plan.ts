@@ -51,6 +51,11 @@ export const searchPlanSchema = z.object({
     /** Minutes the whole run is expected to take (search + final training). */
     totalMinutes: z.number(),
   }),
+  /**
+   * Candidates trained again with a second seed at the end of the search, to check the winner's lead against
+   * seed noise (their time comes out of the search's share); absent or 0 = no re-check (too few candidates).
+   */
+  seedCheck: z.number().int().nonnegative().optional(),
   /** Why these choices, in plain words, one sentence each. */
   reasons: z.array(z.string()),
 })

@@ -18,6 +18,7 @@ import { SearchResults } from './search/results'
 import { restoreResults } from './search/resume'
 import type { ResumeFrom } from './search/resume'
 import { runTrial } from './search/trial'
+import { runSeedCheck } from './search/seed-check'
 import type { TrialRunner } from './types'
 
 export type { ResumeFrom } from './search/resume'
@@ -85,6 +86,9 @@ export interface RunSearchOptions {
  * except a dataset error (the data is gone or changed) or a storage error (nothing could be saved): those
  * end it 'failed' with the reason. Ends 'completed'; 'paused' when `pause` aborts; 'cancelled' when
  * `signal` aborts; 'failed' with `run.error` for an unexpected error.
+ * With `run.config.seedCheck`, the best few are then trained again with a second seed when the search's share of
+ * the time allows (the budget keeps room for it), the verdict is stored on the run (run.seedCheck) and the
+ * final training trains the candidate with the best mean over both seeds.
  * Trial i of budget slot k (k = results before it) trains with seed createTrialSeeds(seed)(k), so with
  * `resume` and concurrency 1 the remaining trajectory is the one an uninterrupted run would have taken.
  */
@@ -201,7 +205,29 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
     }
     if (fatal !== null) throw fatal
     if (budget.spent) logger.info('Search stopped by its time budget', { runId })
-    const winner = results.winner()
+    let winner = results.winner()
+    if (config.seedCheck !== undefined && !opts.signal?.aborted && !pausing) {
+      const left = budget.searchLeftMs()
+      const seedCheck = await runSeedCheck({
+        runId,
+        config,
+        top: results.top(config.seedCheck.candidates),
+        space: opts.space,
+        dataset,
+        runner,
+        // after the final training's seed (slot nextSlot), so no trial shares one
+        seedFor: (i) => seedFor(nextSlot + 1 + i),
+        ...(Number.isFinite(left) ? { timeLeftMs: left } : {}),
+        trialMs: budget.meanTrialMs(),
+        signal: inner.signal,
+        logger,
+      })
+      if (seedCheck !== null) {
+        journal.saveRun({ seedCheck })
+        // the mean over two seeds is the steadier estimate: the final training trains that pick
+        winner = (seedCheck.pickedTrialId && results.finished.get(seedCheck.pickedTrialId)) || winner
+      }
+    }
     if (config.finalTraining !== undefined && winner && !opts.signal?.aborted && !pausing) {
       const timeLimitMs = budget.finalTimeLimitMs()
       journal.run = await trainFinalModel({

@@ -1,6 +1,7 @@
 import type { Architecture, Dataset, Run, Trial, TrialEpoch } from '../../shared'
 import { searchScoreName, TIE_BREAK_RULE } from '../../shared'
 import { archToSvg } from './arch-svg'
+import { seedCheckSection } from './report-seed-check'
 import { settingsRows } from './report-settings'
 
 /**
@@ -242,6 +243,7 @@ export function renderReport(d: ReportData): string {
   </div>
   ${finalNote}
 </section>
+${seedCheckSection(run)}
 <h2>Architecture</h2>
 <div class="arch">${archToSvg(d.architecture)}</div>
 <h2>Learning curves</h2>

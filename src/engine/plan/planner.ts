@@ -30,6 +30,11 @@ const MIN_FINAL_EPOCHS = 3
 /** Time (ms) the scheduler keeps after the final training for scoring the test split (its margin). */
 const SCORING_MARGIN_MS = 15_000
 
+/** Candidates the seed re-check trains again, when the search has at least SEED_CHECK_MIN_CANDIDATES. */
+const SEED_CHECK_CANDIDATES = 3
+/** Fewest candidates a search must fit to spend some of them on the seed re-check. */
+const SEED_CHECK_MIN_CANDIDATES = 10
+
 /** Fewest candidates worth a search of `minutes`: a short search compares a few, a long one many. */
 export function minCandidates(minutes: number): number {
   if (minutes <= 5) return 6
@@ -161,6 +166,12 @@ export function planSearch(input: PlanInput): SearchPlan {
       : 'Random search: with few candidates, trying different ones at random is the most reliable.',
     `${Math.round(share * 100)}% of the time goes to training the winner again on all the data.`,
   ]
+  // the re-check's retrainings come out of the search's share: the scheduler stops searching in time for them
+  const seedCheck = chosen.candidates >= SEED_CHECK_MIN_CANDIDATES ? SEED_CHECK_CANDIDATES : 0
+  if (seedCheck > 0)
+    reasons.push(
+      `At the end of the search the best ${seedCheck} are trained again with a second seed (about ${Math.round((Math.ceil(seedCheck / workers) * chosen.candidateMs) / 1000)} s), to tell a real lead from a lucky one.`,
+    )
   return {
     minutes,
     spaceId: chosen.space.id,
@@ -169,6 +180,7 @@ export function planSearch(input: PlanInput): SearchPlan {
     epochs,
     dataFraction: chosen.fraction,
     finalShare: share,
+    ...(seedCheck > 0 ? { seedCheck } : {}),
     // the time limit ends the search; this bound only stops a machine much faster than assumed from
     // running far more candidates than the strategy needs
     maxTrials: Math.min(100_000, Math.max(50, chosen.candidates * 10)),
@@ -216,6 +228,7 @@ export function planRunConfig(
     concurrency: workers,
     train: { ...recipe(plan.epochs), ...(plan.dataFraction < 1 ? { dataFraction: plan.dataFraction } : {}) },
     ...(plan.epochs >= 3 ? { earlyStop: { minEpochs: 2, topK: 3 } } : {}),
+    ...(plan.seedCheck ? { seedCheck: { candidates: plan.seedCheck } } : {}),
     finalTraining: {
       epochs: plan.finalEpochs,
       reserveMinutes: plan.minutes * plan.finalShare,

@@ -1,5 +1,5 @@
 import type { EventMessage, Run, Trial } from '../../shared'
-import { searchScoreName } from '../../shared'
+import { describeSeedCheck, searchScoreName, seedCheckTitle } from '../../shared'
 import { describeArchitecture, formatTrialLine } from './format'
 
 const num = (v: number | null | undefined, digits = 4): string =>
@@ -101,6 +101,7 @@ export function searchSummary(run: Run, best: Trial | null, finalTrial: Trial | 
       'No final training: the best candidate was trained for the search only (add "finalTraining" to --settings).',
     )
   }
+  if (run.seedCheck) lines.push(`${seedCheckTitle(run.seedCheck)}. ${describeSeedCheck(run.seedCheck, run)}`)
   if (run.signalWarning) lines.push(`Warning: ${run.signalWarning}`)
   return `${lines.join('\n')}\n`
 }

@@ -172,6 +172,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN lease_until INTEGER;
     `,
   },
+  {
+    version: 10,
+    description: 'runs: the seed re-check of the best candidates (JSON)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN seed_check TEXT;
+    `,
+  },
 ]
 
 /** The schema version this build writes (PRAGMA user_version after migrating). */

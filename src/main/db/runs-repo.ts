@@ -38,17 +38,18 @@ interface RunRow {
   finalTrialId: string | null
   finalTestAccuracy: number | null
   signalWarning: string | null
+  seedCheck: string | null
 }
 
 const SELECT = `SELECT id, config, status, created_at AS createdAt, started_at AS startedAt,
   finished_at AS finishedAt, trials_completed AS trialsCompleted, trials_failed AS trialsFailed,
   best_trial_id AS bestTrialId, best_val_accuracy AS bestValAccuracy, backend, error, notes, tags,
-  final_trial_id AS finalTrialId, final_test_accuracy AS finalTestAccuracy, signal_warning AS signalWarning
-  FROM runs`
+  final_trial_id AS finalTrialId, final_test_accuracy AS finalTestAccuracy, signal_warning AS signalWarning,
+  seed_check AS seedCheck FROM runs`
 
 function fromRow(row: RunRow): Run {
   const where = `Run ${row.id}`
-  const { notes, tags, finalTrialId, finalTestAccuracy, signalWarning, ...rest } = row
+  const { notes, tags, finalTrialId, finalTestAccuracy, signalWarning, seedCheck, ...rest } = row
   return validateRow(
     runSchema,
     {
@@ -56,6 +57,7 @@ function fromRow(row: RunRow): Run {
       config: jsonColumn(row.config, `${where} config`),
       ...(finalTrialId !== null ? { finalTrialId, finalTestAccuracy } : {}),
       ...(signalWarning !== null ? { signalWarning } : {}),
+      ...(seedCheck !== null ? { seedCheck: jsonColumn(seedCheck, `${where} seed_check`) } : {}),
       ...(notes !== null ? { notes } : {}),
       ...(tags !== null ? { tags: jsonColumn(tags, `${where} tags`) } : {}),
     },
@@ -146,7 +148,7 @@ export class RunsRepo {
       .prepare(
         `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, trials_completed = ?, trials_failed = ?,
            best_trial_id = ?, best_val_accuracy = ?, backend = ?, error = ?, final_trial_id = ?,
-           final_test_accuracy = ?, signal_warning = ? WHERE id = ?`,
+           final_test_accuracy = ?, signal_warning = ?, seed_check = ? WHERE id = ?`,
       )
       .run(
         run.status,
@@ -161,6 +163,7 @@ export class RunsRepo {
         run.finalTrialId ?? null,
         run.finalTestAccuracy ?? null,
         run.signalWarning ?? null,
+        run.seedCheck ? JSON.stringify(run.seedCheck) : null,
         run.id,
       )
     if (info.changes === 0) throw notFound('run', run.id)

@@ -113,6 +113,31 @@ describe('planSearch: the time decides the rest', () => {
   })
 })
 
+describe('planSearch: time for the seed re-check', () => {
+  it('re-checks the best 3 with a second seed when the search fits at least 10 candidates, and says so', () => {
+    const plans = [5, 15, 60, 600].flatMap((minutes) =>
+      [SAMPLE, FMNIST].map((data) => planSearch({ data, minutes, spaces: SPACES })),
+    )
+    for (const plan of plans) {
+      const config = runConfigSchema.parse(
+        planRunConfig(plan, [28, 28, 1], { name: 'n', datasetId: 'd', seed: 1 }),
+      )
+      if (plan.estimate.candidates >= 10) {
+        expect(plan.seedCheck).toBe(3)
+        expect(config.seedCheck).toEqual({ candidates: 3 })
+        expect(plan.reasons.at(-1)).toMatch(/best 3 are trained again with a second seed \(about \d+ s\)/)
+      } else {
+        expect(plan.seedCheck).toBeUndefined()
+        expect(config.seedCheck).toBeUndefined()
+      }
+    }
+    expect(plans.some((p) => p.seedCheck === 3)).toBe(true)
+    const few = planSearch({ data: FMNIST, minutes: 1, spaces: SPACES })
+    expect(few.estimate.candidates).toBeLessThan(10)
+    expect(few.seedCheck).toBeUndefined()
+  })
+})
+
 /** What `npm run bench:plan` measured: real planned runs on the bundled sample and the full Fashion-MNIST. */
 interface BenchResult {
   dataset: string

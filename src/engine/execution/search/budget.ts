@@ -39,15 +39,34 @@ export class SearchBudget {
   }
 
   /**
-   * With final training under a time budget, a trial is only started when a trial of average length still
-   * fits in the search's share: one cancelled at the deadline would be wasted, and the final training gets
-   * the time instead.
+   * Under a time budget, with final training or a seed re-check to follow, a trial is only started when a trial
+   * of average length still fits in the search's share, with the re-check's retrainings after it: one cancelled
+   * at the deadline would be wasted, and the re-check and the final training get the time instead.
    */
   fitsBeforeFinal(): boolean {
-    if (this.config.finalTraining === undefined || this.config.budgetMinutes === undefined) return true
-    if (this.trialMs.length === 0) return true
-    const mean = this.trialMs.reduce((a, b) => a + b, 0) / this.trialMs.length
-    return this.searchMs - this.usedMs() >= mean
+    if (this.config.budgetMinutes === undefined) return true
+    const recheck = this.seedCheckRounds()
+    if (this.config.finalTraining === undefined && recheck === 0) return true
+    const mean = this.meanTrialMs()
+    if (mean === null) return true
+    return this.searchLeftMs() >= mean * (1 + recheck)
+  }
+
+  /** Rounds of retraining the seed re-check takes (its candidates over the concurrency); 0 without one. */
+  seedCheckRounds(): number {
+    const check = this.config.seedCheck
+    return check === undefined ? 0 : Math.ceil(check.candidates / Math.max(1, this.config.concurrency))
+  }
+
+  /** Mean wall-clock ms of this session's fully trained trials; null before the first. */
+  meanTrialMs(): number | null {
+    if (this.trialMs.length === 0) return null
+    return this.trialMs.reduce((a, b) => a + b, 0) / this.trialMs.length
+  }
+
+  /** Ms left of the search's share of the budget (Infinity without a budget). */
+  searchLeftMs(): number {
+    return this.searchMs - this.usedMs()
   }
 
   /** Records how long a fully trained trial took. */

@@ -23,6 +23,12 @@ export class SearchResults {
   best: { id: string; acc: number; loss: number | null; params: number } | null = null
   private readonly points: ParetoPoint[] = []
   private readonly scores: CandidateScore[] = []
+  private readonly ranked: Array<{
+    trialId: string
+    valAccuracy: number
+    valLoss: number | null
+    params: number
+  }> = []
   readonly finished = new Map<string, Trial>()
 
   constructor(
@@ -35,6 +41,7 @@ export class SearchResults {
   addFull(r: FullResult): boolean {
     this.points.push({ trialId: r.trialId, valAccuracy: r.valAccuracy, params: r.params, flops: r.flops })
     this.scores.push({ valAccuracy: r.valAccuracy, trainAccuracy: r.trainAccuracy })
+    this.ranked.push({ trialId: r.trialId, valAccuracy: r.valAccuracy, valLoss: r.valLoss, params: r.params })
     const b = this.best
     if (b !== null && !isBetterResult(r, { valAccuracy: b.acc, valLoss: b.loss, params: b.params }))
       return false
@@ -60,6 +67,15 @@ export class SearchResults {
   /** The signal check's warning on the results so far, or null. */
   signalWarning(): string | null {
     return checkSignal(this.scores, this.numClasses)
+  }
+
+  /** The `k` best fully trained trials, best first (the winner's ranking), that are known completed. */
+  top(k: number): Trial[] {
+    return [...this.ranked]
+      .sort((a, b) => (isBetterResult(a, b) ? -1 : isBetterResult(b, a) ? 1 : 0))
+      .map((r) => this.finished.get(r.trialId))
+      .filter((t): t is Trial => t !== undefined)
+      .slice(0, k)
   }
 
   /** The winner's completed trial, if any. */
