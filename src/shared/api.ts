@@ -30,6 +30,14 @@ import {
 } from './exports'
 import { computeSettingsSchema, workersListSchema } from './workers'
 import { planRequestSchema, searchPlanSchema } from './plan'
+import {
+  backboneCatalogueEntrySchema,
+  backboneDownloadJobSchema,
+  backboneDownloadRequestSchema,
+  backboneFromRunRequestSchema,
+  backboneImportRequestSchema,
+  backboneInfoSchema,
+} from './backbone'
 
 /**
  * THE CONTRACT: every request the renderer can make, with its payload and response schemas, and every
@@ -136,6 +144,38 @@ export const api = {
   'exports.trials': { request: z.object({ runId: z.string() }).strict(), response: exportableTrialsSchema },
   /** Predicts one image or table row with an export or a trial's model (the try-it panel). */
   'exports.predict': { request: exportPredictRequestSchema, response: predictionSchema },
+  /** Backbones in the data folder (imported or downloaded), oldest first. */
+  'backbones.list': { request: z.object({}).strict(), response: z.array(backboneInfoSchema) },
+  /** "Use a model of mine": checks a TF.js Layers model (model.json + weights) and keeps a copy as a backbone. */
+  'backbones.import': { request: backboneImportRequestSchema, response: backboneInfoSchema },
+  /** A run's final model (or one trial's), exported to TF.js and kept as a backbone. */
+  'backbones.importRun': { request: backboneFromRunRequestSchema, response: backboneInfoSchema },
+  'backbones.rename': {
+    request: z.object({ backboneId: z.string(), name: z.string().trim().min(1).max(200) }).strict(),
+    response: backboneInfoSchema,
+  },
+  /** Deletes a backbone and its files. */
+  'backbones.delete': { request: z.object({ backboneId: z.string() }).strict(), response: deletedSchema },
+  /** Well-known backbones that can be downloaded on first use, with size, source and whether present. */
+  'backbones.catalogue': {
+    request: z.object({}).strict(),
+    response: z.array(backboneCatalogueEntrySchema),
+  },
+  /**
+   * Starts downloading a catalogue backbone (consent: true, given after showing size and source); answers at
+   * once with the job, progress follows as 'backbone.download' events. Each file is checked against its pinned
+   * SHA-256; nothing unverified is kept. Once done it works offline.
+   */
+  'backbones.download': { request: backboneDownloadRequestSchema, response: backboneDownloadJobSchema },
+  'backbones.downloadStatus': {
+    request: z.object({ jobId: z.string() }).strict(),
+    response: backboneDownloadJobSchema,
+  },
+  /** Stops a download; what arrived is kept, so downloading again continues where it stopped. */
+  'backbones.cancelDownload': {
+    request: z.object({ jobId: z.string() }).strict(),
+    response: backboneDownloadJobSchema,
+  },
 } as const
 
 export type Api = typeof api
@@ -150,6 +190,7 @@ export const events = {
   'trial.updated': trialSchema,
   'trial.epoch': trialEpochSchema,
   'dataset.importProgress': datasetImportJobSchema,
+  'backbone.download': backboneDownloadJobSchema,
 } as const
 
 export type Events = typeof events

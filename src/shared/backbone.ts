@@ -85,3 +85,78 @@ export const backboneInfoSchema = z.object({
   createdAt: z.string(),
 })
 export type BackboneInfo = z.infer<typeof backboneInfoSchema>
+
+/**
+ * How the pixels of an imported model's training images were scaled, in words a person can choose from:
+ * 'unit' [0, 1] (NAS Studio's own runs, most Keras tutorials), 'symmetric' [-1, 1] (MobileNet, Inception),
+ * 'raw' [0, 255].
+ */
+export const BACKBONE_PIXEL_SCALES = {
+  unit: { scale: 1 / 255, offset: 0 },
+  symmetric: { scale: 1 / 127.5, offset: -1 },
+  raw: { scale: 1, offset: 0 },
+} as const satisfies Record<string, BackboneNormalisation>
+export type BackbonePixelScale = keyof typeof BACKBONE_PIXEL_SCALES
+const PIXEL_SCALE_NAMES = Object.keys(BACKBONE_PIXEL_SCALES) as [BackbonePixelScale, ...BackbonePixelScale[]]
+
+/** "Use a model of mine": a model.json, or the folder holding it, with its weight files beside it. */
+export const backboneImportRequestSchema = z
+  .object({
+    /** model.json or its folder, on the machine running NAS Studio (web mode: the upload's folder). */
+    path: z.string().min(1).max(4096),
+    /** Default: the folder's name. */
+    name: z.string().trim().min(1).max(200).optional(),
+    /** Default 'unit'. */
+    pixels: z.enum(PIXEL_SCALE_NAMES).optional(),
+  })
+  .strict()
+export type BackboneImportRequest = z.infer<typeof backboneImportRequestSchema>
+
+/** A NAS Studio run's final model (default: the one exports.create would pick) as a backbone. */
+export const backboneFromRunRequestSchema = z
+  .object({
+    runId: z.string().min(1),
+    trialId: z.string().min(1).optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict()
+export type BackboneFromRunRequest = z.infer<typeof backboneFromRunRequestSchema>
+
+/** One entry of the catalogue of well-known backbones, as the UI lists it. */
+export const backboneCatalogueEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  /** Where the files come from (the host), shown when asking for consent. */
+  source: z.string(),
+  /** Bytes to download; null when not known. */
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  /** False when this build cannot download it safely; `unavailableReason` says why. */
+  downloadable: z.boolean(),
+  unavailableReason: z.string().nullable(),
+  /** The backbone's id once it is downloaded (then it works offline). */
+  installedId: z.string().nullable(),
+})
+export type BackboneCatalogueEntry = z.infer<typeof backboneCatalogueEntrySchema>
+
+export const BACKBONE_DOWNLOAD_STATES = ['downloading', 'done', 'failed', 'cancelled'] as const
+export type BackboneDownloadState = (typeof BACKBONE_DOWNLOAD_STATES)[number]
+
+/** A catalogue download in progress or finished; pushed as 'backbone.download' events. */
+export const backboneDownloadJobSchema = z.object({
+  jobId: z.string(),
+  catalogueId: z.string(),
+  state: z.enum(BACKBONE_DOWNLOAD_STATES),
+  receivedBytes: z.number().int().nonnegative(),
+  totalBytes: z.number().int().nonnegative(),
+  /** The backbone, once done. */
+  backboneId: z.string().nullable(),
+  /** Why it failed, in plain words. */
+  error: z.string().nullable(),
+})
+export type BackboneDownloadJob = z.infer<typeof backboneDownloadJobSchema>
+
+/** Starting a catalogue download needs the person's consent, given after seeing its size and source. */
+export const backboneDownloadRequestSchema = z
+  .object({ catalogueId: z.string().min(1).max(100), consent: z.literal(true) })
+  .strict()

@@ -1,5 +1,11 @@
 import type { Clock, EventSink, Logger, RunCheckpoint, RunStore } from '../../engine/ports'
-import type { ExportTrialRequest, ExportTrialResult, PredictRequest, PredictResult } from '../../engine'
+import type {
+  BackboneInspection,
+  ExportTrialRequest,
+  ExportTrialResult,
+  PredictRequest,
+  PredictResult,
+} from '../../engine'
 import type {
   Dataset,
   DatasetImportRequest,
@@ -88,6 +94,8 @@ export interface EngineApi {
   exportTrial?(req: ExportTrialRequest): Promise<ExportTrialResult>
   /** Predicts one image or row with a saved model or an export (the try-it panel); absent in fakes. */
   predictSample?(req: PredictRequest): Promise<PredictResult>
+  /** Checks a folder's TF.js Layers model as a backbone (src/engine/backbone-import); absent in fakes. */
+  inspectBackbone?(dir: string, modelFile?: string): Promise<BackboneInspection>
   /** Makes trial workers save each completed trial's trained model; absent in fakes (nothing is saved). */
   withModelSaving?<R extends TrialRunnerLike>(
     runner: R,

@@ -11,6 +11,8 @@ import {
   type Run,
 } from '../../shared'
 import { isSqliteError, storageError, type AppDb } from '../db'
+import { createBackboneService, type BackboneService, type CatalogueItem } from '../backbones'
+import { runModelExporter } from './run-model-export'
 import { createComputeSettings } from './compute-settings'
 import { createDatasetService } from './datasets-service'
 import { createEventHub, type EventSubscribe } from './event-hub'
@@ -43,6 +45,8 @@ export interface ServicesOptions {
   clock?: Clock
   /** Opens a folder in the desktop's file manager (Export's "Show in folder"); the desktop app only. */
   showInFolder?: (path: string) => void
+  /** The backbone catalogue (default: the built-in one); tests serve theirs from 127.0.0.1. */
+  backboneCatalogue?: readonly CatalogueItem[]
 }
 
 /** The app's behaviour behind both transports. */
@@ -54,6 +58,8 @@ export interface Services {
   whenImported(jobId: string): Promise<DatasetImportJob>
   /** Resolves with the run once it has finished (at once if it is not running in this process). */
   whenFinished(runId: string): Promise<Run>
+  /** Backbones in the data folder: the store gives the engine each backbone's folder. */
+  backbones: BackboneService
   /**
    * Pauses running searches (so they can be resumed at the next start), waits for them (bounded), and closes
    * the worker pool. Does not close db.
@@ -129,6 +135,16 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     nowIso,
   })
 
+  const backbones = createBackboneService({
+    dataDir: opts.dataDir,
+    engine,
+    publish: hub.publish,
+    exportRunModel: runModelExporter(db, exportsSvc.handlers),
+    ...(opts.backboneCatalogue ? { catalogue: opts.backboneCatalogue } : {}),
+    nowIso,
+    logger,
+  })
+
   const handlers: ApiHandlers = {
     'app.info': async () => ({
       name: opts.appName ?? 'NAS Studio',
@@ -153,6 +169,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
     ...runs.handlers,
     ...exportsSvc.handlers,
+    ...backbones.handlers,
   }
 
   return {
@@ -160,12 +177,14 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     events: hub.subscribe,
     whenImported: (jobId) => datasets.whenImported(jobId),
     whenFinished: (runId) => runs.whenFinished(runId),
+    backbones,
     close: async () => {
       if (closed) return
       closed = true
       // new and resumed runs are refused from here on, while imports are cancelled
       const runsPaused = runs.close(CLOSE_WAIT_MS)
       await datasets.close()
+      await backbones.close()
       await runsPaused
       await runner
         ?.close()

@@ -1,0 +1,5 @@
+export { BackboneStore, backbonesRoot } from './store'
+export { createBackboneService } from './service'
+export type { BackboneService, BackboneServiceOptions, RunModelExport } from './service'
+export { BUILTIN_CATALOGUE } from './catalogue'
+export type { CatalogueItem, CatalogueFile } from './catalogue'
