@@ -114,6 +114,37 @@ async function scoreOn(
   return { loss, accuracy }
 }
 
+/**
+ * scoreOn over the ranks of a data-parallel group: each scores its slice of `scored` (the ranks hold the same
+ * weights and batch-norm statistics) and they combine the slices' sums, so the validation pass of every epoch
+ * is split between the workers instead of repeated by each.
+ */
+async function scoreAcrossRanks(
+  model: tf.LayersModel,
+  scored: { x: tf.Tensor; y: tf.Tensor },
+  sync: ParallelSync,
+  rank: number,
+  ranks: number,
+): Promise<{ loss: number; accuracy: number }> {
+  const n = scored.x.shape[0]!
+  const per = Math.ceil(n / ranks)
+  const start = Math.min(n, rank * per)
+  const count = Math.min(per, n - start)
+  // this slice's loss and accuracy sums and its sample count; their means over ranks have the same ratios
+  const sums = new Float32Array(3)
+  if (count > 0) {
+    const slice = tf.tidy(() => ({ x: scored.x.slice(start, count), y: scored.y.slice(start, count) }))
+    try {
+      const s = await scoreOn(model, slice)
+      sums.set([s.loss * count, s.accuracy * count, count])
+    } finally {
+      tf.dispose([slice.x, slice.y])
+    }
+  }
+  const mean = sync.average(sums, STEP_WAIT_MS)
+  return { loss: mean[0]! / mean[2]!, accuracy: mean[1]! / mean[2]! }
+}
+
 /** Samples one rank learns from per epoch. */
 function order0Count(count: number, ranks: number): number {
   return ranks > 1 ? Math.floor(count / ranks) : count
@@ -275,7 +306,11 @@ export async function trainArchitecture(
           STEP_WAIT_MS,
         )
       else recalibrateBatchNorm(trained, trainPart, inputShape, batchSize)
-      const scored = final ? null : await scoreOn(trained, val)
+      const scored = final
+        ? null
+        : sync
+          ? await scoreAcrossRanks(trained, val, sync, rank, ranks)
+          : await scoreOn(trained, val)
       const metrics: EpochMetrics = {
         epoch,
         loss: pick('loss'),

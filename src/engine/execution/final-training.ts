@@ -1,9 +1,9 @@
 import type { Dataset, Run, Trial } from '../../shared'
 import { toErrorData } from '../../shared'
-import { createParallelBuffer } from '../evaluate/data-parallel'
 import { withoutProxies } from '../evaluate/proxy'
 import type { EpochMetrics } from '../evaluate/train'
 import type { EventSink, Logger, RunStore } from '../ports'
+import { runRanks } from './data-parallel-job'
 import type { TrialJob, TrialOutcome, TrialRunner } from './types'
 
 /** What the final training of a run needs from the scheduler. */
@@ -95,25 +95,12 @@ export async function trainFinalModel(args: FinalTrainingArgs): Promise<Run> {
     const workers = Math.max(1, args.workers ?? 1)
     if (workers > 1) {
       // every rank trains the same model on its share of each batch; rank 0's result is the trial's
-      const buffer = createParallelBuffer(workers, winner.params + 1024)
-      const ranks = Array.from({ length: workers }, (_, rank) =>
-        args.runner.run(
-          {
-            ...base,
-            trialId: rank === 0 ? trial.id : `${trial.id}-rank${rank}`,
-            dataParallel: { rank, size: workers, buffer },
-          },
-          rank === 0 ? onEpoch : () => {},
-          args.signal,
-        ),
-      )
-      const first = (await Promise.allSettled(ranks))[0]!
-      if (first.status === 'fulfilled') outcome = first.value
-      else if (toErrorData(first.reason).code === 'cancelled' || args.signal?.aborted) throw first.reason
+      const tried = await runRanks(args.runner, base, workers, winner.params + 1024, onEpoch, args.signal)
+      if ('outcome' in tried) outcome = tried.outcome
       else
         logger.warn('Data-parallel final training failed; training in one worker', {
           runId: run.id,
-          error: toErrorData(first.reason).message,
+          error: tried.failed,
         })
     }
     if (outcome === null) {

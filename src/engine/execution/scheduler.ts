@@ -9,6 +9,7 @@ import type { OneShotSettings } from '../strategy/darts'
 import { createStrategy, isBlackBox } from '../strategy'
 import { withZeroCostPreRanking } from '../strategy/zero-cost'
 import type { SearchStrategy } from '../strategy'
+import { ranksFor } from './data-parallel-job'
 import { trainFinalModel } from './final-training'
 import { SearchBudget } from './search/budget'
 import { RunJournal } from './search/journal'
@@ -183,7 +184,11 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       logger,
     }
     const launch = (): void => {
-      const p: Promise<void> = runTrial(ctx, nextIndex++, nextSlot++).finally(() => inFlight.delete(p))
+      // a trial that trains alone (nothing in flight, the budget's last slot: e.g. the network a one-shot
+      // search derived) takes the run's other workers too, data-parallel
+      const alone = inFlight.size === 0 && nextSlot + 1 >= maxTrials
+      const ranks = alone ? ranksFor(runner, config.concurrency) : 1
+      const p: Promise<void> = runTrial(ctx, nextIndex++, nextSlot++, ranks).finally(() => inFlight.delete(p))
       inFlight.add(p)
     }
     try {

@@ -26,7 +26,10 @@ export interface TrialJob {
   mode?: 'search' | 'final'
   /** Wall-clock limit of the training in ms: the epochs are cut to what fits (see trainArchitecture). */
   timeLimitMs?: number
-  /** Data-parallel final training: this job is one rank of a group sharing the buffer (worker threads only). */
+  /**
+   * Data-parallel training (a final training, or a search trial that trains alone): this job is one rank of a
+   * group sharing the buffer (worker threads only, see TrialRunner.dataParallel).
+   */
   dataParallel?: ParallelGroup
 }
 
@@ -85,6 +88,12 @@ export interface TrialRunner {
     onSnapshot: (snapshot: OneShotSnapshot) => void,
     signal?: AbortSignal,
   ): Promise<OneShotFound>
+  /**
+   * The most ranks a job's `dataParallel` group may have: how many of this runner's workers train at once as
+   * threads of this process, sharing memory (the worker pool). Absent where jobs cannot carry a group (a
+   * remote queue, test fakes).
+   */
+  dataParallelWorkers?(): number
   /** The compute backend trials run on, once a worker has started; null before. */
   backend(): BackendInfo | null
   /** Stops every worker; pending and running trials reject with NasError('cancelled'). */

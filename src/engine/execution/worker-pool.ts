@@ -336,6 +336,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       )
     },
     backend: () => backendInfo,
+    dataParallelWorkers: () => size,
     async close() {
       closed = true
       failAll(new NasError('cancelled', 'The trial runner was closed'))

@@ -253,5 +253,6 @@ export function withModelSaving<R extends { backend(): unknown; close(): Promise
   }
   // a one-shot search saves no model: it goes straight to the wrapped runner
   if (inner.searchOneShot) wrapped.searchOneShot = inner.searchOneShot.bind(inner)
+  if (inner.dataParallelWorkers) wrapped.dataParallelWorkers = inner.dataParallelWorkers.bind(inner)
   return wrapped as unknown as R
 }

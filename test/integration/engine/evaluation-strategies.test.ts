@@ -362,6 +362,27 @@ describe('evaluation strategies (real training)', () => {
       expect(stored.finalTestAccuracy).toBe(final.testAccuracy)
       // both ranks trained to the end (each waits for the other at every step)
       expect(done).toEqual(expect.arrayContaining([final.id, `${final.id}-rank1`]))
+
+      // the pool's backend is known now: a search trial that trains alone takes both workers too
+      const lone = await search(
+        twoMlps,
+        {
+          seed: 0,
+          maxTrials: 1,
+          concurrency: 2,
+          train: { epochs: 1, batchSize: 64, learningRate: 0.003, validationFraction: 0.2 },
+        },
+        pool,
+      )
+      const trial = lone.trials[0]!
+      expect(trial.status).toBe('completed')
+      expect(done).toEqual(expect.arrayContaining([trial.id, `${trial.id}-rank1`]))
+      expect(trial.valAccuracy).toBeGreaterThan(0.5)
+      // the ranks scored halves of the validation split and combined them: still a whole number of images
+      const valCount = full.validation.count
+      expect(
+        Math.abs(trial.valAccuracy! * valCount - Math.round(trial.valAccuracy! * valCount)),
+      ).toBeLessThan(1e-3)
     } finally {
       await pool.close()
     }

@@ -1,11 +1,14 @@
-import type { Dataset, SearchSpaceDef, Trial } from '../../../shared'
+import type { Architecture, Dataset, SearchSpaceDef, Trial } from '../../../shared'
 import { toErrorData } from '../../../shared'
 import { shouldStopEarly } from '../../evaluate/learning-curve'
 import { describeProxy, proxyArchitecture } from '../../evaluate/proxy'
 import { chanceBand } from '../../evaluate/signal-check'
 import type { EventSink, Logger, RunStore } from '../../ports'
 import { ZeroCostPreRank } from '../../strategy/zero-cost'
-import type { TrialRunner } from '../types'
+import { countParams } from '../../space'
+import type { EpochMetrics } from '../../evaluate/train'
+import { runRanks } from '../data-parallel-job'
+import type { TrialJob, TrialOutcome, TrialRunner } from '../types'
 import type { SearchBudget } from './budget'
 import type { RunJournal } from './journal'
 import type { ProposalSource } from './proposals'
@@ -40,9 +43,10 @@ export interface TrialContext {
  * hopeless one (never while the scores are at chance), and journals the outcome in one transaction with the
  * strategy's observation, the Pareto front and the run's counters: completed (then maybe the best), stopped
  * early (a result, never the best), failed (a dataset error ends the search) or cancelled (not a result, so
- * a resumed run trains it again).
+ * a resumed run trains it again). With `ranks` > 1 (a trial that trains alone) it trains data-parallel in that
+ * many workers, or in one when the group fails.
  */
-export async function runTrial(ctx: TrialContext, index: number, slot: number): Promise<void> {
+export async function runTrial(ctx: TrialContext, index: number, slot: number, ranks = 1): Promise<void> {
   const { journal, results, proposals, dataset } = ctx
   const runId = journal.run.id
   const config = journal.run.config
@@ -93,37 +97,34 @@ export async function runTrial(ctx: TrialContext, index: number, slot: number): 
   const curve: Array<{ accuracy: number; valAccuracy: number; valLoss: number }> = []
   let stopped: { reason: string; predicted: number } | null = null
   let outcome: Awaited<ReturnType<TrialRunner['run']>>
+  const onEpoch = (e: EpochMetrics): void => {
+    const epoch = { trialId: trial.id, runId, ...e }
+    try {
+      ctx.store.insertEpoch(epoch)
+    } catch (storeErr) {
+      ctx.failHard(storeErr)
+      return
+    }
+    ctx.emit({ event: 'trial.epoch', payload: epoch })
+    curve.push(e)
+    // early stopping never acts while the scores are no signal (the signal check warns)
+    if (config.earlyStop === undefined || p.fidelity < 1 || stopped !== null) return
+    if (journal.run.signalWarning) return
+    const decision = shouldStopEarly(
+      curve.map((c) => c.valAccuracy),
+      epochs,
+      results.accuracies(),
+      { ...config.earlyStop, floor: chanceBand(numClasses) },
+    )
+    if (decision.stop) {
+      stopped = { reason: decision.reason!, predicted: decision.predicted }
+      trialCtl.abort()
+    }
+  }
   try {
-    outcome = await ctx.runner
-      .run(
-        job,
-        (e) => {
-          const epoch = { trialId: trial.id, runId, ...e }
-          try {
-            ctx.store.insertEpoch(epoch)
-          } catch (storeErr) {
-            ctx.failHard(storeErr)
-            return
-          }
-          ctx.emit({ event: 'trial.epoch', payload: epoch })
-          curve.push(e)
-          // early stopping never acts while the scores are no signal (the signal check warns)
-          if (config.earlyStop === undefined || p.fidelity < 1 || stopped !== null) return
-          if (journal.run.signalWarning) return
-          const decision = shouldStopEarly(
-            curve.map((c) => c.valAccuracy),
-            epochs,
-            results.accuracies(),
-            { ...config.earlyStop, floor: chanceBand(numClasses) },
-          )
-          if (decision.stop) {
-            stopped = { reason: decision.reason!, predicted: decision.predicted }
-            trialCtl.abort()
-          }
-        },
-        trialCtl.signal,
-      )
-      .finally(() => ctx.signal.removeEventListener('abort', onAbort))
+    outcome = await trainJob(ctx, job, trainArch, ranks, onEpoch, trialCtl.signal).finally(() =>
+      ctx.signal.removeEventListener('abort', onAbort),
+    )
   } catch (err) {
     const data = toErrorData(err)
     const stop = stopped as { reason: string; predicted: number } | null
@@ -210,4 +211,29 @@ export async function runTrial(ctx: TrialContext, index: number, slot: number): 
       ...(warning !== null || journal.run.signalWarning != null ? { signalWarning: warning } : {}),
     })
   })
+}
+
+/**
+ * Trains `job` on the context's runner: data-parallel in `ranks` workers when more than one (each learns from
+ * its share of every batch), in one worker when that group fails for another reason than a cancel.
+ */
+async function trainJob(
+  ctx: TrialContext,
+  job: TrialJob,
+  arch: Architecture,
+  ranks: number,
+  onEpoch: (e: EpochMetrics) => void,
+  signal: AbortSignal,
+): Promise<TrialOutcome> {
+  if (ranks > 1) {
+    // room for the gradients and the batch-norm statistics the ranks average (no more values than weights)
+    const weights = countParams(arch, ctx.dataset.inputShape, ctx.dataset.classNames.length)
+    const tried = await runRanks(ctx.runner, job, ranks, 2 * weights + 1024, onEpoch, signal)
+    if ('outcome' in tried) return tried.outcome
+    ctx.logger.warn('Data-parallel trial failed; training it in one worker', {
+      trialId: job.trialId,
+      error: tried.failed,
+    })
+  }
+  return ctx.runner.run(job, onEpoch, signal)
 }
