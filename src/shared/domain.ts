@@ -251,6 +251,41 @@ export const mlpSpaceSchema = z
   })
 export type MlpSpace = z.infer<typeof mlpSpaceSchema>
 
+/** How much of a backbone trains: none of it, the last k blocks before the cut (a number), or all of it. */
+export const fineTuneSchema = z.union([z.enum(['frozen', 'all']), z.number().int().min(1).max(64)])
+export type FineTune = z.infer<typeof fineTuneSchema>
+
+/** How a backbone's feature map becomes a vector for the head (ignored when the features are already flat). */
+export const HEAD_POOLINGS = ['globalAvg', 'flatten'] as const
+
+/**
+ * Pretrained-backbone space: one of `backbones` (each with the layers it may be cut at), how much of it is
+ * fine-tuned (fine-tuned layers learn at `fineTuneRate` x the learning rate), then a searchable head: pooling,
+ * [minBlocks, maxBlocks] dense blocks (units, activation, dropout; a rate of 0 means none) and a softmax
+ * classifier. Input size and normalisation follow the backbone.
+ */
+export const backboneSpaceSchema = z
+  .object({
+    family: z.literal('backbone'),
+    version: z.literal(1),
+    backbones: z
+      .array(z.object({ id: z.string().min(1).max(64), cuts: choice(z.string().min(1).max(200)) }))
+      .min(1),
+    fineTune: choice(fineTuneSchema),
+    fineTuneRate: z.number().positive().max(1).optional(),
+    pooling: choice(z.enum(HEAD_POOLINGS)),
+    minBlocks: z.number().int().min(0).max(8),
+    maxBlocks: z.number().int().min(0).max(8),
+    units: choice(z.number().int().positive().max(65536)),
+    activation: choice(activationSchema),
+    dropout: choice(z.number().min(0).max(0.95)),
+  })
+  .refine((s) => s.minBlocks <= s.maxBlocks, {
+    message: 'minBlocks must not exceed maxBlocks',
+    path: ['maxBlocks'],
+  })
+export type BackboneSpace = z.infer<typeof backboneSpaceSchema>
+
 /** Any search space definition, by `family`. Each keeps its own `version` so files can evolve per family. */
 export const searchSpaceDefSchema = z.discriminatedUnion('family', [
   sequentialSpaceSchema,
@@ -258,6 +293,7 @@ export const searchSpaceDefSchema = z.discriminatedUnion('family', [
   cellSpaceSchema,
   nb201SpaceSchema,
   mlpSpaceSchema,
+  backboneSpaceSchema,
 ])
 export type SearchSpaceDef = z.infer<typeof searchSpaceDefSchema>
 export type SpaceFamilyName = SearchSpaceDef['family']
@@ -356,7 +392,7 @@ export type ArchOp = ArchNode['op']
 export const archGroupSchema = z.object({
   id: z.string().min(1),
   label: z.string(),
-  kind: z.enum(['stem', 'block', 'normal', 'reduction', 'cell', 'head']),
+  kind: z.enum(['stem', 'block', 'normal', 'reduction', 'cell', 'head', 'backbone']),
 })
 export type ArchGroup = z.infer<typeof archGroupSchema>
 
@@ -413,6 +449,22 @@ export const genotypeSchema = z.discriminatedUnion('family', [
         activation: activationSchema,
         dropout: z.number().min(0).max(0.95),
         batchNorm: z.boolean(),
+      }),
+    ),
+  }),
+  z.object({
+    family: z.literal('backbone'),
+    backbone: z.string().min(1),
+    cut: z.string().min(1),
+    fineTune: fineTuneSchema,
+    /** Learning-rate factor of the fine-tuned backbone layers. */
+    fineTuneRate: z.number().positive().max(1),
+    pooling: z.enum(HEAD_POOLINGS),
+    blocks: z.array(
+      z.object({
+        units: z.number().int().positive(),
+        activation: activationSchema,
+        dropout: z.number().min(0).max(0.95),
       }),
     ),
   }),

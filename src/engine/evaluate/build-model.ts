@@ -2,6 +2,7 @@ import type { ArchNode, Architecture } from '../../shared'
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
 import { Rng } from '../rng'
+import { BACKBONE_NODE_PREFIX, backboneById } from '../space/backbones'
 import { inferShapes, inputsByNode, topoOrder } from '../space/shapes'
 import { DilatedDepthwiseConv2D, ZeroLayer } from './custom-layers'
 
@@ -37,8 +38,26 @@ export function buildModel(arch: Architecture, inputShape: number[], seed: numbe
     )
   }
   const model = tf.model({ inputs: input, outputs: output })
+  if (arch.genotype?.family === 'backbone') copyPretrained(model, arch.genotype.backbone)
   builtModelObserver?.(model)
   return model
+}
+
+/** Sets the weights of a backbone network's backbone layers (named bb_<layer>) to the pretrained ones. */
+function copyPretrained(model: tf.LayersModel, backboneId: string): void {
+  const { weights } = backboneById(backboneId)
+  for (const layer of model.layers) {
+    if (!layer.name.startsWith(BACKBONE_NODE_PREFIX) || layer.weights.length === 0) continue
+    const entry = weights.get(layer.name.slice(BACKBONE_NODE_PREFIX.length))
+    if (!entry) continue
+    const values = layer.weights.map((w) => {
+      const src = entry[w.originalName.slice(w.originalName.lastIndexOf('/') + 1)]
+      if (!src) throw new NasError('internal', `The backbone has no weight ${w.originalName}`)
+      return tf.tensor(src.data, src.shape, 'float32')
+    })
+    layer.setWeights(values)
+    tf.dispose(values)
+  }
 }
 
 let builtModelObserver: ((model: tf.LayersModel) => void) | null = null

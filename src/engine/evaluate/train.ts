@@ -4,6 +4,7 @@ import { adam } from '../compute/adam'
 import { tf } from '../compute/backend'
 import type { DataPart, LoadedData } from '../data/loaded-data'
 import { Rng } from '../rng'
+import { planBackboneTraining } from './backbone-train'
 import { recalibrateBatchNorm } from './bn-recalibrate'
 import { buildModel } from './build-model'
 import type { ParallelGroup } from './data-parallel'
@@ -18,6 +19,7 @@ import {
   smoothedTargets,
   subsetPart,
 } from './recipe'
+import { TwoRateOptimizer } from './two-rate'
 
 /** Metrics of one finished epoch (1-based); losses are mean cross-entropy, accuracies in [0, 1], time in ms. */
 export interface EpochMetrics {
@@ -80,11 +82,20 @@ function toTensors(part: DataPart, inputShape: number[], numClasses: number): { 
   }))
 }
 
-/** The optimizer of `settings`: Adam (wasm fast path) or SGD with Nesterov momentum 0.9. */
-function makeOptimizer(settings: TrainSettings): tf.Optimizer {
-  return settings.optimizer === 'sgd'
-    ? tf.train.momentum(settings.learningRate, 0.9, true)
-    : adam(settings.learningRate)
+/**
+ * The optimizer of `settings`: Adam (wasm fast path) or SGD with Nesterov momentum 0.9; with `slow`, layers
+ * named with its prefix learn at its factor x the rate.
+ */
+function makeOptimizer(settings: TrainSettings, slow?: { prefix: string; factor: number }): tf.Optimizer {
+  const one = (lr: number): tf.Optimizer =>
+    settings.optimizer === 'sgd' ? tf.train.momentum(lr, 0.9, true) : adam(lr)
+  if (!slow) return one(settings.learningRate)
+  return new TwoRateOptimizer(
+    one(settings.learningRate),
+    one(settings.learningRate * slow.factor),
+    slow.prefix,
+    slow.factor,
+  )
 }
 
 /**
@@ -177,6 +188,20 @@ export async function trainArchitecture(
   settings: TrainSettings,
   opts: TrainOptions,
 ): Promise<TrainResult> {
+  if (arch.genotype?.family !== 'backbone') return trainNetwork(arch, data, settings, opts)
+  // a pretrained backbone: only the part after the frozen layers trains, on cached features
+  if (opts.signal?.aborted) throw cancelled()
+  const plan = await planBackboneTraining(arch, data, settings)
+  return trainNetwork(plan.arch, plan.data, plan.settings, opts, plan.slow)
+}
+
+async function trainNetwork(
+  arch: Architecture,
+  data: LoadedData,
+  settings: TrainSettings,
+  opts: TrainOptions,
+  slow?: { prefix: string; factor: number },
+): Promise<TrainResult> {
   const now = opts.now ?? (() => performance.now())
   if (opts.signal?.aborted) throw cancelled()
   if (data.train.count === 0 || data.validation.count === 0) {
@@ -200,7 +225,7 @@ export async function trainArchitecture(
     throw new NasError('training_failed', 'The dataset has no test split to score the final training on')
   }
   const val = toTensors(evalPart, inputShape, data.numClasses)
-  const optimizer = makeOptimizer(settings)
+  const optimizer = makeOptimizer(settings, slow)
   const group = opts.parallel
   const sync = group && group.size > 1 ? new ParallelSync(group) : null
   const ranks = sync ? group!.size : 1

@@ -68,6 +68,44 @@ export class GraphBuilder {
     return id
   }
 
+  /**
+   * Copies the part of `sub` that leads to its node `upTo` after this graph's input (sub's input node becomes
+   * this graph's input; `inputShape` must be sub's input shape). Node ids become `prefix` + sub's id. Returns the
+   * new id of `upTo`.
+   */
+  graft(sub: Architecture, upTo: string, prefix: string): string {
+    const ins = inputsByNode(sub)
+    const needed = new Set<string>([upTo])
+    const order = topoOrder(sub)
+    for (let i = order.length - 1; i >= 0; i--) {
+      const id = order[i]!.id
+      if (needed.has(id)) for (const f of ins.get(id)!) needed.add(f)
+    }
+    const rename = new Map<string, string>()
+    for (const node of order) {
+      if (!needed.has(node.id)) continue
+      if (node.op === 'input') {
+        rename.set(node.id, this.input)
+        continue
+      }
+      const id = prefix + node.id
+      const inputs = ins.get(node.id)!.map((f) => rename.get(f)!)
+      const copy = { ...node, id, ...(this.current ? { group: this.current } : {}) } as ArchNode
+      if (!this.current) delete (copy as { group?: string }).group
+      this.shapes.set(
+        id,
+        nodeOutputShape(
+          copy,
+          inputs.map((i) => this.shape(i)),
+        ),
+      )
+      this.nodes.push(copy)
+      for (const from of inputs) this.edges.push([from, id])
+      rename.set(node.id, id)
+    }
+    return rename.get(upTo)!
+  }
+
   /** Chains single-input nodes after `from`; returns the last id. */
   chain(from: string, specs: NodeSpec[]): string {
     return specs.reduce((prev, spec) => this.add(spec, [prev]), from)

@@ -1,6 +1,7 @@
 import type { Architecture, SearchSpaceDef, SpaceFamilyName } from '../../shared'
 import { NasError, searchSpaceDefSchema } from '../../shared'
 import type { Rng } from '../rng'
+import { backboneFamily } from './backbone'
 import { cellFamily } from './cell'
 import { chainFamily } from './chain'
 import type { SpaceFamily, SpaceSize } from './family'
@@ -21,6 +22,7 @@ const FAMILIES: FamilyTable = {
   cell: cellFamily,
   nb201: nb201Family,
   mlp: mlpFamily,
+  backbone: backboneFamily,
 }
 
 /** The family module of `def` (its schema must already be valid). */
@@ -99,4 +101,13 @@ export {
   inputsOf,
   validateArchitecture,
 } from './shapes'
+export { buildBackboneArch, DEFAULT_FINE_TUNE_RATE } from './backbone'
+export {
+  BACKBONE_NODE_PREFIX,
+  backboneById,
+  findBackbone,
+  forgetBackbone,
+  registerBackbone,
+} from './backbones'
+export type { BackboneWeights, LoadedBackbone } from './backbones'
 export { NB201_EDGES, buildNb201, nb201CanonicalForm, nb201FromString, nb201ToString } from './nb201'
