@@ -1,8 +1,9 @@
-import type { Activation, SearchSpaceDef, SpaceFamilyName } from '@shared/domain'
+import type { Activation, FineTune, SearchSpaceDef, SpaceFamilyName } from '@shared/domain'
 
 /** The designer canvas's data: blocks, edges, problems, and what a family needs to map a canvas. JSON-safe. */
 
-export type BlockKind = 'conv' | 'sepconv' | 'pool' | 'dense' | 'dropout' | 'batchnorm' | 'identity' | 'cell'
+export type BlockKind =
+  'conv' | 'sepconv' | 'pool' | 'dense' | 'dropout' | 'batchnorm' | 'identity' | 'cell' | 'backbone'
 /** Fixed parts of a family's network drawn on the canvas (chain: the stem and each block's branch merge). */
 export type StructureKind = 'stem' | 'merge'
 export type NodeKind = BlockKind | StructureKind | 'input' | 'output'
@@ -27,6 +28,10 @@ export interface BlockChoices {
   /** chain merge node: parallel branches per block and how they are joined */
   branches?: number[]
   merge?: Array<'add' | 'concat'>
+  /** pretrained-backbone block: which backbones (ids), where to cut them (layer names), how much to fine-tune */
+  backbone?: string[]
+  cut?: string[]
+  fineTune?: FineTune[]
 }
 
 export interface RepeatRange {

@@ -33,6 +33,7 @@ import { sequentialBlocks, sequentialToDef } from './families/sequential'
 import { CHAIN_BASE, chainBlocks, chainToDef } from './families/chain'
 import { mlpBlocks, mlpToDef } from './families/mlp'
 import { CELL_BASE, cellFamilyBlocks, cellToDef } from './families/cell'
+import { BACKBONE_BASE, backboneBlocks, backboneToDef } from './families/backbone'
 
 /**
  * The space designer's canvas model and its mapping to and from a search space definition. Pure and
@@ -180,6 +181,7 @@ const TO_DEF: Record<SpaceFamilyName, (input: FamilyInput) => SearchSpaceDef | n
   mlp: mlpToDef,
   cell: cellToDef,
   nb201: cellToDef,
+  backbone: backboneToDef,
 }
 
 // ---------------------------------------------------------------- definition -> canvas
@@ -200,7 +202,9 @@ export function spaceDefToGraph(def: SearchSpaceDef): DesignGraph {
         ? chainBlocks(def, graph)
         : def.family === 'mlp'
           ? mlpBlocks(def, graph)
-          : cellFamilyBlocks(def, graph)
+          : def.family === 'backbone'
+            ? backboneBlocks(def, graph)
+            : cellFamilyBlocks(def, graph)
   const { blocks, skipEdge } = drawn
   graph.nodes.push(newNode(graph, 'input', X0, Y0))
   let prev = 'input'
@@ -264,6 +268,8 @@ export function emptyGraph(family: SpaceFamilyName, base?: SearchSpaceDef): Desi
 
 function defaultBase(family: SpaceFamilyName): SearchSpaceDef {
   switch (family) {
+    case 'backbone':
+      return BACKBONE_BASE
     case 'chain':
       return CHAIN_BASE
     case 'cell':
@@ -306,6 +312,14 @@ export function blockLabel(node: DesignNode, position?: number): string {
   if (c.poolType?.length) parts.push(`${c.poolType.join('/')} ${(c.poolSize ?? []).join('/')}`)
   if (c.units?.length) parts.push(`${c.units.join('/')} units`)
   if (c.rate?.length) parts.push(`rate ${c.rate.join('/')}`)
+  if (c.backbone?.length) parts.push(c.backbone.join('/'))
+  if (c.cut?.length) parts.push(`cut at ${c.cut.join('/')}`)
+  if (c.fineTune?.length)
+    parts.push(
+      c.fineTune
+        .map((f) => (typeof f === 'number' ? `tune last ${f}` : f === 'all' ? 'tune all' : 'frozen'))
+        .join('/'),
+    )
   if (c.cellOps?.length) parts.push(`${c.cellOps.length} ops`)
   if (c.cellsPerStage?.length) parts.push(`${c.cellsPerStage.join('/')} per stage`)
   if (c.branches?.length) parts.push(`${c.branches.join('/')} branch${c.branches.join() === '1' ? '' : 'es'}`)

@@ -65,6 +65,14 @@ export const BLOCKS: readonly BlockSpec[] = [
       nodes: 2,
     },
   },
+  {
+    kind: 'backbone',
+    label: 'Pretrained backbone',
+    description:
+      'A network already trained on other images: the head drawn after it learns from what it already sees.',
+    color: '#166534',
+    defaults: { backbone: [], cut: [], fineTune: ['frozen'] },
+  },
 ]
 
 export const BLOCK_BY_KIND: Record<BlockKind, BlockSpec> = Object.fromEntries(
@@ -110,6 +118,7 @@ export const FAMILY_BLOCKS: Record<SpaceFamilyName, readonly BlockKind[]> = {
   mlp: ['dense', 'dropout', 'batchnorm'],
   cell: ['cell'],
   nb201: ['cell'],
+  backbone: ['backbone', 'pool', 'dense', 'dropout'],
 }
 
 /** Plain names of the families, for the template picker. */
@@ -119,6 +128,7 @@ export const FAMILY_LABELS: Record<SpaceFamilyName, string> = {
   cell: 'Cells (NASNet / DARTS)',
   nb201: 'NAS-Bench-201 cell',
   mlp: 'MLP for tables',
+  backbone: 'Pretrained backbone + head',
 }
 
 /** One sentence per family: what the canvas means. */
@@ -130,6 +140,8 @@ export const FAMILY_HELP: Record<SpaceFamilyName, string> = {
   mlp: 'Dense blocks for tables: the dense block sets the units and how many blocks; dropout and batch norm are added to each.',
   cell: 'A cell is a small graph of operations found by the search, stacked in stages; edit its choices in the inspector.',
   nb201: 'The NAS-Bench-201 cell: 4 nodes and 6 edges, each edge one of the chosen operations.',
+  backbone:
+    'A pretrained backbone first (which one, where to cut it, how much of it to fine-tune), then the head the search draws: pooling, dense and dropout blocks. Images are resized and scaled the way the backbone expects.',
 }
 
 /** A deep copy of JSON data (works on Vue's reactive proxies, unlike structuredClone). */

@@ -48,6 +48,7 @@ export const GROUP_COLORS: Record<ArchGroup['kind'], string> = {
   reduction: '#fed7aa',
   cell: '#bae6fd',
   head: '#e2e8f0',
+  backbone: '#bbf7d0',
 }
 
 /** A cytoscape node element for one op; `parent` is its group's id when the group is drawn as a box. */

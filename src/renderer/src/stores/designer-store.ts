@@ -47,6 +47,8 @@ export function describeDef(def: SearchSpaceDef): string {
       return `Drawn in the designer: cells of ${def.nodes} nodes choosing among ${def.ops.length} operations.`
     case 'nb201':
       return `Drawn in the designer: NAS-Bench-201 cells with ${def.ops.length} operations.`
+    case 'backbone':
+      return `Drawn in the designer: the pretrained backbone ${def.backbones.map((b) => b.id).join(' or ')}, then a head of ${range(def.minBlocks, def.maxBlocks, 'dense block')}.`
   }
 }
 
