@@ -26,6 +26,21 @@ export interface OneShotSettings {
   archLr: number
   /** PC-DARTS: channel share 1/K through the mixed op; default 2 for pc-darts (tiny channels), 1 for darts. */
   partialChannels?: number
+  /**
+   * L2 weight decay on alpha (and beta), as DARTS's 1e-3: pulls the architecture weights back towards uniform
+   * unless the data keeps pushing; default 0.
+   */
+  archWeightDecay?: number
+  /**
+   * Epochs that train only the network weights before alpha starts to move (PC-DARTS warms up 15 of 50):
+   * untrained ops all look alike, so early alpha steps mostly follow noise; default 0.
+   */
+  warmupEpochs?: number
+  /**
+   * Wall-clock ms the supernet may train: no epoch starts after it has passed (`epochs` is then a cap); the
+   * architecture is read off the weights as they are. Default none.
+   */
+  timeLimitMs?: number
 }
 
 export const DEFAULT_ONE_SHOT: OneShotSettings = {
@@ -178,28 +193,43 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
   }
   const lossOf = (x: tf.Tensor4D, y: tf.Tensor2D) => (): tf.Scalar =>
     tf.losses.softmaxCrossEntropy(y, net.forward(x)) as tf.Scalar
+  const archDecay = s.archWeightDecay ?? 0
+  // the decay's gradient is archDecay * alpha, as in DARTS's optimizer
+  const archLossOf = (x: tf.Tensor4D, y: tf.Tensor2D) => (): tf.Scalar =>
+    archDecay > 0
+      ? tf.add(
+          lossOf(x, y)(),
+          tf.mul(archDecay / 2, tf.addN(net.archVariables.map((v) => tf.sum(tf.square(v))))),
+        )
+      : lossOf(x, y)()
   let supernetAccuracy = 0
   try {
     await record(0)
+    const started = performance.now()
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
+      if (s.timeLimitMs !== undefined && epoch > 1 && performance.now() - started >= s.timeLimitMs) break
       const wOrder = rng.shuffle([...wIdx])
       const aOrder = rng.shuffle([...aIdx])
       const steps = Math.ceil(wOrder.length / s.batchSize)
       let lossSum = 0
       for (let step = 0; step < steps; step++) {
         if (opts.signal?.aborted) throw new NasError('cancelled', 'The search was cancelled')
-        const aBatch = aOrder.slice((step * s.batchSize) % aOrder.length).slice(0, s.batchSize)
-        const a = batchOf(data.train, aBatch, data.inputShape, data.numClasses)
-        tf.tidy(() => {
-          aOpt.minimize(lossOf(a.x, a.y), false, net.archVariables)
-        })
-        tf.dispose([a.x, a.y])
+        if (epoch > (s.warmupEpochs ?? 0)) {
+          const aBatch = aOrder.slice((step * s.batchSize) % aOrder.length).slice(0, s.batchSize)
+          const a = batchOf(data.train, aBatch, data.inputShape, data.numClasses)
+          tf.tidy(() => {
+            aOpt.minimize(archLossOf(a.x, a.y), false, net.archVariables)
+          })
+          tf.dispose([a.x, a.y])
+        }
         const wb = batchOf(
           data.train,
           wOrder.slice(step * s.batchSize, (step + 1) * s.batchSize),
           data.inputShape,
           data.numClasses,
         )
+        // the weights are made on the first forward pass (during warm-up there was no alpha step to make them)
+        if (net.weights.length === 0) tf.tidy(() => void net.forward(wb.x))
         const loss = tf.tidy(() => wOpt.minimize(lossOf(wb.x, wb.y), true, net.weights) ?? tf.scalar(NaN))
         lossSum += (await loss.data())[0]!
         tf.dispose([loss, wb.x, wb.y])

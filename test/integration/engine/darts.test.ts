@@ -68,6 +68,26 @@ describe('DARTS and PC-DARTS on Fashion-MNIST (tiny proxy)', () => {
     },
   )
 
+  it('keeps alpha still during warm-up epochs, and weight decay on alpha keeps it nearer uniform', async () => {
+    const run = (settings: { warmupEpochs?: number; archWeightDecay?: number }) =>
+      searchOneShot({
+        method: 'darts',
+        space: nb201,
+        data,
+        seed: 3,
+        settings: { images: 64, epochs: 2, batchSize: 32, channels: 4, archLr: 0.05, ...settings },
+      })
+    const warm = await run({ warmupEpochs: 1 })
+    const [start, afterWarmup, end] = warm.snapshots.map((x) => x.weights)
+    expect(afterWarmup).toEqual(start)
+    expect(end).not.toEqual(start)
+    // distance of alpha's softmax from uniform (0.2 per op) after the last epoch
+    const spread = (w: number[][]) => w.flat().reduce((a, v) => a + Math.abs(v - 0.2), 0)
+    const free = await run({})
+    const decayed = await run({ archWeightDecay: 5 })
+    expect(spread(decayed.snapshots.at(-1)!.weights)).toBeLessThan(spread(free.snapshots.at(-1)!.weights))
+  })
+
   it('pc-darts on a DARTS cell space derives a normal and a reduction cell of 2 inputs per node', async () => {
     const found = await searchOneShot({
       method: 'pc-darts',
