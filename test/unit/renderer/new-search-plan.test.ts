@@ -39,6 +39,8 @@ function planFor(req: PlanRequest): SearchPlan {
     maxTrials: 60,
     finalEpochs: 12,
     estimate: { candidates: 7, candidateSeconds: 20, finalEpochs: 6, finalMinutes: 1.7, totalMinutes: 4.8 },
+    // a longer search has room to train its best 3 again with a second seed
+    ...(req.minutes > 10 ? { seedCheck: 3 } : {}),
     reasons: [`planned for ${req.datasetId}`],
   }
 }
@@ -125,6 +127,7 @@ describe('New search: time first', () => {
     expect(five).toMatchObject({ spaceId: 'small-cnn', strategy: 'random', budgetMinutes: 5, maxTrials: 60 })
     expect(five.train.dataFraction).toBe(0.5)
     expect(five.finalTraining).toMatchObject({ epochs: 12, reserveMinutes: 2 })
+    expect(five.seedCheck).toBeUndefined()
 
     await w.find('[data-testid="time-15m"] input').trigger('change')
     await flushPromises()
@@ -132,6 +135,7 @@ describe('New search: time first', () => {
     const fifteen = await submit(w)
     expect(fifteen).toMatchObject({ spaceId: 'tiny-cnn', strategy: 'evolution', budgetMinutes: 15 })
     expect(fifteen.finalTraining?.reserveMinutes).toBeCloseTo(6)
+    expect(fifteen.seedCheck).toEqual({ candidates: 3 })
   })
 
   it('takes a custom number of minutes', async () => {
