@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import type { Logger } from '../../engine/ports'
 import {
   BACKBONE_PIXEL_SCALES,
@@ -198,7 +197,7 @@ export function createBackboneService(opts: BackboneServiceOptions): BackboneSer
           sizeBytes: catalogueBytes(item),
           downloadable,
           unavailableReason: downloadable ? null : (item.missing ?? 'Its files are not known.'),
-          installedId: existsSync(`${store.root}/${item.id}`) && store.get(item.id) ? item.id : null,
+          installedId: store.get(item.id) ? item.id : null,
         }
       }),
     'backbones.download': async ({ catalogueId }) => {

@@ -24,6 +24,8 @@ const behaviour = {
   cut: new Map<string, { after: number; times: number }>(),
   /** Path -> bytes served instead of the real ones. */
   replace: new Map<string, Buffer>(),
+  /** Path -> bytes sent before the server stalls (sends nothing more, keeps the connection open). */
+  stall: new Map<string, number>(),
 }
 const requests: Array<{ path: string; range: string | null; status: number }> = []
 let server: Server
@@ -49,6 +51,11 @@ beforeAll(async () => {
       ...(status === 206 ? { 'Content-Range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
       ...(behaviour.ranges ? { 'Accept-Ranges': 'bytes' } : {}),
     })
+    const stall = behaviour.stall.get(path)
+    if (stall !== undefined) {
+      res.write(bytes.subarray(start, start + stall))
+      return
+    }
     const cut = behaviour.cut.get(path)
     if (cut && cut.times > 0) {
       cut.times -= 1
@@ -65,6 +72,7 @@ afterEach(() => {
   behaviour.ranges = true
   behaviour.cut.clear()
   behaviour.replace.clear()
+  behaviour.stall.clear()
   requests.length = 0
 })
 afterAll(async () => {
@@ -95,18 +103,24 @@ let dataCount = 0
 /** A backbone service over a fresh (or the given) data folder, collecting its download events. */
 function service(catalogue: CatalogueItem[], dataDir = join(tmp.dir, `data-${++dataCount}`)) {
   const events: BackboneDownloadJob[] = []
+  const waiting: Array<{ until: (j: BackboneDownloadJob) => boolean; resolve: () => void }> = []
+  /** Resolves at the first event (from now) that satisfies `until`. */
+  const eventWhere = (until: (j: BackboneDownloadJob) => boolean): Promise<void> =>
+    new Promise((resolve) => waiting.push({ until, resolve }))
   const svc = createBackboneService({
     dataDir,
     engine,
     publish: (m: EventMessage) => {
-      if (m.event === 'backbone.download') events.push(m.payload)
+      if (m.event !== 'backbone.download') return
+      events.push(m.payload)
+      for (const w of waiting.filter((x) => x.until(m.payload))) w.resolve()
     },
     exportRunModel: () => Promise.reject(new Error('no runs here')),
     catalogue,
     nowIso: () => new Date().toISOString(),
     logger: silentLogger,
   })
-  return { svc, events, dataDir }
+  return { svc, events, dataDir, eventWhere }
 }
 
 async function download(svc: ReturnType<typeof service>['svc'], catalogueId: string) {
@@ -212,6 +226,23 @@ describe('catalogue downloads', () => {
       { path: model.files[2]!.path, range: null, status: 200 },
     ])
     expect(readFileSync(join(svc.store.dirOf('tiny'), shard().path)).equals(shard().bytes)).toBe(true)
+    await svc.close()
+  })
+
+  it('cancels a download on request, keeping what arrived for the next try', async () => {
+    // half the shard: far more than one of the 50 progress steps, so its event is published
+    const half = Math.floor(shard().bytes.length / 2)
+    behaviour.stall.set(shard().path, half)
+    const { svc, dataDir, eventWhere } = service([entry('tiny')])
+    // model.json whole, then half the shard, then the server stalls
+    const stalled = eventWhere((j) => j.receivedBytes === model.files[0]!.bytes.length + half)
+    const job = await svc.handlers['backbones.download']({ catalogueId: 'tiny', consent: true })
+    await stalled
+    const ended = await svc.handlers['backbones.cancelDownload']({ jobId: job.jobId })
+    expect(ended).toMatchObject({ state: 'cancelled', backboneId: null })
+    expect(ended.error).toMatch(/cancelled; downloading it again continues where it stopped/)
+    expect(await svc.handlers['backbones.list']({})).toEqual([])
+    expect(statSync(join(dataDir, 'backbones', '.downloads', 'tiny', `${shard().path}.part`)).size).toBe(half)
     await svc.close()
   })
 
