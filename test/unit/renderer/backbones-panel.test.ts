@@ -74,8 +74,11 @@ describe('the Backbones panel', () => {
     await flushPromises()
     expect(w.find('[data-testid="backbones-empty"]').exists()).toBe(true)
     const [tinyEntry, bigEntry] = w.findAll('[data-testid="catalogue-entry"]')
+    expect(bigEntry!.text()).toBe('Big')
     expect(bigEntry!.find('[data-testid="catalogue-download"]').exists()).toBe(false)
-    expect(bigEntry!.find('[data-testid="catalogue-unavailable"]').text()).toMatch(/no pinned checksums/)
+    expect(w.find('[data-testid="catalogue-unavailable"]').text()).toMatch(
+      /Not downloadable yet: .*no pinned checksums/,
+    )
 
     await tinyEntry!.find('[data-testid="catalogue-download"]').trigger('click')
     expect(api.calls.some((c) => c.method === 'backbones.download')).toBe(false)
