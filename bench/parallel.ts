@@ -1,12 +1,14 @@
 /**
- * bench:parallel — one lone training on one core against the same training data-parallel on two: the final
- * training of the `cnn-bn` reference net (bench/nets.ts as an architecture) on the bundled Fashion-MNIST sample,
- * batch 64, Adam, through the real worker pool, either in one worker or split over two workers that average
- * their gradients every step (each learns from 32 images of every batch of 64). Each round trains both ways,
+ * bench:parallel — one lone training on one core against the same training data-parallel on two: the `cnn-bn`
+ * reference net (bench/nets.ts as an architecture) on the bundled Fashion-MNIST sample, batch 64, Adam, through
+ * the real worker pool, either in one worker or split over two workers that average their gradients every step
+ * (each learns from 32 images of every batch of 64), as the scheduler runs them (runRanks): a search trial that
+ * trains alone (mode 'search': the training split, scored on the validation split every epoch) and a final
+ * training (mode 'final': train + validation, scored once on the test split). Each round trains both ways,
  * alternating which goes first; the figure is the median epoch time after the first epoch (which includes
  * building the model), with the cores the process actually got (CPU time over wall time: on a busy machine two
  * workers may not get two cores). Prints a table and JSON; writes bench/results/parallel.json (or --out FILE).
- * Options: --rounds R (default 2), --epochs E (default 3), --out FILE.
+ * Options: --rounds R (default 2), --epochs E (default 3), --modes search,final (default both), --out FILE.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -17,16 +19,17 @@ import { architectureSchema } from '../src/shared'
 import type { Architecture, Dataset } from '../src/shared'
 import { cpuDevice } from '../src/engine/compute/backend'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
-import { createParallelBuffer } from '../src/engine/evaluate/data-parallel'
 import type { EpochMetrics } from '../src/engine/evaluate/train'
+import { runRanks } from '../src/engine/execution/data-parallel-job'
 import { createWorkerPool } from '../src/engine/execution/worker-pool'
-import type { TrialJob, TrialRunner } from '../src/engine/execution/types'
+import type { TrialJob, TrialOutcome, TrialRunner } from '../src/engine/execution/types'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '2' },
     epochs: { type: 'string', default: '3' },
+    modes: { type: 'string', default: 'search,final' },
     out: { type: 'string', default: path.join('bench', 'results', 'parallel.json') },
   },
 })
@@ -66,13 +69,19 @@ interface Measure {
   loadAvg: number
   /** CPU time of this process (workers included) over wall time: the cores it actually got. */
   coresUsed: number
-  /** The trained model's accuracy on the sample's test split (a check that both ways learn alike). */
-  testAccuracy: number | null
+  /**
+   * The trained model's accuracy (a check that both ways learn alike): on the sample's test split in final
+   * mode, on its validation split in search mode.
+   */
+  accuracy: number | null
 }
 
-/** One final training of cnn-bn in `workers` workers (data-parallel when 2); its epochs' times. */
+type Mode = 'search' | 'final'
+
+/** One training of cnn-bn in `workers` workers (data-parallel when 2); its epochs' times. */
 async function train(
   pool: TrialRunner,
+  mode: Mode,
   workers: number,
   dataset: Dataset,
   epochs: number,
@@ -80,32 +89,24 @@ async function train(
 ): Promise<Measure> {
   const arch = cnnBn()
   const base: TrialJob = {
-    trialId: `parallel-${tag}`,
+    trialId: `parallel-${mode}-${tag}`,
     runId: 'bench',
     architecture: arch,
     dataset,
     train: { epochs, batchSize: 64, learningRate: 0.001, validationFraction: 0.1 },
     seed: 0,
-    mode: 'final',
+    mode,
   }
   const times: number[] = []
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const onEpoch = (e: EpochMetrics): void => void times.push(e.timeMs)
-  let testAccuracy: number | null = null
-  if (workers === 1) {
-    testAccuracy = (await pool.run(base, onEpoch)).testAccuracy ?? null
-  } else {
-    const buffer = createParallelBuffer(workers, 100_000)
-    const outcomes = await Promise.all(
-      Array.from({ length: workers }, (_, rank) =>
-        pool.run(
-          { ...base, trialId: `${base.trialId}-rank${rank}`, dataParallel: { rank, size: workers, buffer } },
-          rank === 0 ? onEpoch : () => {},
-        ),
-      ),
-    )
-    testAccuracy = outcomes[0]!.testAccuracy ?? null
+  let outcome: TrialOutcome
+  if (workers === 1) outcome = await pool.run(base, onEpoch)
+  else {
+    const tried = await runRanks(pool, base, workers, 100_000, onEpoch)
+    if (!('outcome' in tried)) throw new Error(`data-parallel training failed: ${tried.failed}`)
+    outcome = tried.outcome
   }
   const cpu = process.cpuUsage(cpu0)
   const coresUsed = (cpu.user + cpu.system) / 1000 / (performance.now() - t0)
@@ -116,7 +117,7 @@ async function train(
     medianEpochMs: median(after),
     loadAvg: os.loadavg()[0]!,
     coresUsed,
-    testAccuracy,
+    accuracy: (mode === 'final' ? outcome.testAccuracy : outcome.valAccuracy) ?? null,
   }
 }
 
@@ -132,40 +133,42 @@ async function main(): Promise<void> {
   console.log(
     `Device: ${cpuDevice()}; ${os.availableParallelism()} cores; load average ${loadAtStart.toFixed(2)}`,
   )
+  const modes = args.modes!.split(',') as Mode[]
+  for (const m of modes) if (m !== 'search' && m !== 'final') throw new Error(`unknown mode ${m}`)
   const pool = createWorkerPool({ size: 2 })
-  const rows: Array<{ round: number; one: Measure; two: Measure; speedup: number }> = []
+  const rows: Array<{ mode: Mode; round: number; one: Measure; two: Measure; speedup: number }> = []
   try {
     // warm-up: both workers start and load the data (not timed)
-    await train(pool, 2, dataset, 2, 'warm')
+    await train(pool, 'final', 2, dataset, 2, 'warm')
     for (let round = 1; round <= rounds; round++) {
-      let one: Measure
-      let two: Measure
-      if (round % 2 === 1) {
-        one = await train(pool, 1, dataset, epochs, `${round}-1`)
-        two = await train(pool, 2, dataset, epochs, `${round}-2`)
-      } else {
-        two = await train(pool, 2, dataset, epochs, `${round}-2`)
-        one = await train(pool, 1, dataset, epochs, `${round}-1`)
+      for (const mode of modes) {
+        const one1 = round % 2 === 1
+        const first = await train(pool, mode, one1 ? 1 : 2, dataset, epochs, `${round}-a`)
+        const second = await train(pool, mode, one1 ? 2 : 1, dataset, epochs, `${round}-b`)
+        const [one, two] = one1 ? [first, second] : [second, first]
+        const speedup = one.medianEpochMs / two.medianEpochMs
+        rows.push({ mode, round, one, two, speedup })
+        console.log(
+          `  round ${round} ${mode}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x; accuracy ${one.accuracy?.toFixed(3)} / ${two.accuracy?.toFixed(3)}`,
+        )
       }
-      const speedup = one.medianEpochMs / two.medianEpochMs
-      rows.push({ round, one, two, speedup })
-      console.log(
-        `  round ${round}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x; test accuracy ${one.testAccuracy?.toFixed(3)} / ${two.testAccuracy?.toFixed(3)}`,
-      )
     }
   } finally {
     await pool.close()
   }
-  const speedup = median(rows.map((r) => r.speedup))
-  console.log('\n| round | 1 worker s/epoch | cores used | 2 workers s/epoch | cores used | speedup |')
-  console.log('|---:|---:|---:|---:|---:|---:|')
+  const speedups = Object.fromEntries(
+    modes.map((m) => [m, median(rows.filter((r) => r.mode === m).map((r) => r.speedup))]),
+  )
+  console.log('\n| mode | round | 1 worker s/epoch | cores used | 2 workers s/epoch | cores used | speedup |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
   for (const r of rows)
     console.log(
-      `| ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${r.one.coresUsed.toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.two.coresUsed.toFixed(2)} | ${r.speedup.toFixed(2)}x |`,
+      `| ${r.mode} | ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${r.one.coresUsed.toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.two.coresUsed.toFixed(2)} | ${r.speedup.toFixed(2)}x |`,
     )
-  console.log(
-    `\nmedian speedup of cnn-bn final training, 2 workers (data-parallel) vs 1: ${speedup.toFixed(2)}x`,
-  )
+  for (const m of modes)
+    console.log(
+      `median speedup of a lone cnn-bn ${m === 'search' ? 'search trial' : 'final training'}, 2 workers (data-parallel) vs 1: ${speedups[m]!.toFixed(2)}x`,
+    )
   const json = {
     date: new Date().toISOString(),
     device: cpuDevice(),
@@ -173,10 +176,10 @@ async function main(): Promise<void> {
     node: process.version,
     loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
     net: 'cnn-bn',
-    data: 'bundled Fashion-MNIST sample, final mode (train + validation)',
+    data: 'bundled Fashion-MNIST sample; search: training split, scored on validation every epoch; final: train + validation, scored on test',
     epochs,
     rows,
-    speedup,
+    speedups,
   }
   const out = path.resolve(ROOT, args.out!)
   mkdirSync(path.dirname(out), { recursive: true })
