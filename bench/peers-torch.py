@@ -78,12 +78,14 @@ def run(name, steps, warm, x, y):
     for i in range(warm):
         step(i)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     loss = 0.0
     for i in range(steps):
         loss = step(i)
     ms = (time.perf_counter() - t0) * 1000 / steps
+    cpu_ms = (time.process_time() - c0) * 1000 / steps
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"net": name, "params": params, "msPerStep": ms, "loss": loss}
+    return {"net": name, "params": params, "msPerStep": ms, "cpuMsPerStep": cpu_ms, "loss": loss}
 
 
 def blas_libraries():

@@ -4,8 +4,10 @@
  * bench:train does, and in PyTorch through Debian's python3-torch (bench/peers-torch.py, one thread), on the
  * same Fashion-MNIST batches, interleaved net by net over --rounds rounds so a change in the machine's load
  * hits both sides alike. Prints each side's parameter count (they must be equal), one table of samples/s and
- * ratios (median of the rounds' ratios), and writes bench/results/peers.json (or --out FILE). Skipped with a
- * message where python3 or torch is missing. Options: --rounds R (default 3), --nets a,b, --steps N (timed
+ * ratios (median of the rounds' ratios; the same ratio by CPU time per step beside it, which other processes
+ * skew less on a shared machine), and writes bench/results/peers.json (or --out FILE). Skipped with a message
+ * where python3 or torch is missing. `npm run bench:peers:relaxed` runs it with relaxed SIMD on (as in
+ * Electron) and writes bench/results/peers-relaxed.json. Options: --rounds R (default 3), --nets a,b, --steps N (timed
  * steps per net and round; default per net), --python PATH (default /usr/bin/python3).
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -17,9 +19,11 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { adam } from '../src/engine/compute/adam'
 import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
+import { simdKernels } from '../src/engine/compute/simd'
+import type { WasmBackend } from '../src/engine/compute/wasm-ops'
 import { NETS } from './nets'
 import type { RefNet } from './nets'
-import { BATCH, sampleBatches, timeSteps } from './train-steps'
+import { BATCH, sampleBatches, timeStepsWithCpu } from './train-steps'
 import type { Batch } from './train-steps'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -41,6 +45,8 @@ const BATCHES = 16
 interface Side {
   samplesPerSec: number
   msPerStep: number
+  /** CPU time of the side's process per step (all its threads). */
+  cpuMsPerStep: number
 }
 
 interface Row {
@@ -49,6 +55,8 @@ interface Row {
   ours: Side
   torch: Side
   ratio: number
+  /** The same ratio by CPU time per step: what each side costs, less skewed by other processes' load. */
+  cpuRatio: number
 }
 
 /** Why the PyTorch side cannot run here, or null when it can. */
@@ -91,7 +99,13 @@ function startTorch(python: string, batchFile: string, coreType: string | undefi
     next,
     async train(net: string, steps: number) {
       child.stdin.write(`${JSON.stringify({ net, steps, warm: WARM })}\n`)
-      return (await next()) as { net: string; params: number; msPerStep: number; loss: number }
+      return (await next()) as {
+        net: string
+        params: number
+        msPerStep: number
+        cpuMsPerStep: number
+        loss: number
+      }
     },
     close() {
       child.stdin.end()
@@ -100,16 +114,20 @@ function startTorch(python: string, batchFile: string, coreType: string | undefi
 }
 
 /** Our side: a fresh model of `net` on wasm, as bench:train trains it; ms per step and trainable parameters. */
-async function trainOurs(net: RefNet, data: Batch[], steps: number): Promise<{ ms: number; params: number }> {
+async function trainOurs(
+  net: RefNet,
+  data: Batch[],
+  steps: number,
+): Promise<{ ms: number; cpuMs: number; params: number }> {
   const model = net.build()
   model.compile({ optimizer: adam(1e-3), loss: 'categoricalCrossentropy' })
   const params = model.trainableWeights.reduce(
     (s, w) => s + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1),
     0,
   )
-  const ms = await timeSteps(model, data, steps, WARM)
+  const { ms, cpuMs } = await timeStepsWithCpu(model, data, steps, WARM)
   model.dispose()
-  return { ms, params }
+  return { ms, cpuMs, params }
 }
 
 const median = (xs: number[]): number => {
@@ -117,7 +135,11 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
-const side = (ms: number): Side => ({ msPerStep: ms, samplesPerSec: (BATCH * 1000) / ms })
+const side = (ms: number, cpuMs: number): Side => ({
+  msPerStep: ms,
+  samplesPerSec: (BATCH * 1000) / ms,
+  cpuMsPerStep: cpuMs,
+})
 const fmt = (v: number, d = 1): string =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 
@@ -130,6 +152,8 @@ async function main(): Promise<void> {
   }
   const info = await initCompute()
   await tf.setBackend('wasm')
+  // which build of our SIMD kernels runs: relaxed (fused multiply-add) under --experimental-wasm-relaxed-simd
+  const kernels = simdKernels(tf.backend() as unknown as WasmBackend)?.variant ?? 'none'
   const loadAtStart = os.loadavg()[0]!
   const nets = NETS.filter((n) => args.nets!.split(',').includes(n.name))
   const rounds = Number(args.rounds)
@@ -153,7 +177,7 @@ async function main(): Promise<void> {
     ? 'OpenBLAS'
     : `not OpenBLAS (${ready.blas.join(', ') || 'none found'}): install Debian's libopenblas0-pthread, else PyTorch's matrix products run on the slow reference BLAS`
   console.log(
-    `Device: ${cpuDevice()}; ours: tfjs ${tf.version.tfjs} on ${tf.getBackend()} (default chain: ${info.name}); ` +
+    `Device: ${cpuDevice()}; ours: tfjs ${tf.version.tfjs} on ${tf.getBackend()} (default chain: ${info.name}, ${kernels} SIMD kernels); ` +
       `PyTorch ${ready.torch}, ${ready.threads} thread, BLAS ${openblas ? ready.blas.join(', ') : 'NOT OpenBLAS'}, ` +
       `OPENBLAS_CORETYPE=${coreType ?? '(auto)'}; load average ${loadAtStart.toFixed(2)}`,
   )
@@ -166,7 +190,7 @@ async function main(): Promise<void> {
       for (const net of nets) {
         const steps = args.steps ? Number(args.steps) : DEFAULT_STEPS[net.name]
         // alternate which side goes first, so neither always runs on a warmer or quieter machine
-        let ours: { ms: number; params: number } | undefined
+        let ours: Awaited<ReturnType<typeof trainOurs>> | undefined
         let peer: Awaited<ReturnType<typeof torch.train>> | undefined
         if (round % 2 === 1) {
           ours = await trainOurs(net, batches, steps)
@@ -186,13 +210,14 @@ async function main(): Promise<void> {
         const row: Row = {
           round,
           net: net.name,
-          ours: side(ours.ms),
-          torch: side(peer.msPerStep),
+          ours: side(ours.ms, ours.cpuMs),
+          torch: side(peer.msPerStep, peer.cpuMsPerStep),
           ratio: peer.msPerStep / ours.ms,
+          cpuRatio: peer.cpuMsPerStep / ours.cpuMs,
         }
         rows.push(row)
         console.log(
-          `  round ${round} ${net.name.padEnd(9)} ours ${fmt(row.ours.samplesPerSec).padStart(9)} samples/s  PyTorch ${fmt(row.torch.samplesPerSec).padStart(9)} samples/s  ratio ${row.ratio.toFixed(2)}x  (${steps} steps each)`,
+          `  round ${round} ${net.name.padEnd(9)} ours ${fmt(row.ours.samplesPerSec).padStart(9)} samples/s  PyTorch ${fmt(row.torch.samplesPerSec).padStart(9)} samples/s  ratio ${row.ratio.toFixed(2)}x (by CPU time ${row.cpuRatio.toFixed(2)}x)  (${steps} steps each)`,
         )
       }
     }
@@ -211,22 +236,24 @@ async function main(): Promise<void> {
       torchSamplesPerSec: median(mine.map((r) => r.torch.samplesPerSec)),
       ratio: median(mine.map((r) => r.ratio)),
       ratios: mine.map((r) => r.ratio),
+      cpuRatio: median(mine.map((r) => r.cpuRatio)),
+      cpuRatios: mine.map((r) => r.cpuRatio),
     }
   })
   console.log(
-    '\n| net | trainable params (both) | ours wasm samples/s | PyTorch 1 thread samples/s | ours / PyTorch (median) | per round |',
+    '\n| net | trainable params (both) | ours wasm samples/s | PyTorch 1 thread samples/s | ours / PyTorch (median) | per round | by CPU time (median) |',
   )
-  console.log('|---|---:|---:|---:|---:|---|')
+  console.log('|---|---:|---:|---:|---:|---|---:|')
   for (const s of summary) {
     console.log(
-      `| ${s.net} | ${s.params.toLocaleString('en-US')} | ${fmt(s.oursSamplesPerSec, 0)} | ${fmt(s.torchSamplesPerSec, 0)} | ${s.ratio.toFixed(2)}x | ${s.ratios.map((r) => r.toFixed(2)).join(', ')} |`,
+      `| ${s.net} | ${s.params.toLocaleString('en-US')} | ${fmt(s.oursSamplesPerSec, 0)} | ${fmt(s.torchSamplesPerSec, 0)} | ${s.ratio.toFixed(2)}x | ${s.ratios.map((r) => r.toFixed(2)).join(', ')} | ${s.cpuRatio.toFixed(2)}x |`,
     )
   }
   const json = {
     date: new Date().toISOString(),
     device: cpuDevice(),
     node: process.version,
-    ours: { tfjs: tf.version.tfjs, backend: 'wasm' },
+    ours: { tfjs: tf.version.tfjs, backend: 'wasm', kernels },
     torch: {
       version: ready.torch,
       threads: ready.threads,
