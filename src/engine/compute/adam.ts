@@ -4,9 +4,11 @@ import { simdKernels } from './simd'
 import type { WasmBackend } from './wasm-ops'
 
 /**
- * Adam with tfjs's exact update rule and state (same moments, same serialisation), applied on wasm in one SIMD
- * pass over each variable's wasm memory instead of tfjs's ~12 small kernels per variable per step. Other
- * backends, and wasm where our SIMD kernels do not load, use tfjs's own update.
+ * Adam with tfjs's update rule and state (same moments, same serialisation), applied on wasm in one SIMD pass
+ * over each variable's wasm memory instead of tfjs's ~12 small kernels per variable per step. The pass writes
+ * the moments (and the powers of beta) in place where no other tensor shares their data, which spares their
+ * allocations, tensors and assignments every step.
+ * Other backends, and wasm where our SIMD kernels do not load, use tfjs's own update.
  */
 
 interface AdamState {
@@ -55,27 +57,37 @@ export class FastAdamOptimizer extends tf.AdamOptimizer {
           `Adam: variable ${name} is ${value.dtype}, its gradient ${gradient.dtype}; expected float32`,
         )
       }
-      const outM = wasm.makeOutput(value.shape, 'float32')
-      const outV = wasm.makeOutput(value.shape, 'float32')
-      const outW = wasm.makeOutput(value.shape, 'float32')
+      // the moments in place where no other tensor shares their data (element i is read before it is
+      // written); the weight always into a new tensor: XNNPACK keeps operators packed from a weight, keyed by
+      // its data, so a weight must never change under the same data
+      const inPlace = (t: Variable): boolean => wasm.refCount(t.dataId) === 1
+      const m1 = inPlace(m.variable) ? m.variable : wasm.makeOutput(value.shape, 'float32')
+      const v1 = inPlace(v.variable) ? v.variable : wasm.makeOutput(value.shape, 'float32')
+      const w1 = wasm.makeOutput(value.shape, 'float32')
       simd.adamStep(
-        { g: gradient, m0: m.variable, v0: v.variable, w0: value, m1: outM, v1: outV, w1: outW },
+        { g: gradient, m0: m.variable, v0: v.variable, w0: value, m1, v1, w1 },
         { beta1, beta2, c1, c2, learningRate, epsilon },
       )
       for (const [variable, info] of [
-        [m.variable, outM],
-        [v.variable, outV],
-        [value, outW],
+        [m.variable, m1],
+        [v.variable, v1],
+        [value, w1],
       ] as const) {
+        if (info === variable) continue
         const t = tf.engine().makeTensorFromTensorInfo(info)
         variable.assign(t)
         t.dispose()
       }
     })
-    tf.tidy(() => {
-      st.accBeta1.assign(tf.mul(st.accBeta1, beta1))
-      st.accBeta2.assign(tf.mul(st.accBeta2, beta2))
-    })
+    // the powers of beta, as tfjs's float32 multiply computes them
+    for (const [acc, beta] of [
+      [st.accBeta1, beta1],
+      [st.accBeta2, beta2],
+    ] as const) {
+      const next = Math.fround(acc.dataSync()[0]! * Math.fround(beta))
+      if (wasm.refCount(acc.dataId) === 1) wasm.typedArrayFromHeap(acc)[0] = next
+      else tf.tidy(() => acc.assign(tf.scalar(next)))
+    }
     this.incrementIterations()
   }
 }

@@ -12,6 +12,8 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
   typedArrayFromHeap(info: TensorInfo): tf.backend_util.TypedArray
   disposeData(dataId: object, force?: boolean): boolean
+  /** How many tensors share the data of `dataId` (1: only one tensor reads it, so it may be written in place). */
+  refCount(dataId: object): number
 }
 
 /** Arguments every kernel function receives. */

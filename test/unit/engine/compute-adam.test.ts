@@ -66,6 +66,23 @@ describe('single-pass Adam', () => {
     await tf.setBackend('wasm')
   })
 
+  it('updates the moments in place on wasm and the weight into new data (XNNPACK caches packed weights by data)', async () => {
+    await tf.setBackend('wasm')
+    const w = tf.variable(tf.tensor2d(values(12, 5), [3, 4]))
+    const x = tf.tensor2d(values(15, 6), [5, 3])
+    const opt = adam(0.01)
+    const step = (): void => void opt.minimize(() => tf.sum(tf.square(tf.matMul(x, w))), false, [w])
+    const state = opt as unknown as { accumulatedFirstMoment: Array<{ variable: tf.Variable }> }
+    step()
+    const moment = state.accumulatedFirstMoment[0]!.variable.dataId
+    const weight = w.dataId
+    step()
+    expect(state.accumulatedFirstMoment[0]!.variable.dataId).toBe(moment)
+    expect(w.dataId).not.toBe(weight)
+    tf.dispose([w, x])
+    opt.dispose()
+  })
+
   it('uses tfjs own update on other backends', async () => {
     const fast = await run('cpu', true, 5, 0.01)
     const reference = await run('cpu', false, 5, 0.01)
