@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { backboneSpaceSchema } from './domain'
 
 /**
  * The time-first search plan: from the data and the time a person allows, the planner picks the search space,
@@ -56,6 +57,11 @@ export const searchPlanSchema = z.object({
    * seed noise (their time comes out of the search's share); absent or 0 = no re-check (too few candidates).
    */
   seedCheck: z.number().int().nonnegative().optional(),
+  /**
+   * A search over heads on a pretrained backbone, proposed for small image datasets when a backbone fits the
+   * images; `spaceId` stays the from-scratch choice for when the person declines it.
+   */
+  backbone: z.object({ id: z.string(), name: z.string(), space: backboneSpaceSchema }).optional(),
   /** Why these choices, in plain words, one sentence each. */
   reasons: z.array(z.string()),
 })

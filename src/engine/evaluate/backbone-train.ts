@@ -27,10 +27,10 @@ export interface BackbonePlan {
   slow?: { prefix: string; factor: number }
 }
 
-/** Feature-cache hits and misses since the process started (one miss = one pass of the frozen part over the data). */
+/** Feature-cache hits and misses since the process started, per split (a miss = one pass of the frozen part over it). */
 export const featureCacheStats = { hits: 0, misses: 0 }
 
-const featureCache = new WeakMap<LoadedData, Map<string, Promise<LoadedData>>>()
+const featureCache = new WeakMap<LoadedData, Map<string, Promise<DataPart>>>()
 
 /** Node id where the frozen part ends, or null when nothing is frozen. */
 export function freezeBoundary(gene: Gene, backbone: LoadedBackbone): string | null {
@@ -128,39 +128,43 @@ async function featuresOf(
   return { x, y: part.y, count: part.count }
 }
 
-/** Features of the frozen part for every split of `data`, from the cache when they were computed before. */
-function cachedFeatures(
+/**
+ * Features of the frozen part for the splits of `data` training needs (the test split only for a final
+ * training), each from the cache when it was computed before.
+ */
+async function cachedFeatures(
   data: LoadedData,
   frozen: Architecture,
   key: string,
   shape: number[],
+  withTest: boolean,
 ): Promise<LoadedData> {
   let perData = featureCache.get(data)
   if (!perData) featureCache.set(data, (perData = new Map()))
-  const known = perData.get(key)
-  if (known) {
-    featureCacheStats.hits++
-    return known
-  }
-  featureCacheStats.misses++
-  const computed = (async () => {
-    const model = buildModel(frozen, data.inputShape, 0)
-    try {
-      const size = shape.reduce((a, b) => a * b, 1)
-      return {
-        ...data,
-        inputShape: shape,
-        train: await featuresOf(model, data.train, data.inputShape, size),
-        validation: await featuresOf(model, data.validation, data.inputShape, size),
-        test: await featuresOf(model, data.test, data.inputShape, size),
-      }
-    } finally {
-      model.dispose()
+  const cache = perData
+  let model: tf.LayersModel | null = null
+  const size = shape.reduce((a, b) => a * b, 1)
+  const partOf = (name: 'train' | 'validation' | 'test'): Promise<DataPart> => {
+    const known = cache.get(`${key}|${name}`)
+    if (known) {
+      featureCacheStats.hits++
+      return known
     }
-  })()
-  computed.catch(() => perData.delete(key))
-  perData.set(key, computed)
-  return computed
+    featureCacheStats.misses++
+    model ??= buildModel(frozen, data.inputShape, 0)
+    const computed = featuresOf(model, data[name], data.inputShape, size)
+    computed.catch(() => cache.delete(`${key}|${name}`))
+    cache.set(`${key}|${name}`, computed)
+    return computed
+  }
+  try {
+    const train = await partOf('train')
+    const validation = await partOf('validation')
+    const test = withTest ? await partOf('test') : { x: new Float32Array(0), y: new Int32Array(0), count: 0 }
+    return { ...data, inputShape: shape, train, validation, test }
+  } finally {
+    ;(model as tf.LayersModel | null)?.dispose()
+  }
 }
 
 /**
@@ -172,6 +176,7 @@ export async function planBackboneTraining(
   arch: Architecture,
   data: LoadedData,
   settings: TrainSettings,
+  final = false,
 ): Promise<BackbonePlan> {
   const gene = arch.genotype as Gene
   const backbone = await ensureBackbone(gene.backbone)
@@ -188,7 +193,7 @@ export async function planBackboneTraining(
   const { frozen, rest: trainable } = splitAt(arch, boundary)
   const shape = inferShapes(frozen, data.inputShape).get(boundary)!
   const key = `${gene.backbone}#${backbone.generation}|${boundary}`
-  const features = await cachedFeatures(scaledData, frozen, key, shape)
+  const features = await cachedFeatures(scaledData, frozen, key, shape, final)
   const { augment: _a, ...noAugment } = rest
   const hasSlow = trainable.nodes.some((n) => n.id.startsWith(BACKBONE_NODE_PREFIX) && n.op !== 'input')
   return { arch: trainable, data: features, settings: noAugment, ...(hasSlow ? { slow } : {}) }

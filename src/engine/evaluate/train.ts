@@ -191,7 +191,7 @@ export async function trainArchitecture(
   if (arch.genotype?.family !== 'backbone') return trainNetwork(arch, data, settings, opts)
   // a pretrained backbone: only the part after the frozen layers trains, on cached features
   if (opts.signal?.aborted) throw cancelled()
-  const plan = await planBackboneTraining(arch, data, settings)
+  const plan = await planBackboneTraining(arch, data, settings, opts.mode === 'final')
   return trainNetwork(plan.arch, plan.data, plan.settings, opts, plan.slow)
 }
 

@@ -1,4 +1,12 @@
-import type { Dataset, RunConfig, SearchSpace, SearchSpaceDef, TrainSettings } from '../../shared'
+import type {
+  BackboneInfo,
+  Dataset,
+  RunConfig,
+  SearchSpace,
+  SearchSpaceDef,
+  TrainSettings,
+} from '../../shared'
+import { backboneProposal } from './backbone-proposal'
 import type { SearchPlan } from '../../shared/plan'
 import { candidateMs, DEFAULT_SPEED, meanForwardMacs, type MachineSpeed } from './cost'
 
@@ -15,6 +23,10 @@ export interface PlanInput {
   /** Candidates trained at once; default 1. */
   workers?: number
   speed?: MachineSpeed
+  /** Backbones on this computer: for small image datasets the plan proposes searching heads on one. */
+  backbones?: ReadonlyArray<
+    Pick<BackboneInfo, 'id' | 'name' | 'inputShape' | 'cutPoints' | 'fineTunableBlocks'>
+  >
 }
 
 /** Validation share carved from the training data when the data has no validation split of its own. */
@@ -172,8 +184,11 @@ export function planSearch(input: PlanInput): SearchPlan {
     reasons.push(
       `At the end of the search the best ${seedCheck} are trained again with a second seed (about ${Math.round((Math.ceil(seedCheck / workers) * chosen.candidateMs) / 1000)} s), to tell a real lead from a lucky one.`,
     )
+  const backbone = backboneProposal(data, input.backbones ?? [])
+  if (backbone) reasons.unshift(backbone.reason)
   return {
     minutes,
+    ...(backbone ? { backbone: { id: backbone.id, name: backbone.name, space: backbone.space } } : {}),
     spaceId: chosen.space.id,
     spaceName: chosen.space.name,
     strategy,
