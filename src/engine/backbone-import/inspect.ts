@@ -16,6 +16,8 @@ export interface BackboneInspection {
   weightPaths: string[]
   /** Bytes of model.json and its weight files. */
   sizeBytes: number
+  /** The name the model gives itself (Keras's model name, e.g. "mobilenetv2_0.35_224"). */
+  modelName: string
 }
 
 /**
@@ -69,6 +71,7 @@ export async function inspectBackbone(dir: string, modelFile?: string): Promise<
       fineTunableBlocks: cutPoints.length,
       weightPaths: files.weightPaths,
       sizeBytes: files.sizeBytes,
+      modelName: model.name,
     }
   } finally {
     model.dispose()

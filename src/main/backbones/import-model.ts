@@ -7,6 +7,7 @@ import {
   type BackboneNormalisation,
   type BackboneSource,
 } from '../../shared'
+import type { BackboneInspection } from '../../engine'
 import type { EngineApi } from '../services/engine-facade'
 import type { BackboneStore } from './store'
 
@@ -14,7 +15,8 @@ import type { BackboneStore } from './store'
 export interface ImportModelOptions {
   store: BackboneStore
   inspect: NonNullable<EngineApi['inspectBackbone']>
-  name: string
+  /** The backbone's name, or how to make it from what the check found. */
+  name: string | ((found: BackboneInspection) => string)
   source: BackboneSource
   origin: string
   normalisation: BackboneNormalisation
@@ -54,6 +56,7 @@ export async function importModel(
   opts: ImportModelOptions,
 ): Promise<BackboneInfo> {
   const found = await opts.inspect(dir, file)
+  const name = typeof opts.name === 'string' ? opts.name : opts.name(found)
   const work = opts.store.workDir()
   try {
     await copyFile(join(dir, file), join(work, BACKBONE_MODEL_FILE))
@@ -62,8 +65,8 @@ export async function importModel(
       await copyFile(join(dir, p), join(work, p))
     }
     return opts.store.install(work, {
-      id: opts.store.freeId(opts.name),
-      name: opts.name,
+      id: opts.store.freeId(name),
+      name,
       source: opts.source,
       origin: opts.origin,
       inputShape: found.inputShape,

@@ -64,6 +64,9 @@ interface Job {
   done: Promise<BackboneDownloadJob>
 }
 
+/** The folder name of a web-mode upload (see the renderer's newUploadId). */
+const UPLOAD_FOLDER = /^up-[a-z0-9]{16}$/
+
 /** Download progress is published at most this many times per download (plus start and end). */
 const PROGRESS_STEPS = 50
 
@@ -152,13 +155,14 @@ export function createBackboneService(opts: BackboneServiceOptions): BackboneSer
     'backbones.list': async () => store.list(),
     'backbones.import': async ({ path, name, pixels }) => {
       const located = await locateModel(path)
-      const label = name ?? located.label
+      // a web-mode upload's folder is named by its upload id, which means nothing to the person
+      const chosen = UPLOAD_FOLDER.test(located.label) ? null : located.label
       return importModel(located.dir, located.file, {
         store,
         inspect: inspect(),
-        name: label,
+        name: (found) => name ?? chosen ?? (found.modelName || 'My model'),
         source: 'file',
-        origin: `Your model "${located.label}"`,
+        origin: chosen ? `Your model "${chosen}"` : 'Your model',
         normalisation: BACKBONE_PIXEL_SCALES[pixels ?? 'unit'],
         nowIso: opts.nowIso,
       })
