@@ -120,7 +120,10 @@ describe('New search: zero-cost pre-ranking option', () => {
         expect(option.text(), p).toContain('experimental')
       }
     }
-    expect(w.find('[data-testid="zero-cost-measured"]').text()).toContain('Fashion-MNIST')
+    const measured = w.find('[data-testid="zero-cost-measured"]').text()
+    expect(measured).toContain('Fashion-MNIST')
+    expect(measured).toContain(`NAS-Bench-201`)
+    expect(measured).toContain(`synflow ${ZERO_COST_MEASURED.synflow.nb201!.toFixed(2)}`)
     // the default is a useful proxy: the form can start as it is
     expect(w.find('[data-testid="zero-cost-experimental"]').exists()).toBe(false)
     expect(w.find('[data-testid="start-button"]').attributes('disabled')).toBeUndefined()
