@@ -55,4 +55,6 @@ export type { ExportTrialRequest, ExportTrialResult, PredictRequest, PredictResu
 export { planSearch, planRunConfig } from './plan'
 export type { PlanInput } from './plan'
 export { inspectBackbone } from './backbone-import/inspect'
+export { useBackbones } from './evaluate/backbone-load'
+export { withBackbones } from './execution/backbone-jobs'
 export type { BackboneInspection } from './backbone-import/inspect'

@@ -5,7 +5,13 @@ import { BACKBONE_INFO_FILE, NasError, backboneInfoSchema } from '../../shared'
 import type { tf } from '../compute/backend'
 import { loadModelDir, readLayerWeights } from '../export/tfjs-files'
 import type { LoadedBackbone } from '../space/backbones'
-import { findBackbone, registerBackbone } from '../space/backbones'
+import {
+  backboneDir,
+  backboneInfoOf,
+  findBackbone,
+  registerBackbone,
+  setBackboneDirs,
+} from '../space/backbones'
 import { inferShapes } from '../space/shapes'
 import './custom-layers'
 
@@ -188,22 +194,22 @@ export async function loadBackboneDir(dir: string): Promise<LoadedBackbone> {
   }
 }
 
-let resolveDir: ((id: string) => string | undefined) | null = null
-
-/** Tells the engine where backbone folders are (main's store: one folder per id). */
-export function setBackboneDirs(resolve: (id: string) => string | undefined): void {
-  resolveDir = resolve
+/** Tells the engine that backbone folders are `<root>/<id>` (main's store). */
+export function setBackbonesRoot(root: string): void {
+  setBackboneDirs((id) => path.join(root, id))
 }
 
 /** The registered backbone `id`, loading it from its folder first when it is not loaded yet. */
 export async function ensureBackbone(id: string): Promise<LoadedBackbone> {
   const known = findBackbone(id)
   if (known) return known
-  const dir = resolveDir?.(id)
-  if (!dir)
-    throw new NasError(
-      'invalid_space',
-      `The backbone "${id}" is not available on this computer. Add it under Backbones (import a model or download one), then try again.`,
-    )
-  return loadBackboneDir(dir)
+  const dir = backboneDir(id)
+  if (!dir) backboneInfoOf(id) // throws the plain-words "not available"
+  return loadBackboneDir(dir!)
+}
+
+/** Makes backbones `ids` ready in this process (backbone folders under `root`): a search samples from them. */
+export async function useBackbones(root: string, ids: readonly string[]): Promise<void> {
+  setBackbonesRoot(root)
+  for (const id of ids) await ensureBackbone(id)
 }

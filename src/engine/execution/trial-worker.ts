@@ -7,6 +7,7 @@ import { initCompute, tf } from '../compute/backend'
 import { explainDeviceLoss, releaseIdleBuffers } from '../compute/webgpu'
 import type { LoadedData } from '../data/loaded-data'
 import { loadDataset } from '../data/load'
+import { setBackbonesRoot } from '../evaluate/backbone-load'
 import { observeBuiltModels } from '../evaluate/build-model'
 import { trainArchitecture } from '../evaluate/train'
 import type { LayerWeights } from '../export/onnx'
@@ -70,6 +71,7 @@ async function runJob(job: TrialJob): Promise<void> {
   try {
     const data = await dataFor(job.dataset, job.train.validationFraction)
     if (controller.signal.aborted) throw new NasError('cancelled', 'Training was cancelled')
+    if (job.backbonesRoot) setBackbonesRoot(job.backbonesRoot)
     // the trained weights are copied after every epoch (trainArchitecture disposes its model when it returns)
     let model: tf.LayersModel | null = null
     let trained: Promise<LayerWeights | null> | null = null

@@ -31,6 +31,8 @@ export interface TrialJob {
    * group sharing the buffer (worker threads only, see TrialRunner.dataParallel).
    */
   dataParallel?: ParallelGroup
+  /** Folder of the backbone folders (<root>/<id>), for networks on a pretrained backbone. */
+  backbonesRoot?: string
 }
 
 /** The result of a trained trial: last-epoch validation scores, weight count, wall time in ms. */

@@ -1,7 +1,7 @@
 import type { Architecture, BackboneSpace, FineTune, Genotype } from '../../shared'
 import { NasError } from '../../shared'
 import type { Rng } from '../rng'
-import { BACKBONE_NODE_PREFIX, backboneById } from './backbones'
+import { BACKBONE_NODE_PREFIX, backboneById, backboneInfoOf } from './backbones'
 import type { SpaceFamily } from './family'
 import { log10GeometricSum, oneHot, pickOther, scaled, sizeOf } from './family'
 import { GraphBuilder } from './graph-builder'
@@ -29,7 +29,7 @@ function describeFineTune(f: FineTune): string {
 
 /** Blocks of a backbone before `cut` (block j ends at cut point j). */
 function blocksBefore(backboneId: string, cut: string): number {
-  return backboneById(backboneId).info.cutPoints.findIndex((c) => c.layer === cut) + 1
+  return backboneInfoOf(backboneId).cutPoints.findIndex((c) => c.layer === cut) + 1
 }
 
 function validate(def: BackboneSpace, inputShape?: number[]): void {
@@ -48,7 +48,7 @@ function validate(def: BackboneSpace, inputShape?: number[]): void {
   dup('activation', def.activation)
   dup('dropout', def.dropout)
   for (const choice of def.backbones) {
-    const { info } = backboneById(choice.id)
+    const info = backboneInfoOf(choice.id)
     dup(`backbones.${choice.id}.cuts`, choice.cuts)
     for (const cut of choice.cuts) {
       const before = blocksBefore(choice.id, cut)

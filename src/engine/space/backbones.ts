@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import type { Architecture, BackboneInfo } from '../../shared'
-import { NasError } from '../../shared'
+import { BACKBONE_INFO_FILE, NasError, backboneInfoSchema } from '../../shared'
 
 /**
  * The backbones this process has loaded: their description, their graph in our IR (node ids = the backbone's
@@ -41,13 +43,49 @@ export function findBackbone(id: string): LoadedBackbone | undefined {
   return registry.get(id)
 }
 
+let dirOf: ((id: string) => string | undefined) | null = null
+
+/** Tells the engine where backbone folders are (main's store: one folder per id). */
+export function setBackboneDirs(resolve: (id: string) => string | undefined): void {
+  dirOf = resolve
+}
+
+/** The folder of backbone `id`, when the engine was told where backbones are. */
+export function backboneDir(id: string): string | undefined {
+  return dirOf?.(id)
+}
+
+function notAvailable(id: string): NasError {
+  return new NasError(
+    'invalid_space',
+    `The backbone "${id}" is not available on this computer. Add it under Backbones (import a model or download one), then try again.`,
+  )
+}
+
+/**
+ * The description of backbone `id`: of the loaded one, else read from its folder's backbone.json (checking a
+ * space needs no weights). A plain-words error when there is none.
+ */
+export function backboneInfoOf(id: string): BackboneInfo {
+  const loaded = registry.get(id)
+  if (loaded) return loaded.info
+  const dir = dirOf?.(id)
+  if (dir) {
+    try {
+      const parsed = backboneInfoSchema.safeParse(
+        JSON.parse(readFileSync(path.join(dir, BACKBONE_INFO_FILE), 'utf8')),
+      )
+      if (parsed.success) return parsed.data
+    } catch {
+      // no folder or no readable description: not available
+    }
+  }
+  throw notAvailable(id)
+}
+
 /** The loaded backbone `id`; a plain-words error when it is not loaded. */
 export function backboneById(id: string): LoadedBackbone {
   const b = registry.get(id)
-  if (!b)
-    throw new NasError(
-      'invalid_space',
-      `The backbone "${id}" is not available on this computer. Add it under Backbones (import a model or download one), then try again.`,
-    )
+  if (!b) throw notAvailable(id)
   return b
 }

@@ -7,6 +7,7 @@ import type {
   PredictResult,
 } from '../../engine'
 import type {
+  BackboneInfo,
   Dataset,
   DatasetImportRequest,
   DatasetPreview,
@@ -58,7 +59,13 @@ export interface EngineApi {
   loadPresetSpaces(presetsDir: string): PresetSpace[]
   validateSpace(def: SearchSpaceDef): void
   /** The time-first planner (src/engine/plan): space, strategy, proxy and estimate for `minutes`. */
-  planSearch(input: { data: Dataset; minutes: number; spaces: SearchSpace[]; workers?: number }): SearchPlan
+  planSearch(input: {
+    data: Dataset
+    minutes: number
+    spaces: SearchSpace[]
+    workers?: number
+    backbones?: BackboneInfo[]
+  }): SearchPlan
   createWorkerPool(opts: { size: number; logger?: Logger }): TrialRunnerLike
   /** Imports a folder or file into <cacheRoot>/<hash>/ (see src/engine/data/import.ts). */
   importDataset(
@@ -96,6 +103,10 @@ export interface EngineApi {
   predictSample?(req: PredictRequest): Promise<PredictResult>
   /** Checks a folder's TF.js Layers model as a backbone (src/engine/backbone-import); absent in fakes. */
   inspectBackbone?(dir: string, modelFile?: string): Promise<BackboneInspection>
+  /** Loads backbones `ids` from `<root>/<id>` into this process, so spaces on them can be checked and sampled. */
+  useBackbones?(root: string, ids: readonly string[]): Promise<void>
+  /** Makes every job of `runner` carry the backbones folder, for trial workers to load backbones from. */
+  withBackbones?<R extends TrialRunnerLike>(runner: R, root: string): R
   /** Makes trial workers save each completed trial's trained model; absent in fakes (nothing is saved). */
   withModelSaving?<R extends TrialRunnerLike>(
     runner: R,

@@ -11,7 +11,7 @@ import {
   type Run,
 } from '../../shared'
 import { isSqliteError, storageError, type AppDb } from '../db'
-import { createBackboneService, type BackboneService, type CatalogueItem } from '../backbones'
+import { backbonesRoot, createBackboneService, type BackboneService, type CatalogueItem } from '../backbones'
 import { runModelExporter } from './run-model-export'
 import { createComputeSettings } from './compute-settings'
 import { createDatasetService } from './datasets-service'
@@ -130,6 +130,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     // "Run trials on: a Redis queue": new runs go to the queue's workers instead of this machine's pool
     getRunner: () => compute.queueRunner() ?? localRunner(),
     localRunner,
+    backbonesRoot: backbonesRoot(opts.dataDir),
     clock,
     logger,
     nowIso,
@@ -158,11 +159,26 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'datasets.list': async () => db.datasets.list(),
     ...datasets.handlers,
     'spaces.list': async () => db.spaces.list(),
-    ...createStudioHandlers({ db, nowIso, newId: randomUUID }),
+    ...createStudioHandlers({
+      db,
+      nowIso,
+      newId: randomUUID,
+      ...(engine.useBackbones
+        ? {
+            loadBackbones: (ids: readonly string[]) => engine.useBackbones!(backbonesRoot(opts.dataDir), ids),
+          }
+        : {}),
+    }),
     'search.plan': async ({ datasetId, minutes, workers }) => {
       const dataset = db.datasets.require(datasetId)
       try {
-        return engine.planSearch({ data: dataset, minutes, spaces: db.spaces.list(), workers })
+        return engine.planSearch({
+          data: dataset,
+          minutes,
+          spaces: db.spaces.list(),
+          workers,
+          backbones: backbones.store.list(),
+        })
       } catch (err) {
         throw new NasError('bad_request', (err as Error).message)
       }

@@ -65,6 +65,8 @@ export interface RunServiceOptions {
   getRunner(): TrialRunnerLike
   /** This machine's pool; the winner's final training always runs here. */
   localRunner(): TrialRunnerLike
+  /** Folder of the backbone folders (<root>/<id>), for spaces on a pretrained backbone. */
+  backbonesRoot?: string
   clock: Clock
   logger: Logger
   nowIso(): string
@@ -97,6 +99,10 @@ export function createRunService(opts: RunServiceOptions): RunService {
     return failed
   }
 
+  /** The runner whose jobs say where backbone folders are (trial workers load backbones from there). */
+  const withBackbonesRoot = <R extends TrialRunnerLike>(runner: R): R =>
+    opts.backbonesRoot && engine.withBackbones ? engine.withBackbones(runner, opts.backbonesRoot) : runner
+
   /** Runs the search of `run` (already stored as 'queued') in the background and tracks it in `active`. */
   const launchRun = (
     run: Run,
@@ -113,9 +119,9 @@ export function createRunService(opts: RunServiceOptions): RunService {
           space: spaceDef,
           dataset: opts.withCacheDir(dataset),
           store: db.store,
-          runner: exportsSvc.withModelSaving(getRunner()),
+          runner: withBackbonesRoot(exportsSvc.withModelSaving(getRunner())),
           // the winner's final training always runs here (data-parallel workers share memory)
-          finalRunner: exportsSvc.withModelSaving(localRunner()),
+          finalRunner: withBackbonesRoot(exportsSvc.withModelSaving(localRunner())),
           emit: publish,
           clock,
           logger,
@@ -146,6 +152,12 @@ export function createRunService(opts: RunServiceOptions): RunService {
         throw new NasError('conflict', 'NAS Studio is shutting down; start the run again after it restarts.')
       const dataset = db.datasets.require(config.datasetId)
       const space = db.spaces.require(config.spaceId)
+      // a space on pretrained backbones samples from their graphs: load them into this process first
+      if (space.def.family === 'backbone' && opts.backbonesRoot && engine.useBackbones)
+        await engine.useBackbones(
+          opts.backbonesRoot,
+          space.def.backbones.map((b) => b.id),
+        )
       engine.validateSpace(space.def)
       const run: Run = {
         id: randomUUID(),

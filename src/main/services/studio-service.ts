@@ -123,15 +123,22 @@ export function createStudioHandlers(opts: {
   db: AppDb
   nowIso: () => string
   newId: () => string
+  /** Loads the backbones a space on pretrained backbones uses (their graphs are sampled); absent in fakes. */
+  loadBackbones?: (ids: readonly string[]) => Promise<void>
 }): Pick<ApiHandlers, StudioMethods> {
   const { db } = opts
   return {
-    'spaces.analyze': async ({ def, inputShape, numClasses, samples }) =>
-      analyzeSpace(def, {
+    'spaces.analyze': async ({ def, inputShape, numClasses, samples }) => {
+      const d = def as { family?: unknown; backbones?: unknown }
+      // a backbone that cannot be loaded is reported by the analysis itself, in plain words
+      if (d.family === 'backbone' && Array.isArray(d.backbones) && opts.loadBackbones)
+        await opts.loadBackbones(d.backbones.map((b) => String((b as { id?: unknown }).id))).catch(() => {})
+      return analyzeSpace(def, {
         ...(inputShape ? { inputShape } : {}),
         ...(numClasses ? { numClasses } : {}),
         ...(samples ? { samples } : {}),
-      }),
+      })
+    },
     'spaces.save': async ({ id, name, description, def }) => {
       validateSpace(def)
       if (id !== undefined) {
