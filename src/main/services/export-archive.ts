@@ -34,7 +34,8 @@ export async function archiveExport(record: ExportRecord, runName: string): Prom
       )
     }
   }
-  const zip = zipSync(entries, { level: 6 })
+  // dated when the export was made, not when it was zipped: the same export always gives the same bytes
+  const zip = zipSync(entries, { level: 6, mtime: new Date(record.createdAt) })
   if (zip.byteLength > MAX_ARCHIVE_BYTES) {
     throw new NasError(
       'bad_request',
