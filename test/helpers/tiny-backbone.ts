@@ -30,7 +30,7 @@ export async function writeTinyBackbone(dir: string, shards = 2): Promise<TinyBa
     .apply(input) as tf.SymbolicTensor
   const pool = tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(stem) as tf.SymbolicTensor
   const a = tf.layers
-    .conv2d({ filters: 8, kernelSize: 1, activation: 'relu', name: 'block_in' })
+    .conv2d({ filters: 8, kernelSize: 1, padding: 'same', activation: 'relu', name: 'block_in' })
     .apply(pool) as tf.SymbolicTensor
   const b = tf.layers
     .conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'block_inner' })

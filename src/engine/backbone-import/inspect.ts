@@ -1,5 +1,6 @@
 import { NasError, type BackboneCutPoint } from '../../shared'
 import { initHostCompute, tf } from '../compute/backend'
+import { modelToArchitecture } from '../evaluate/backbone-load'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readModelFiles } from './model-files'
@@ -21,9 +22,9 @@ export interface BackboneInspection {
 }
 
 /**
- * Checks that `dir` (its `modelFile`, default model.json) holds a TF.js Layers model usable as a backbone and describes it: model.json and every
- * weight file present and complete, only layers TF.js knows, one 4-D image input, and at least one layer
- * whose output can serve as features. Loads the model once (weights included) and disposes it.
+ * Checks that `dir` (its `modelFile`, default model.json) holds a TF.js Layers model usable as a backbone and
+ * describes it: model.json and every weight file present and complete, only layers TF.js knows, one 4-D image
+ * input, only layers a search can rebuild, and at least one layer whose output can serve as features. Loads the model once (weights included) and disposes it.
  * Throws NasError('bad_request') saying, in plain words, what is wrong.
  */
 export async function inspectBackbone(dir: string, modelFile?: string): Promise<BackboneInspection> {
@@ -58,6 +59,7 @@ export async function inspectBackbone(dir: string, modelFile?: string): Promise<
   }
   try {
     const inputShape = imageInputShape(model)
+    rebuildable(model)
     const cutPoints = backboneCutPoints(model)
     if (cutPoints.length === 0) {
       throw new NasError(
@@ -75,6 +77,16 @@ export async function inspectBackbone(dir: string, modelFile?: string): Promise<
     }
   } finally {
     model.dispose()
+  }
+}
+
+/** Searches rebuild a backbone from its layers (evaluate/backbone-load): refuse now what they could not rebuild. */
+function rebuildable(model: tf.LayersModel): void {
+  try {
+    modelToArchitecture(model)
+  } catch (err) {
+    if (err instanceof NasError) throw new NasError('bad_request', err.message)
+    throw err
   }
 }
 

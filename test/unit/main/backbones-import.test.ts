@@ -173,6 +173,11 @@ describe('use a model of mine as a backbone', () => {
       () => flatInputModel(),
       /input is \[5\]; a backbone needs an image input/,
     ],
+    [
+      'a layer TF.js knows but a search cannot rebuild',
+      () => paddedModel(),
+      /its layer "pad" is a ZeroPadding2D layer, which NAS Studio cannot rebuild/,
+    ],
   ]
 
   it.each(bad)('refuses %s in plain words and keeps nothing', async (_what, makePath, message) => {
@@ -191,10 +196,29 @@ describe('use a model of mine as a backbone', () => {
 
 /** A small dense model taking a flat vector of 5 numbers (not an image). */
 function flatInputModel(): string {
-  const dir = join(tmp.dir, 'variants', 'flat')
-  const model = tf.sequential({
-    layers: [tf.layers.dense({ inputShape: [5], units: 3, name: 'hidden' })],
-  })
+  return writeModel(
+    'flat',
+    tf.sequential({ layers: [tf.layers.dense({ inputShape: [5], units: 3, name: 'hidden' })] }),
+  )
+}
+
+/** An image model with explicit zero padding before a 'valid' convolution (as Keras's MobileNetV2 has). */
+function paddedModel(): string {
+  return writeModel(
+    'padded',
+    tf.sequential({
+      layers: [
+        tf.layers.zeroPadding2d({ inputShape: [8, 8, 3], padding: 1, name: 'pad' }),
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'conv' }),
+        tf.layers.globalAveragePooling2d({ name: 'features' }),
+      ],
+    }),
+  )
+}
+
+/** Writes `model` (then disposes it) as model.json + w.bin in a folder of its own. */
+function writeModel(name: string, model: tf.Sequential): string {
+  const dir = join(tmp.dir, 'variants', name)
   const topology = model.toJSON(undefined, false)
   const specs = model.weights.map((w) => ({ name: w.originalName, shape: w.shape, dtype: 'float32' }))
   const bytes = Buffer.concat(
