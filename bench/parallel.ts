@@ -70,6 +70,11 @@ interface Measure {
   /** CPU time of this process (workers included) over wall time: the cores it actually got. */
   coresUsed: number
   /**
+   * CPU seconds of the whole training (all workers; model building and scoring included): what splitting it
+   * over two workers costs in work, which a busy machine does not hide the way it hides a speedup.
+   */
+  cpuSeconds: number
+  /**
    * The trained model's accuracy (a check that both ways learn alike): on the sample's test split in final
    * mode, on its validation split in search mode.
    */
@@ -109,7 +114,8 @@ async function train(
     outcome = tried.outcome
   }
   const cpu = process.cpuUsage(cpu0)
-  const coresUsed = (cpu.user + cpu.system) / 1000 / (performance.now() - t0)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
+  const coresUsed = (cpuSeconds * 1000) / (performance.now() - t0)
   const after = times.slice(1)
   return {
     workers,
@@ -117,6 +123,7 @@ async function train(
     medianEpochMs: median(after),
     loadAvg: os.loadavg()[0]!,
     coresUsed,
+    cpuSeconds,
     accuracy: (mode === 'final' ? outcome.testAccuracy : outcome.valAccuracy) ?? null,
   }
 }
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
         const speedup = one.medianEpochMs / two.medianEpochMs
         rows.push({ mode, round, one, two, speedup })
         console.log(
-          `  round ${round} ${mode}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x; accuracy ${one.accuracy?.toFixed(3)} / ${two.accuracy?.toFixed(3)}`,
+          `  round ${round} ${mode}: 1 worker ${(one.medianEpochMs / 1000).toFixed(2)} s/epoch (${one.coresUsed.toFixed(2)} cores used), 2 workers ${(two.medianEpochMs / 1000).toFixed(2)} s/epoch (${two.coresUsed.toFixed(2)} cores used): ${speedup.toFixed(2)}x; CPU ${one.cpuSeconds.toFixed(1)} s / ${two.cpuSeconds.toFixed(1)} s; accuracy ${one.accuracy?.toFixed(3)} / ${two.accuracy?.toFixed(3)}`,
         )
       }
     }
@@ -159,11 +166,13 @@ async function main(): Promise<void> {
   const speedups = Object.fromEntries(
     modes.map((m) => [m, median(rows.filter((r) => r.mode === m).map((r) => r.speedup))]),
   )
-  console.log('\n| mode | round | 1 worker s/epoch | cores used | 2 workers s/epoch | cores used | speedup |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  console.log(
+    '\n| mode | round | 1 worker s/epoch | cores used | 2 workers s/epoch | cores used | speedup | CPU s, 1 worker | CPU s, 2 workers |',
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows)
     console.log(
-      `| ${r.mode} | ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${r.one.coresUsed.toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.two.coresUsed.toFixed(2)} | ${r.speedup.toFixed(2)}x |`,
+      `| ${r.mode} | ${r.round} | ${(r.one.medianEpochMs / 1000).toFixed(2)} | ${r.one.coresUsed.toFixed(2)} | ${(r.two.medianEpochMs / 1000).toFixed(2)} | ${r.two.coresUsed.toFixed(2)} | ${r.speedup.toFixed(2)}x | ${r.one.cpuSeconds.toFixed(1)} | ${r.two.cpuSeconds.toFixed(1)} |`,
     )
   for (const m of modes)
     console.log(
