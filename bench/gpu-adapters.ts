@@ -12,4 +12,4 @@ console.log(
     ...(adapters.length === 0 ? { why: noDriver ?? 'WebGPU found no adapter' } : {}),
   }),
 )
-releaseWebGpu()
+await releaseWebGpu()

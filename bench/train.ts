@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   const out = path.resolve(ROOT, args.out!)
   mkdirSync(path.dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`)
-  releaseWebGpu()
+  await releaseWebGpu()
 }
 
 main().then(

@@ -23,6 +23,27 @@ interface GpuDeviceLike {
   lost: Promise<{ reason: string; message: string }>
   destroy(): void
 }
+
+/** How long a destroyed device may take to report its loss before a thread ends anyway (ms). */
+const LOST_SETTLE_MS = 5000
+
+/**
+ * Destroys `device` and waits until Dawn has settled its `lost` promise. Why: when a thread (a trial worker, or
+ * the process) ends while any Dawn promise is still pending, Dawn aborts the whole process ("Promise not
+ * resolved or rejected"), and a destroyed device's `lost` promise settles only once Dawn processes its events.
+ */
+async function destroyAndSettle(device: GpuDeviceLike): Promise<void> {
+  device.destroy()
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    device.lost.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, LOST_SETTLE_MS))),
+  ])
+  clearTimeout(timer)
+}
 interface GpuAdapterLike {
   info: GpuAdapterInfoLike
   isFallbackAdapter?: boolean
@@ -241,7 +262,7 @@ export async function startWebGpu(allowSoftware: boolean): Promise<GpuAdapter | 
     if (!(await tf.setBackend('webgpu'))) throw new Error('setBackend returned false')
   } catch (err) {
     forget()
-    device.destroy()
+    await destroyAndSettle(device)
     return `WebGPU backend did not start on ${adapterName(info)} (${err instanceof Error ? err.message : String(err)})`
   }
   active = state
@@ -296,12 +317,17 @@ export function loseDeviceForTest(): void {
   active.backend.device.destroy()
 }
 
-/** Stops webgpu and lets the process exit (Dawn keeps Node alive while navigator.gpu is referenced). */
-export function releaseWebGpu(): void {
+/**
+ * Stops webgpu and lets the thread end: the device is destroyed and its loss settled (see destroyAndSettle), and
+ * navigator.gpu is dropped (Dawn keeps Node alive while it is referenced). Await it before a thread that used
+ * webgpu ends.
+ */
+export async function releaseWebGpu(): Promise<void> {
   if (active !== null) {
+    const device = active.backend.device
     forget()
-    active.backend.device.destroy()
     active = null
+    await destroyAndSettle(device)
   }
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator
   if (nav?.gpu !== undefined) delete nav.gpu

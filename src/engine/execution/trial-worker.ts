@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { NasError, toErrorData } from '../../shared'
 import type { Dataset } from '../../shared'
 import { initCompute, tf } from '../compute/backend'
-import { explainDeviceLoss, releaseIdleBuffers } from '../compute/webgpu'
+import { explainDeviceLoss, releaseIdleBuffers, releaseWebGpu } from '../compute/webgpu'
 import type { LoadedData } from '../data/loaded-data'
 import { loadDataset } from '../data/load'
 import { setBackbonesRoot } from '../evaluate/backbone-load'
@@ -164,14 +164,35 @@ ready.then(
   (err: unknown) => post({ type: 'init-failed', error: toErrorData(err) }),
 )
 
+/** Jobs started and not yet settled: a stop waits for them before it releases the GPU. */
+const running = new Set<Promise<void>>()
+
+/**
+ * Ends this thread cleanly: running jobs are cancelled and awaited, then the GPU device is released (a Dawn
+ * promise left pending when a thread ends aborts the whole process), then the thread exits.
+ */
+async function stop(): Promise<void> {
+  for (const controller of controllers.values()) controller.abort()
+  await Promise.allSettled([ready, ...running])
+  await releaseWebGpu()
+  process.exit(0)
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'cancel') {
     controllers.get(message.trialId)?.abort()
     return
   }
+  if (message.type === 'stop') {
+    void stop()
+    return
+  }
   const id = message.type === 'run' ? message.job.trialId : message.job.id
-  void ready.then(
+  const job = ready.then(
     () => (message.type === 'run' ? runJob(message.job) : runOneShot(message.job)),
     (err: unknown) => post({ type: 'failed', trialId: id, error: toErrorData(err) }),
   )
+  running.add(job)
+  const done = (): void => void running.delete(job)
+  job.then(done, done)
 })

@@ -144,7 +144,11 @@ export interface TrialHooks {
 
 /** Messages from the pool to a worker. */
 export type ToWorker =
-  { type: 'run'; job: TrialJob } | { type: 'oneshot'; job: OneShotJob } | { type: 'cancel'; trialId: string }
+  | { type: 'run'; job: TrialJob }
+  | { type: 'oneshot'; job: OneShotJob }
+  | { type: 'cancel'; trialId: string }
+  /** Cancel what runs, release the GPU, and end the thread (how the pool retires a worker). */
+  | { type: 'stop' }
 
 /** Messages from a worker to the pool. */
 export type FromWorker =

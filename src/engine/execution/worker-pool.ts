@@ -64,15 +64,21 @@ interface Pending {
 interface Slot {
   worker: Worker
   ready: boolean
+  /** The backend the worker computes on, once ready. */
+  backend: string | null
   current: Pending | null
-  /** Set when we terminate it on purpose, so its exit is not reported as a crash. */
+  /** Set when we end it on purpose, so its exit is not reported as a crash. */
   retiring: boolean
+  /** Settles with the thread's exit code when it has ended. */
+  exited: Promise<number>
 }
 
 /** Worker startups that may fail in a row before the pool gives up (protects against respawn loops). */
 const MAX_START_FAILURES = 3
 /** Grace period for a cancelled trial to stop before its worker is terminated and replaced (ms). */
 const CANCEL_GRACE_MS = 5000
+/** Grace period for a retired worker to release its GPU and end before it is terminated (ms). */
+const STOP_GRACE_MS = 10_000
 
 /**
  * How to start trial-worker: from source (this file is .ts under vitest or tsx) through tsx's ESM loader; when
@@ -130,6 +136,27 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
 
   const send = (slot: Slot, message: ToWorker): void => slot.worker.postMessage(message)
 
+  /**
+   * Ends a worker on purpose. One that may hold a GPU device is asked to stop, so it releases the device first
+   * (a thread that ends with a Dawn promise pending aborts the whole process); it is terminated only if it has
+   * not ended within the grace period. A worker that computes on the CPU is terminated at once.
+   */
+  const retire = async (slot: Slot): Promise<void> => {
+    slot.retiring = true
+    if (slot.ready && slot.backend !== 'webgpu') {
+      void slot.worker.terminate()
+      await slot.exited
+      return
+    }
+    send(slot, { type: 'stop' })
+    const timer = setTimeout(() => void slot.worker.terminate(), STOP_GRACE_MS)
+    timer.unref()
+    const code = await slot.exited
+    clearTimeout(timer)
+    if (code !== 0)
+      logger.warn('A trial worker did not stop cleanly and was terminated', { code, graceMs: STOP_GRACE_MS })
+  }
+
   /** GPU memory a queued or running job is expected to take (a one-shot search: all of it). */
   const gpuBytes = (p: Pending): number => {
     if (p.message.type !== 'run') return Infinity
@@ -161,6 +188,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   const onMessage = (slot: Slot, message: FromWorker): void => {
     if (message.type === 'ready') {
       slot.ready = true
+      slot.backend = message.backend.name
       startFailures = 0
       if (backendInfo === null) {
         backendInfo = message.backend
@@ -208,8 +236,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       // why: after an out-of-memory error (e.g. wasm memory could not grow) the worker's state is suspect; after
       // a lost GPU device every GPU buffer it held is gone, and a fresh worker opens a fresh device
       if (/out of memory/i.test(message.error.message) || message.error.details?.deviceLost === true) {
-        slot.retiring = true
-        void slot.worker.terminate()
+        void retire(slot)
         return
       }
     }
@@ -258,7 +285,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       failAll(fatal)
       return
     }
-    const slot: Slot = { worker, ready: false, current: null, retiring: false }
+    const ended = new Promise<number>((resolve) => worker.once('exit', resolve))
+    const slot: Slot = { worker, ready: false, backend: null, current: null, retiring: false, exited: ended }
     slots.push(slot)
     let exited = false
     const exit = (why: string, failure?: NasError): void => {
@@ -349,7 +377,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
           slot.current = null
         }
       }
-      await Promise.all(all.map((s) => s.worker.terminate()))
+      await Promise.all(all.map(retire))
     },
   }
 }
