@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as engine from '../../../src/engine'
 import { tf } from '../../../src/engine/compute/backend'
+import { loadBackboneDir } from '../../../src/engine/evaluate/backbone-load'
+import { forgetBackbone } from '../../../src/engine/space/backbones'
 import { silentLogger } from '../../../src/engine/ports'
 import { createBackboneService, type BackboneService } from '../../../src/main/backbones'
 import { BACKBONE_PIXEL_SCALES, NasError, type BackboneInfo } from '../../../src/shared'
@@ -76,6 +78,10 @@ describe('use a model of mine as a backbone', () => {
     // the copy alone is a complete model: inspecting it again finds the same
     const again = await engine.inspectBackbone(dir)
     expect(again.cutPoints).toEqual(TINY_CUT_POINTS)
+    // and a search loads it from its folder, its cut points checked against the rebuilt network
+    const loaded = await loadBackboneDir(dir)
+    expect(loaded.info).toEqual(info)
+    forgetBackbone(info.id)
   })
 
   it('imports by its model.json with a name and pixel scaling of my choosing', async () => {
