@@ -7,14 +7,14 @@
  * 3. Two searches with the same wall-clock budget each (search + final training), random search in both:
  *    heads on the backbone (cut, fine-tuning, pooling, dense blocks), and the tiny-cnn space from scratch.
  *    The winner of each is trained again on the 500 images and scored once on the task's 5000 test images.
- * Writes bench/results/backbone.json. Options: --budget-seconds S (per search, default 200), --pretrain-seconds
- * S (default 180), --seed S (default 0), --path DIR (Fashion-MNIST IDX folder).
+ * Writes bench/results/backbone.json. Options: --budget-seconds S (per search, default 240), --pretrain-seconds
+ * S (default 150), --seed S (default 0), --path DIR (Fashion-MNIST IDX folder).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import type { tf } from '../src/engine/compute/backend';
+import type { tf } from '../src/engine/compute/backend'
 import { initCompute } from '../src/engine/compute/backend'
 import type { LoadedData } from '../src/engine/data/loaded-data'
 import { parseIdx } from '../src/engine/data/idx'
@@ -37,8 +37,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 })
-const budgetMs = Number(values['budget-seconds'] ?? 200) * 1000
-const pretrainMs = Number(values['pretrain-seconds'] ?? 180) * 1000
+const budgetMs = Number(values['budget-seconds'] ?? 240) * 1000
+const pretrainMs = Number(values['pretrain-seconds'] ?? 150) * 1000
 const seed = Number(values.seed ?? 0)
 const source = values.path ?? '/usr/share/datasets/fashion-mnist'
 const outFile = values.out ?? path.join('bench', 'results', 'backbone.json')
@@ -250,9 +250,13 @@ try {
       )
       if (!best || result.valAccuracy > best.val) best = { arch, val: result.valAccuracy }
     }
-    const finalLeft = started + budgetMs - performance.now()
+    const finalStart = performance.now()
+    const finalLeft = started + budgetMs - finalStart
     const final = await train1(best!.arch, task, SEARCH, Math.max(finalLeft, 5000), 'final', seed)
     const seconds = (performance.now() - started) / 1000
+    // the search plus the final training's own clock (its learning and scoring); outside it, for the backbone,
+    // only the one pass of the test images through the frozen backbone that scoring needs
+    const budgetSeconds = (finalStart - started + final.result.trainTimeMs) / 1000
     arms[name] = {
       candidates: trials,
       bestValidationAccuracy: best!.val,
@@ -260,7 +264,8 @@ try {
       finalEpochs: final.result.epochs,
       bestWeights: countParams(best!.arch, SHAPE, 5),
       bestGenotype: best!.arch.genotype,
-      seconds,
+      budgetSeconds,
+      wallSeconds: seconds,
       ...(name === 'backbone'
         ? {
             featurePasses: featureCacheStats.misses - stats0.misses,
@@ -269,7 +274,7 @@ try {
         : {}),
     }
     log(
-      `${name}: ${trials} candidates, final test accuracy ${final.result.testAccuracy?.toFixed(4)} on ${task.test.count} test images, ${seconds.toFixed(0)} s`,
+      `${name}: ${trials} candidates, final test accuracy ${final.result.testAccuracy?.toFixed(4)} on ${task.test.count} test images; ${budgetSeconds.toFixed(0)} s of budget, ${seconds.toFixed(0)} s wall`,
     )
   }
   const result = {
