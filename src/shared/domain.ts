@@ -499,6 +499,7 @@ export const BLACK_BOX_STRATEGIES = [
   'local',
   'tpe',
   'bo',
+  'bananas',
   'reinforce',
   'asha',
 ] as const

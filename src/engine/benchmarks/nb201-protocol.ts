@@ -1,6 +1,6 @@
 import type { Nb201Space } from '../../shared'
 import { initHostCompute } from '../compute/backend'
-import { createStrategy, type BlackBoxStrategyName } from '../strategy'
+import { createStrategy, type BlackBoxStrategyName, type StrategySettings } from '../strategy'
 import type { Nb201Dataset, Nb201Table } from '../evaluate/nb201-table'
 import { NB201_DATASETS } from '../evaluate/nb201-table'
 
@@ -20,6 +20,8 @@ export type Nb201Budget = { kind: 'time'; seconds: number } | { kind: 'queries';
 export interface Nb201ProtocolOptions {
   table: Nb201Table
   strategy: BlackBoxStrategyName
+  /** The strategy's settings (defaults when absent). */
+  settings?: StrategySettings
   runs: number
   /** Run r uses seed `seed + r`. */
   seed: number
@@ -87,12 +89,16 @@ export async function runNb201Protocol(opts: Nb201ProtocolOptions): Promise<Nb20
   for (let r = 0; r < opts.runs; r++) {
     const seed = opts.seed + r
     const started = performance.now()
-    const strategy = createStrategy(opts.strategy, {
-      space: NB201_BENCH_SPACE,
-      inputShape: [32, 32, 3],
-      numClasses: 10,
-      seed,
-    })
+    const strategy = createStrategy(
+      opts.strategy,
+      {
+        space: NB201_BENCH_SPACE,
+        inputShape: [32, 32, 3],
+        numClasses: 10,
+        seed,
+      },
+      opts.settings,
+    )
     let spent = 0
     let queries = 0
     let best: { index: number; score: number } | null = null

@@ -1,5 +1,6 @@
 import type { BlackBoxStrategyName, StrategyName } from '../../shared'
 import { NasError } from '../../shared'
+import { Bananas, type BananasOptions } from './bananas'
 import { BayesOpt } from './bo'
 import { RegularizedEvolution } from './evolution'
 import { Asha } from './asha'
@@ -20,6 +21,8 @@ export interface StrategySettings {
   /** Regularized evolution: population and tournament size. */
   populationSize?: number
   sampleSize?: number
+  /** BANANAS: predictor, candidate pool and acquisition (bananas.ts). */
+  bananas?: Omit<BananasOptions, keyof StrategyContext>
 }
 
 /** Builds the black-box strategy `name` for `ctx`; NasError('invalid_request') for a one-shot or unknown name. */
@@ -43,6 +46,8 @@ export function createStrategy(
       return new Tpe(ctx)
     case 'bo':
       return new BayesOpt(ctx)
+    case 'bananas':
+      return new Bananas({ ...ctx, ...settings.bananas })
     case 'reinforce':
       return new Reinforce(ctx)
     case 'asha':

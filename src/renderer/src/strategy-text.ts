@@ -17,6 +17,10 @@ const STRATEGY_TEXT: Record<string, { label: string; text: string }> = {
     label: 'Bayesian optimisation',
     text: 'Learns which choices scored well and proposes more like them.',
   },
+  bananas: {
+    label: 'BANANAS (predictor-guided)',
+    text: 'Trains a small ensemble of predictors on the scores so far and tries the changes of the best networks they rate highest.',
+  },
   reinforce: {
     label: 'Reinforcement learning',
     text: 'A controller learns to propose networks that score well.',
