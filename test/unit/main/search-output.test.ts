@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Run, Trial } from '../../../src/shared'
 import { SearchPrinter, searchSummary } from '../../../src/main/cli/search-output'
+import { makeRun } from '../../helpers/scheduler-fixtures'
 
 const arch: Trial['architecture'] = {
   version: 1,
@@ -17,31 +18,9 @@ const arch: Trial['architecture'] = {
 }
 
 function run(over: Partial<Run> = {}): Run {
-  return {
-    id: 'r',
-    config: {
-      name: 'x',
-      datasetId: 'd',
-      spaceId: 's',
-      strategy: 'random',
-      maxTrials: 2,
-      concurrency: 1,
-      seed: 0,
-      train: { epochs: 3, batchSize: 8, learningRate: 0.01, validationFraction: 0.2, dataFraction: 0.1 },
-      finalTraining: { epochs: 4 },
-    },
-    status: 'running',
-    createdAt: '',
-    startedAt: null,
-    finishedAt: null,
-    trialsCompleted: 0,
-    trialsFailed: 0,
-    bestTrialId: null,
-    bestValAccuracy: null,
-    backend: null,
-    error: null,
-    ...over,
-  }
+  const config = { maxTrials: 2, seed: 0, finalTraining: { epochs: 4 } }
+  const train = { epochs: 3, batchSize: 8, dataFraction: 0.1 }
+  return { ...makeRun({ ...config, train }), status: 'running', ...over }
 }
 
 const trial = (index: number, over: Partial<Trial> = {}): Trial => ({
