@@ -184,10 +184,11 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
       logger,
     }
     const launch = (): void => {
-      // a trial that trains alone (nothing in flight, the budget's last slot: e.g. the network a one-shot
-      // search derived) takes the run's other workers too, data-parallel
-      const alone = inFlight.size === 0 && nextSlot + 1 >= maxTrials
-      const ranks = alone ? ranksFor(runner, config.concurrency) : 1
+      // the run's only trial (the network a one-shot search derived, a one-trial search) takes the run's
+      // other workers too, data-parallel. Not the last trial of a longer search, though it may end up alone:
+      // whether it does depends on timing, and data-parallel training learns from other batches (each rank
+      // from its share of the epoch), so its score would change from one run of the same seed to the next
+      const ranks = maxTrials === 1 ? ranksFor(runner, config.concurrency) : 1
       const p: Promise<void> = runTrial(ctx, nextIndex++, nextSlot++, ranks).finally(() => inFlight.delete(p))
       inFlight.add(p)
     }

@@ -7,9 +7,10 @@ import type { RunOverrides } from '../../helpers/scheduler-fixtures'
 import { TOY_SPACE as space, makeRun, recordingStore, toyDataset } from '../../helpers/scheduler-fixtures'
 
 /**
- * A search trial that trains alone (nothing else in flight, the budget's last slot) takes the run's other
+ * A run's only trial (a one-trial search, the network a one-shot search derived) takes the run's other
  * workers too, data-parallel, where the runner's workers share memory and train on WebAssembly; it falls
- * back to one worker when the group fails.
+ * back to one worker when the group fails. The last trial of a longer search does not, even when it ends up
+ * alone: that depends on timing, and its score would change from one run of the same seed to the next.
  */
 
 const dataset = toyDataset()
@@ -39,7 +40,7 @@ async function search(config: RunOverrides, runner: TrialRunner) {
   return { run, trials: [...trials.values()] }
 }
 
-describe('a lone search trial', () => {
+describe("a run's only trial", () => {
   it('trains data-parallel in the run’s workers: two ranks of one group, the trial’s result from rank 0', async () => {
     const jobs: TrialJob[] = []
     const { run, trials } = await search({ maxTrials: 1, concurrency: 2 }, poolLike(jobs))
@@ -75,7 +76,7 @@ describe('a lone search trial', () => {
     expect(queued.map((j) => j.dataParallel)).toEqual([undefined])
   })
 
-  it('not a trial that starts beside another: with a budget of 3 trials two at a time, the third trains in one worker', async () => {
+  it('not the last trial of a longer search, even when it starts with nothing else in flight', async () => {
     const jobs: TrialJob[] = []
     const release: Array<() => void> = []
     let arrived: () => void = () => {}
@@ -84,9 +85,10 @@ describe('a lone search trial', () => {
       run: (job) => {
         jobs.push(job)
         arrived()
-        return new Promise((resolve) =>
-          release.push(() => resolve({ valAccuracy: 0.5, valLoss: 1, params: 10, trainTimeMs: 1 })),
-        )
+        const outcome = { valAccuracy: 0.5, valLoss: 1, params: 10, trainTimeMs: 1 }
+        // the first two trials train until the test releases them; later jobs finish at once
+        if (jobs.length > 2) return Promise.resolve(outcome)
+        return new Promise((resolve) => release.push(() => resolve(outcome)))
       },
     }
     const jobCount = (n: number): Promise<void> =>
@@ -96,11 +98,10 @@ describe('a lone search trial', () => {
       })
     const done = search({ maxTrials: 3, concurrency: 2 }, runner)
     await jobCount(2)
-    // the first trial finishes while the second still trains: the third (the last slot) starts beside it
+    // both first trials finish before the third (the last slot) starts: it trains alone, in one worker
     release[0]!()
-    await jobCount(3)
     release[1]!()
-    release[2]!()
+    await jobCount(3)
     const { trials } = await done
     expect(trials.filter((t) => t.status === 'completed')).toHaveLength(3)
     expect(jobs.map((j) => j.dataParallel)).toEqual([undefined, undefined, undefined])

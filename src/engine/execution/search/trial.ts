@@ -43,7 +43,7 @@ export interface TrialContext {
  * hopeless one (never while the scores are at chance), and journals the outcome in one transaction with the
  * strategy's observation, the Pareto front and the run's counters: completed (then maybe the best), stopped
  * early (a result, never the best), failed (a dataset error ends the search) or cancelled (not a result, so
- * a resumed run trains it again). With `ranks` > 1 (a trial that trains alone) it trains data-parallel in that
+ * a resumed run trains it again). With `ranks` > 1 (a run's only trial) it trains data-parallel in that
  * many workers, or in one when the group fails.
  */
 export async function runTrial(ctx: TrialContext, index: number, slot: number, ranks = 1): Promise<void> {
