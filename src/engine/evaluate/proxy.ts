@@ -1,4 +1,5 @@
 import type { Architecture, ArchNode, SearchSpaceDef, TrainSettings, TrialProxy } from '../../shared'
+import { BACKBONE_NODE_PREFIX } from '../space/backbones'
 import { buildCells } from '../space/cell'
 import { buildNb201, nb201FromString } from '../space/nb201'
 import { inputsByNode, nodeOutputShape, topoOrder } from '../space/shapes'
@@ -10,8 +11,11 @@ import { inputsByNode, nodeOutputShape, topoOrder } from '../space/shapes'
 
 type Scalable = Extract<ArchNode, { op: 'conv2d' | 'sepConv2d' | 'dense' }>
 
+/** Layers the width proxy may narrow: never a pretrained backbone's (their weights have fixed shapes). */
 function isScalable(n: ArchNode): n is Scalable {
-  return n.op === 'conv2d' || n.op === 'sepConv2d' || n.op === 'dense'
+  return (
+    (n.op === 'conv2d' || n.op === 'sepConv2d' || n.op === 'dense') && !n.id.startsWith(BACKBONE_NODE_PREFIX)
+  )
 }
 
 /** Nodes that pass their input's channel count through unchanged (walked through to find a layer to resize). */

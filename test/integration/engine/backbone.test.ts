@@ -7,6 +7,7 @@ import { loadBackboneDir } from '../../../src/engine/evaluate/backbone-load'
 import { featureCacheStats } from '../../../src/engine/evaluate/backbone-train'
 import { observeBuiltModels } from '../../../src/engine/evaluate/build-model'
 import { trainArchitecture } from '../../../src/engine/evaluate/train'
+import { scaleWidth } from '../../../src/engine/evaluate/proxy'
 import { TwoRateOptimizer } from '../../../src/engine/evaluate/two-rate'
 import { exportModel, type Preprocessing } from '../../../src/engine/export/export-model'
 import type { LayerWeights } from '../../../src/engine/export/onnx'
@@ -155,6 +156,16 @@ describe('pretrained backbones', () => {
     )
     expect(() => validateSpace(space(), [16, 16, 3])).toThrow(
       'The backbone "Tiny test backbone" takes 8 x 8 x 1 images; this data has 16 x 16 x 3',
+    )
+    // the width proxy narrows the head only: the backbone's layers keep the shapes of their weights
+    const head = sampleArchitecture(space({ minBlocks: 1 }), new Rng(2), SHAPE, CLASSES)
+    const narrow = scaleWidth(head, 0.5, SHAPE)
+    for (const n of narrow.nodes)
+      expect(n, n.id).toEqual(
+        n.id.startsWith('bb_') || n.id === head.output ? head.nodes.find((m) => m.id === n.id) : n,
+      )
+    expect(narrow.nodes.filter((n) => n.op === 'dense')[0]).not.toEqual(
+      head.nodes.filter((n) => n.op === 'dense')[0],
     )
     expect(() => validateSpace(space({ minBlocks: 2, maxBlocks: 1 }))).toThrow(
       'minBlocks must not exceed maxBlocks',
