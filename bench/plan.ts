@@ -3,8 +3,9 @@
  * Debian's dataset-fashion-mnist is installed, the full 60,000-image Fashion-MNIST), plans a search of
  * --minutes (default 5) with the planner, runs it through `nas-studio search` with exactly the planned
  * settings (one worker, the planned time budget), and compares the plan's estimate with what happened: the
- * run's wall-clock duration, the candidates trained, seconds per candidate, final-training epochs. Writes
- * bench/results/plan.json. Options: --minutes M, --datasets sample,fmnist, --seed S, --path DIR (IDX files).
+ * run's wall-clock duration, the candidates trained, seconds per candidate (the space's mean, and each trained
+ * candidate's own estimate from its architecture against its measured time), final-training epochs, the final
+ * model's test accuracy. Writes bench/results/plan.json (--out elsewhere). Options: --minutes M, --datasets sample,fmnist, --seed S, --path DIR (IDX files).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -14,7 +15,13 @@ import { parseArgs } from 'node:util'
 import { openAppDb } from '../src/main/db'
 import { echoedCli } from './echoed-cli'
 import { loadPresetSpaces } from '../src/engine/space/presets'
-import { planRunConfig, planSearch } from '../src/engine/plan'
+import {
+  archWork,
+  candidateMs,
+  planRunConfig,
+  planSearch,
+  PLAN_VALIDATION_FRACTION,
+} from '../src/engine/plan'
 import type { Dataset } from '../src/shared'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
 
@@ -44,6 +51,7 @@ const ms = (a: string | null, b: string | null): number =>
   a && b ? new Date(b).getTime() - new Date(a).getTime() : 0
 const within = (estimate: number, measured: number): number => Math.abs(estimate - measured) / measured
 
+const loadAtStart = os.loadavg()
 const results = []
 for (const which of values.datasets.split(',')) {
   if (which === 'fmnist' && !existsSync(values.path)) {
@@ -96,6 +104,27 @@ for (const which of values.datasets.split(',')) {
       const candidateS =
         search.reduce((s, t) => s + ms(t.startedAt, t.finishedAt), 0) / Math.max(1, search.length) / 1000
       const runS = ms(run.startedAt, run.finishedAt) / 1000
+      // each trained candidate's own estimate (its architecture's work on the planned data share) and its time
+      const val =
+        (dataset.numValidation ?? 0) > 0
+          ? dataset.numValidation!
+          : Math.round(dataset.numTrain * PLAN_VALIDATION_FRACTION)
+      const train = Math.round((dataset.numTrain + (dataset.numValidation ?? 0) - val) * plan.dataFraction)
+      const perCandidate = search.map((t) => ({
+        params: t.params,
+        estimatedSeconds: Number(
+          (
+            candidateMs({
+              work: archWork(t.architecture, dataset.inputShape),
+              trainSamples: train,
+              valSamples: val,
+              epochs: plan.epochs,
+            }) / 1000
+          ).toFixed(1),
+        ),
+        measuredSeconds: Number((ms(t.startedAt, t.finishedAt) / 1000).toFixed(1)),
+      }))
+      const cancelled = trials.filter((t) => !t.isFinal && t.status !== 'completed').length
       const estimateS = plan.estimate.totalMinutes * 60
       results.push({
         dataset: which,
@@ -113,7 +142,9 @@ for (const which of values.datasets.split(',')) {
           runSeconds: Math.round(runS),
           wallSecondsWithStartup: Math.round(wallS),
           candidates: search.length,
+          cancelledCandidates: cancelled,
           candidateSeconds: Number(candidateS.toFixed(2)),
+          perCandidate,
           finalEpochs: final?.proxy?.epochs ?? config.finalTraining?.epochs ?? 0,
           finalSeconds: Math.round(ms(final?.startedAt ?? null, final?.finishedAt ?? null) / 1000),
           finalStatus: final?.status ?? null,
@@ -122,6 +153,7 @@ for (const which of values.datasets.split(',')) {
         durationErrorShare: Number(within(estimateS, runS).toFixed(3)),
         endedWithinTenPercentOfTime: Math.abs(runS - minutes * 60) <= minutes * 6,
         candidateSecondsErrorShare: Number(within(plan.estimate.candidateSeconds, candidateS).toFixed(3)),
+        candidatesErrorShare: Number(within(plan.estimate.candidates, Math.max(1, search.length)).toFixed(3)),
       })
     } finally {
       db.close()
@@ -134,7 +166,9 @@ for (const which of values.datasets.split(',')) {
 const output = {
   command: `npm run bench:plan -- --minutes ${minutes} --datasets ${values.datasets}`,
   date: new Date().toISOString(),
-  machine: `${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, load average at end ${os
+  machine: `${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, load average (1, 5, 15 min) at start ${loadAtStart
+    .map((l) => l.toFixed(2))
+    .join(' ')}, at end ${os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
@@ -142,12 +176,12 @@ const output = {
   results,
 }
 console.log(
-  '\n| data | space | estimate | measured run | error | candidates est./run | s per candidate est./run |',
+  '\n| data | space | data share | estimate | measured run | error | candidates est./run | s per candidate est./run | final test accuracy |',
 )
-console.log('| --- | --- | --- | --- | --- | --- | --- |')
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const r of results) {
   console.log(
-    `| ${r.dataset} | ${r.plan.space} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} |`,
+    `| ${r.dataset} | ${r.plan.space} | ${r.plan.dataFraction} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} | ${r.measured.finalTestAccuracy?.toFixed(3) ?? '-'} |`,
   )
 }
 mkdirSync(path.dirname(values.out), { recursive: true })

@@ -107,7 +107,7 @@ describe('a first-time user: folder in, five minutes, model out', () => {
       await click(page, '[data-testid="time-5m"]')
       await page.waitForSelector('[data-testid="plan-summary"]')
       expect(await page.textContent('[data-testid="plan-summary"]')).toMatch(
-        /^\s*About \d+ candidates?, then .+ to train the winner on all the data; done around \d\d:\d\d\.\s*$/,
+        /^\s*About \d+ candidates?( on \d+% of the training data)?, then .+ to train the winner on all the data; done around \d\d:\d\d\.\s*$/,
       )
       await look(page, 'search')
       const searchAt = Date.now()

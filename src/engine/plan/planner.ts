@@ -8,7 +8,7 @@ import type {
 } from '../../shared'
 import { backboneProposal } from './backbone-proposal'
 import type { SearchPlan } from '../../shared/plan'
-import { candidateMs, DEFAULT_SPEED, meanForwardMacs, type MachineSpeed } from './cost'
+import { candidateMs, DEFAULT_SPEED, meanWork, sampledWork, type ArchWork, type MachineSpeed } from './cost'
 
 /** What the planner needs to know about the data. */
 export type PlanData = Pick<Dataset, 'inputShape' | 'classNames' | 'numTrain'> &
@@ -34,13 +34,18 @@ export const PLAN_VALIDATION_FRACTION = 0.2
 /** Batch size of every planned training. */
 export const PLAN_BATCH_SIZE = 64
 /** Shares of the training data a candidate may learn from, largest first (the New Search form offers these). */
-const FRACTIONS = [1, 0.5, 0.25, 0.1]
+const FRACTIONS = [1, 0.5, 0.25, 0.1, 0.05]
 /** Fewest training samples a candidate learns from when the data share is cut. */
 const MIN_CANDIDATE_SAMPLES = 1000
 /** Fewest epochs of the final training worth planning for: a space that leaves fewer is too slow. */
 const MIN_FINAL_EPOCHS = 3
 /** Time (ms) the scheduler keeps after the final training for scoring the test split (its margin). */
 const SCORING_MARGIN_MS = 15_000
+/**
+ * Largest share of the search's time one candidate of the space may take: the costliest of the drawn
+ * candidates must fit this many times, so that one expensive network cannot eat the search.
+ */
+const COSTLIEST_FITS = 3
 
 /** Candidates the seed re-check trains again, when the search has at least SEED_CHECK_MIN_CANDIDATES. */
 const SEED_CHECK_CANDIDATES = 3
@@ -91,19 +96,59 @@ function samplesOf(data: PlanData, fraction: number): { train: number; val: numb
 
 interface SpaceOption {
   space: PlanInput['spaces'][number]
-  macs: number
+  /** The work of the space's average candidate (the mean over the drawn ones). */
+  work: ArchWork
   fraction: number
+  /** Mean ms of a candidate over the drawn ones: what the search's time is divided by. */
   candidateMs: number
+  /** Ms of the costliest drawn candidate. */
+  costliestMs: number
   candidates: number
+}
+
+/** Everything `planSearch` chooses for one space: the largest data share that fits, and what it costs. */
+function optionFor(
+  space: PlanInput['spaces'][number],
+  works: ArchWork[],
+  data: PlanData,
+  ctx: { epochs: number; wanted: number; searchMs: number; workers: number; speed: MachineSpeed },
+): SpaceOption | null {
+  const full = samplesOf(data, 1)
+  let best: SpaceOption | null = null
+  for (const fraction of FRACTIONS) {
+    const s = samplesOf(data, fraction)
+    // fewer samples than this teach a candidate too little to rank it: take a cheaper space instead
+    if (fraction < 1 && s.train < Math.min(full.train, MIN_CANDIDATE_SAMPLES)) break
+    const costs = works.map((work) =>
+      candidateMs({ work, trainSamples: s.train, valSamples: s.val, epochs: ctx.epochs }, ctx.speed),
+    )
+    const mean = costs.reduce((a, b) => a + b, 0) / costs.length
+    const costliest = Math.max(...costs)
+    // candidates are drawn at random, so the search's time divided by the mean candidate's is how many finish
+    const candidates = Math.floor((ctx.searchMs / mean) * ctx.workers)
+    best = {
+      space,
+      work: meanWork(works),
+      fraction,
+      candidateMs: mean,
+      costliestMs: costliest,
+      candidates,
+    }
+    if (candidates >= ctx.wanted && costliest * COSTLIEST_FITS <= ctx.searchMs * ctx.workers) break
+  }
+  return best
 }
 
 /**
  * Plans a search that ends within the chosen time: picks a space that suits the data (convolutions for
  * images, dense networks for tables; among those the most capable one that still leaves enough candidates, so
- * never by name), the data share per candidate (a proxy) so that enough candidates fit, the strategy
- * (evolution once there are many candidates, else random), and the final training's share of the time.
- * The estimate counts candidates and final-training epochs with `speed`; the run itself is held to the time
- * by the scheduler's budget, so a slower or faster machine changes the counts, not the end.
+ * never by name), the data share per candidate (a proxy: candidates learn from a subset of the training split,
+ * the winner from all of it in the final training) so that enough candidates fit and the costliest one cannot
+ * eat the search, the strategy (evolution once there are many candidates, else random), and the final
+ * training's share of the time. A space is priced by the spread of its candidates (COST_SAMPLES draws, each
+ * costed by its own multiply-adds, element-wise work and layers), not by one typical candidate. The estimate
+ * counts candidates and final-training epochs with `speed`; the run itself is held to the time by the
+ * scheduler's budget, so a slower or faster machine changes the counts, not the end.
  * Throws when no space can take this data.
  */
 export function planSearch(input: PlanInput): SearchPlan {
@@ -119,30 +164,20 @@ export function planSearch(input: PlanInput): SearchPlan {
   const wanted = minCandidates(minutes)
 
   const samples = samplesOf(data, 1)
-  const finalMs = totalMs * share - SCORING_MARGIN_MS - speed.candidateOverheadMs
-  const finalEpochMs = (macs: number): number =>
-    candidateMs({ macs, trainSamples: samples.all, valSamples: 0, epochs: 1 }, speed) -
+  const finalEpochMs = (work: ArchWork): number =>
+    candidateMs({ work, trainSamples: samples.all, valSamples: 0, epochs: 1 }, speed) -
     speed.candidateOverheadMs
-  const finalEpochsThatFit = (macs: number): number => Math.floor(finalMs / finalEpochMs(macs))
+  const reservedFinalMs = totalMs * share - SCORING_MARGIN_MS - speed.candidateOverheadMs
+  const finalEpochsThatFit = (work: ArchWork): number => Math.floor(reservedFinalMs / finalEpochMs(work))
 
   const options: SpaceOption[] = []
   for (const space of input.spaces) {
     if (!space.preset) continue
     if (isDeepCellSpace(space.def)) continue
-    const macs = meanForwardMacs(space.def, data.inputShape, numClasses)
-    if (macs === null) continue
-    // the largest data share that still lets `wanted` candidates finish in the search's time
-    let best: SpaceOption | null = null
-    for (const fraction of FRACTIONS) {
-      const s = samplesOf(data, fraction)
-      // fewer samples than this teach a candidate too little to rank it: take a cheaper space instead
-      if (fraction < 1 && s.train < Math.min(samples.train, MIN_CANDIDATE_SAMPLES)) break
-      const ms = candidateMs({ macs, trainSamples: s.train, valSamples: s.val, epochs }, speed)
-      const candidates = Math.floor((searchMs / ms) * workers)
-      best = { space, macs, fraction, candidateMs: ms, candidates }
-      if (candidates >= wanted) break
-    }
-    if (best) options.push(best)
+    const works = sampledWork(space.def, data.inputShape, numClasses)
+    if (works === null) continue
+    const option = optionFor(space, works, data, { epochs, wanted, searchMs, workers, speed })
+    if (option) options.push(option)
   }
   // convolutions for images, dense networks for tables; any space that takes the data when none suits it
   if (options.length === 0) {
@@ -153,16 +188,29 @@ export function planSearch(input: PlanInput): SearchPlan {
   const suited = options.filter((o) => isImage === hasConvolution(o.space.def))
   const pool = suited.length > 0 ? suited : options
   // most capable (costliest per sample) among those leaving enough candidates; otherwise the cheapest
-  const enough = pool.filter((o) => o.candidates >= wanted && finalEpochsThatFit(o.macs) >= MIN_FINAL_EPOCHS)
+  const fits = (o: SpaceOption): boolean =>
+    o.candidates >= wanted &&
+    o.costliestMs * COSTLIEST_FITS <= searchMs * workers &&
+    finalEpochsThatFit(o.work) >= MIN_FINAL_EPOCHS
+  const enough = pool.filter(fits)
   const chosen =
     enough.length > 0
-      ? enough.reduce((a, b) => (b.macs > a.macs ? b : a))
+      ? enough.reduce((a, b) => (b.work.macs > a.work.macs ? b : a))
       : pool.reduce((a, b) => (b.candidateMs < a.candidateMs ? b : a))
 
-  const finalEpochsFit = Math.max(1, finalEpochsThatFit(chosen.macs))
   const strategy = chosen.candidates >= 30 ? 'evolution' : 'random'
-  const estFinalMs = speed.candidateOverheadMs + finalEpochsFit * finalEpochMs(chosen.macs)
   const estSearchMs = (chosen.candidates * chosen.candidateMs) / workers
+  // the scheduler starts no candidate that would not finish in the search's share, and the final training
+  // takes all the time then left (its epochs cut to fit), less the margin for scoring the test split
+  const estFinalMs = totalMs - estSearchMs - SCORING_MARGIN_MS
+  const finalEpochsFit = Math.max(
+    1,
+    Math.floor((estFinalMs - speed.candidateOverheadMs) / finalEpochMs(chosen.work)),
+  )
+  const numTest = data.numTest ?? 0
+  const scoringMs =
+    candidateMs({ work: chosen.work, trainSamples: 0, valSamples: numTest, epochs: 1 }, speed) -
+    speed.epochOverheadMs
 
   const reasons = [
     suited.length === 0
@@ -171,7 +219,7 @@ export function planSearch(input: PlanInput): SearchPlan {
         ? `${chosen.space.name}: your data are images, and this is the most capable image space that still leaves time for about ${chosen.candidates} candidates.`
         : `${chosen.space.name}: your data is a table, so the candidates are fully connected networks.`,
     chosen.fraction < 1
-      ? `Each candidate learns from ${Math.round(chosen.fraction * 100)}% of the training data for ${epochs} epochs, so that enough of them fit.`
+      ? `Each candidate learns from ${Math.round(chosen.fraction * 100)}% of the training data for ${epochs} epochs, so that enough of them fit; the winner then learns from all of it.`
       : `Each candidate learns from all the training data for ${epochs} epochs.`,
     strategy === 'evolution'
       ? 'Evolution: with this many candidates, changing the best ones finds better networks than chance.'
@@ -207,7 +255,7 @@ export function planSearch(input: PlanInput): SearchPlan {
       candidateSeconds: chosen.candidateMs / 1000,
       finalEpochs: finalEpochsFit,
       finalMinutes: estFinalMs / 60_000,
-      totalMinutes: (estSearchMs + estFinalMs + SCORING_MARGIN_MS) / 60_000,
+      totalMinutes: (estSearchMs + estFinalMs + scoringMs) / 60_000,
     },
     reasons,
   }

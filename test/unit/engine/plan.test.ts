@@ -3,7 +3,19 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runConfigSchema } from '../../../src/shared'
 import { loadPresetSpaces } from '../../../src/engine/space/presets'
-import { DEFAULT_SPEED, planRunConfig, planSearch, type PlanData } from '../../../src/engine/plan'
+import {
+  archWork,
+  candidateMs,
+  COST_SAMPLES,
+  DEFAULT_SPEED,
+  planRunConfig,
+  planSearch,
+  sampledWork,
+  type PlanData,
+} from '../../../src/engine/plan'
+import { createRng } from '../../../src/engine/rng'
+import { sampleArchitecture } from '../../../src/engine/space'
+import { countFlops } from '../../../src/engine/space/shapes'
 
 const ROOT = path.resolve(__dirname, '../../..')
 const SPACES = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p) => ({
@@ -135,6 +147,57 @@ describe('planSearch: time for the seed re-check', () => {
     const few = planSearch({ data: FMNIST, minutes: 1, spaces: SPACES })
     expect(few.estimate.candidates).toBeLessThan(10)
     expect(few.seedCheck).toBeUndefined()
+  })
+})
+
+describe('planSearch: large data gets a proxy, and a space is priced by the spread of its candidates', () => {
+  it('on the full Fashion-MNIST in 5 minutes, candidates learn from a subset and the winner from all the data', () => {
+    const plan = planSearch({ data: FMNIST, minutes: 5, spaces: SPACES })
+    expect(plan.dataFraction).toBeLessThan(1)
+    expect(plan.dataFraction * FMNIST.numTrain * 0.8).toBeGreaterThanOrEqual(1000)
+    expect(plan.reasons[1]).toContain('the winner then learns from all of it')
+    const config = planRunConfig(plan, FMNIST.inputShape, { name: 'n', datasetId: 'd', seed: 1 })
+    expect(config.train.dataFraction).toBe(plan.dataFraction)
+    expect(config.finalTraining?.train?.dataFraction).toBeUndefined()
+    // the bundled sample is small enough for every candidate to learn from all of it
+    expect(planSearch({ data: SAMPLE, minutes: 5, spaces: SPACES }).dataFraction).toBe(1)
+  })
+
+  it('prices a candidate by its own work, and the space by the mean of many drawn ones', () => {
+    const def = SPACES.find((s) => s.id === 'resnet-chain')!.def
+    const rng = createRng(5)
+    for (let i = 0; i < 10; i++) {
+      const arch = sampleArchitecture(def, rng, [28, 28, 1], 10)
+      const work = archWork(arch, [28, 28, 1])
+      expect(work.macs).toBe(countFlops(arch, [28, 28, 1], 10))
+      expect(work.layers).toBe(arch.nodes.length - 1)
+      expect(work.values).toBeGreaterThan(0)
+    }
+    const cases: Array<[PlanData, number]> = [
+      [SAMPLE, 5],
+      [FMNIST, 5],
+      [FMNIST, 10],
+      [FMNIST, 15],
+    ]
+    for (const [data, minutes] of cases) {
+      const plan = planSearch({ data, minutes, spaces: SPACES })
+      const space = SPACES.find((s) => s.id === plan.spaceId)!
+      const works = sampledWork(space.def, data.inputShape, data.classNames.length)!
+      expect(works).toHaveLength(COST_SAMPLES)
+      const val = Math.round(data.numTrain * 0.2)
+      const train = Math.round((data.numTrain - val) * plan.dataFraction)
+      const costs = works.map((work) =>
+        candidateMs({ work, trainSamples: train, valSamples: val, epochs: plan.epochs }),
+      )
+      const mean = costs.reduce((a, b) => a + b, 0) / costs.length
+      const where = `${data.numTrain} images, ${minutes} min`
+      expect(plan.estimate.candidateSeconds * 1000, where).toBeCloseTo(mean, 3)
+      const searchMs = minutes * 60_000 * (1 - plan.finalShare)
+      expect(plan.estimate.candidates, where).toBe(Math.floor(searchMs / mean))
+      // the candidates differ several-fold in cost, and even the costliest drawn one leaves most of the search
+      expect(Math.max(...costs), where).toBeGreaterThan(2 * Math.min(...costs))
+      expect(Math.max(...costs) * 3, where).toBeLessThanOrEqual(searchMs)
+    }
   })
 })
 

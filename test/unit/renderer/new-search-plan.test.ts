@@ -121,7 +121,7 @@ describe('New search: time first', () => {
   it('runs the plan: its space and strategy, held to the chosen time with the final share reserved', async () => {
     const w = await mountForm()
     expect(w.find('[data-testid="plan-summary"]').text()).toMatch(
-      /^About 7 candidates, then 2 minutes to train the winner on all the data; done around \d\d:\d\d\.$/,
+      /^About 7 candidates on 50% of the training data, then 2 minutes to train the winner on all the data; done around \d\d:\d\d\.$/,
     )
     const five = await submit(w)
     expect(five).toMatchObject({ spaceId: 'small-cnn', strategy: 'random', budgetMinutes: 5, maxTrials: 60 })
@@ -161,6 +161,9 @@ describe('plan-text', () => {
     expect(formatClock(new Date(2026, 11, 6, 0, 30), now)).toMatch(/ 00:30$/)
     const plan = planFor({ datasetId: 'd', minutes: 5 })
     expect(planSummary(plan, now)).toBe(
+      'About 7 candidates on 50% of the training data, then 2 minutes to train the winner on all the data; done around 14:35.',
+    )
+    expect(planSummary({ ...plan, dataFraction: 1 }, now)).toBe(
       'About 7 candidates, then 2 minutes to train the winner on all the data; done around 14:35.',
     )
   })

@@ -61,6 +61,7 @@ export const FRACTION_CHOICES: Array<[number, string]> = [
   [0.5, 'half'],
   [0.25, 'a quarter'],
   [0.1, 'a tenth'],
+  [0.05, 'a twentieth'],
 ]
 export const RESOLUTION_CHOICES: Array<[number, string]> = [
   [1, 'full size'],

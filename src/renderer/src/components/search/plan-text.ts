@@ -25,11 +25,14 @@ export function formatClock(at: Date, now: Date = new Date()): string {
 
 /**
  * The pre-flight estimate in words: "About 40 candidates, then 6 minutes to train the winner on all the data;
- * done around 14:35." The end is the chosen time from `now` (the run is held to it).
+ * done around 14:35.", saying "on 25% of the training data" after the candidates when they learn from a
+ * subset. The end is the chosen time from `now` (the run is held to it).
  */
 export function planSummary(plan: SearchPlan, now: Date = new Date()): string {
   const n = plan.estimate.candidates
   const done = new Date(now.getTime() + plan.minutes * 60_000)
   const candidates = n <= 1 ? 'About 1 candidate' : `About ${n} candidates`
-  return `${candidates}, then ${formatSpan(plan.estimate.finalMinutes)} to train the winner on all the data; done around ${formatClock(done, now)}.`
+  const subset =
+    plan.dataFraction < 1 ? ` on ${Math.round(plan.dataFraction * 100)}% of the training data` : ''
+  return `${candidates}${subset}, then ${formatSpan(plan.estimate.finalMinutes)} to train the winner on all the data; done around ${formatClock(done, now)}.`
 }
