@@ -359,15 +359,19 @@ async function trainNetwork(
       if (timeUp) break
       if (opts.timeLimitMs !== undefined && epoch < settings.epochs) {
         // re-plan from the last epoch's pace (the machine's load changes): fewer or more epochs, up to the
-        // settings' number; the learning rate then glides from where it is to zero at the new end
+        // settings' number; the learning rate then glides from where it is to zero at the new end. The last
+        // epoch may be partial (the time limit ends it): whole epochs only could leave most of an epoch of
+        // the time unused, minutes on a large dataset
         const left = opts.timeLimitMs - (now() - started)
         const pace = Math.max(metrics.timeMs, 1)
-        let next = Math.min(settings.epochs, Math.max(epoch, epoch + Math.floor(left / pace)))
+        const fits = Math.max(0, left / pace)
+        let next = Math.min(settings.epochs, Math.max(epoch, epoch + Math.ceil(fits)))
         // every rank must stop after the same epoch: rank 0 decides
         if (sync) next = sync.agree(next, STEP_WAIT_MS)
-        if (next !== epochs) {
+        const total = Math.min(stepsPerEpoch * next, step + Math.floor(fits * stepsPerEpoch))
+        if (next !== epochs || total !== totalSteps) {
           epochs = next
-          totalSteps = stepsPerEpoch * epochs
+          totalSteps = Math.max(step, total)
           if (step >= warmupSteps) replan = { from: step, lr: rateAt(step), total: totalSteps }
         }
       }

@@ -77,6 +77,41 @@ describe('training under a time limit (final training)', () => {
     }
   })
 
+  it('uses the time left when it is less than an epoch: a partial last epoch that the limit ends', async () => {
+    const settings = { epochs: 10, batchSize: 50, learningRate: 0.01, validationFraction: 0.2 }
+    // every clock reading costs 1 s; a first run measures when epoch 1 ends and how long it took
+    let t = 0
+    let epochEnd = 0
+    let pace = 0
+    await trainArchitecture(
+      mlp,
+      data,
+      { ...settings, epochs: 1 },
+      {
+        seed: 1,
+        mode: 'final',
+        now: () => (t += 1000),
+        onEpoch: (m) => {
+          epochEnd = t
+          pace = m.timeMs
+        },
+      },
+    )
+    // the limit leaves half an epoch after the first: stopping there would waste a third of the time
+    const limit = epochEnd + pace / 2
+    t = 0
+    const r = await trainArchitecture(mlp, data, settings, {
+      seed: 1,
+      mode: 'final',
+      timeLimitMs: limit,
+      now: () => (t += 1000),
+    })
+    expect(r.epochs).toBe(2)
+    expect(r.trainTimeMs).toBeGreaterThanOrEqual(limit)
+    // ended by the limit, not by a whole second epoch
+    expect(r.trainTimeMs).toBeLessThan(epochEnd + pace * 2)
+  })
+
   it('stops mid-epoch when the limit is reached, and still scores the test split', async () => {
     let t = 0
     const r = await trainArchitecture(
