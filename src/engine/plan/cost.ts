@@ -1,7 +1,7 @@
 import type { Architecture, SearchSpaceDef } from '../../shared'
 import { createRng } from '../rng'
 import { sampleArchitecture, validateSpace } from '../space'
-import { inferShapes, inputsByNode, nodeFlops } from '../space/shapes'
+import { inferShapes, inputsByNode, nodeFlops, nodeParams } from '../space/shapes'
 
 /**
  * How fast this kind of machine trains, as the planner assumes it: one training worker on the WebAssembly
@@ -16,8 +16,12 @@ export interface MachineSpeed {
   macsPerSecond: number
   /** Forward-pass values per second (each layer's outputs, pooling and depthwise windows) while training. */
   valuesPerSecond: number
-  /** Fixed cost of one layer in one training step (ms): its kernels forward and backward, its weights' update. */
+  /** Fixed cost of one layer in one training step (ms): its kernels forward and backward. */
   layerStepMs: number
+  /** Weights per second a training step updates (their gradients and the optimizer's update). */
+  paramsPerSecond: number
+  /** Input values per second a worker loads, once per run, before its first candidate (decoding, splitting). */
+  loadValuesPerSecond: number
   /** Fixed cost of one candidate (ms): building the model, handing the data to the worker, scoring. */
   candidateOverheadMs: number
   /** Fixed cost of one epoch (ms): shuffling, copying the epoch's tensors, the yields to the event loop. */
@@ -31,6 +35,8 @@ export const DEFAULT_SPEED: MachineSpeed = {
   macsPerSecond: 5e9,
   valuesPerSecond: 2.5e8,
   layerStepMs: 1.2,
+  paramsPerSecond: 2e7,
+  loadValuesPerSecond: 1.5e6,
   candidateOverheadMs: 1500,
   epochOverheadMs: 100,
   stepOverheadMs: 2,
@@ -50,6 +56,8 @@ export interface ArchWork {
   values: number
   /** Layers (graph nodes but the input). */
   layers: number
+  /** Weights. */
+  params: number
 }
 
 /** The forward work of one sample of `arch` on inputs of `inputShape`. */
@@ -60,11 +68,13 @@ export function archWork(arch: Architecture, inputShape: number[]): ArchWork {
   let macs = 0
   let values = 0
   let layers = 0
+  let params = 0
   for (const node of arch.nodes) {
     if (node.op === 'input') continue
     const input = shapes.get(ins.get(node.id)![0]!)!
     const output = shapes.get(node.id)!
     layers++
+    params += nodeParams(node, input)
     macs += nodeFlops(node, input, output)
     values += Math.max(size(input), size(output))
     if (node.op === 'sepConv2d' || node.op === 'depthwiseConv2d') {
@@ -73,7 +83,7 @@ export function archWork(arch: Architecture, inputShape: number[]): ArchWork {
       values += size(output) * node.poolSize ** 2
     }
   }
-  return { macs, values, layers }
+  return { macs, values, layers, params }
 }
 
 /**
@@ -104,6 +114,7 @@ export function meanWork(works: readonly ArchWork[]): ArchWork {
     macs: works.reduce((s, w) => s + w.macs, 0) / n,
     values: works.reduce((s, w) => s + w.values, 0) / n,
     layers: works.reduce((s, w) => s + w.layers, 0) / n,
+    params: works.reduce((s, w) => s + w.params, 0) / n,
   }
 }
 
@@ -122,6 +133,11 @@ export interface CandidateWork {
   resolution?: number
 }
 
+/** Estimated ms a worker takes to load `samples` samples of `sampleSize` values, once per run. */
+export function loadMs(samples: number, sampleSize: number, speed: MachineSpeed = DEFAULT_SPEED): number {
+  return ((samples * sampleSize) / speed.loadValuesPerSecond) * 1000
+}
+
 /** Estimated wall-clock ms of one candidate's training on a machine of `speed`. */
 export function candidateMs(c: CandidateWork, speed: MachineSpeed = DEFAULT_SPEED): number {
   const scale = (c.resolution ?? 1) ** 2
@@ -134,6 +150,7 @@ export function candidateMs(c: CandidateWork, speed: MachineSpeed = DEFAULT_SPEE
   const epochMs =
     sampleMs * (TRAIN_PASSES * c.trainSamples + c.valSamples) +
     c.work.layers * speed.layerStepMs * (steps + valSteps / TRAIN_PASSES) +
+    ((steps * c.work.params) / speed.paramsPerSecond) * 1000 +
     speed.epochOverheadMs +
     steps * speed.stepOverheadMs
   return speed.candidateOverheadMs + c.epochs * epochMs

@@ -8,7 +8,15 @@ import type {
 } from '../../shared'
 import { backboneProposal } from './backbone-proposal'
 import type { SearchPlan } from '../../shared/plan'
-import { candidateMs, DEFAULT_SPEED, meanWork, sampledWork, type ArchWork, type MachineSpeed } from './cost'
+import {
+  candidateMs,
+  DEFAULT_SPEED,
+  loadMs,
+  meanWork,
+  sampledWork,
+  type ArchWork,
+  type MachineSpeed,
+} from './cost'
 
 /** What the planner needs to know about the data. */
 export type PlanData = Pick<Dataset, 'inputShape' | 'classNames' | 'numTrain'> &
@@ -159,7 +167,11 @@ export function planSearch(input: PlanInput): SearchPlan {
   const numClasses = data.classNames.length
   const totalMs = minutes * 60_000
   const share = finalShare(minutes)
-  const searchMs = totalMs * (1 - share)
+  const numTest = data.numTest ?? 0
+  const sampleSize = data.inputShape.reduce((a, b) => a * b, 1)
+  // each worker loads the whole dataset before its first candidate: on large data a good part of a short search
+  const loadingMs = loadMs(data.numTrain + (data.numValidation ?? 0) + numTest, sampleSize, speed)
+  const searchMs = Math.max(0, totalMs * (1 - share) - loadingMs)
   const epochs = searchEpochs(minutes)
   const wanted = minCandidates(minutes)
 
@@ -199,7 +211,7 @@ export function planSearch(input: PlanInput): SearchPlan {
       : pool.reduce((a, b) => (b.candidateMs < a.candidateMs ? b : a))
 
   const strategy = chosen.candidates >= 30 ? 'evolution' : 'random'
-  const estSearchMs = (chosen.candidates * chosen.candidateMs) / workers
+  const estSearchMs = loadingMs + (chosen.candidates * chosen.candidateMs) / workers
   // the scheduler starts no candidate that would not finish in the search's share, and the final training
   // takes all the time then left (its epochs cut to fit), less the margin for scoring the test split
   const estFinalMs = totalMs - estSearchMs - SCORING_MARGIN_MS
@@ -207,7 +219,6 @@ export function planSearch(input: PlanInput): SearchPlan {
     1,
     Math.floor((estFinalMs - speed.candidateOverheadMs) / finalEpochMs(chosen.work)),
   )
-  const numTest = data.numTest ?? 0
   const scoringMs =
     candidateMs({ work: chosen.work, trainSamples: 0, valSamples: numTest, epochs: 1 }, speed) -
     speed.epochOverheadMs
