@@ -778,6 +778,8 @@ export const trialEpochSchema = z.object({
   valLoss: z.number(),
   valAccuracy: z.number(),
   timeMs: z.number().nonnegative(),
+  /** Epochs the training plans in all as of this epoch (a time limit re-plans them); absent in older records. */
+  epochs: z.number().int().positive().optional(),
 })
 export type TrialEpoch = z.infer<typeof trialEpochSchema>
 

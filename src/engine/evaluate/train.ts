@@ -29,6 +29,8 @@ export interface EpochMetrics {
   valLoss: number
   valAccuracy: number
   timeMs: number
+  /** Epochs the training plans in all as of this epoch: the settings' number, or fewer or more under a time limit. */
+  epochs?: number
 }
 
 /** What training one architecture produced: last-epoch validation scores, weight count and wall time (ms). */
@@ -355,9 +357,7 @@ async function trainNetwork(
         )
       }
       last = metrics
-      opts.onEpoch?.(metrics)
-      if (timeUp) break
-      if (opts.timeLimitMs !== undefined && epoch < settings.epochs) {
+      if (!timeUp && opts.timeLimitMs !== undefined && epoch < settings.epochs) {
         // re-plan from the last epoch's pace (the machine's load changes): fewer or more epochs, up to the
         // settings' number; the learning rate then glides from where it is to zero at the new end. The last
         // epoch may be partial (the time limit ends it): whole epochs only could leave most of an epoch of
@@ -375,6 +375,9 @@ async function trainNetwork(
           if (step >= warmupSteps) replan = { from: step, lr: rateAt(step), total: totalSteps }
         }
       }
+      // after the re-plan, so that progress shows the epochs that will be trained
+      opts.onEpoch?.({ ...metrics, epochs: timeUp ? epoch : epochs })
+      if (timeUp) break
       lastYield = now()
       await yieldToEventLoop()
     }

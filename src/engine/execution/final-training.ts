@@ -85,7 +85,7 @@ export async function trainFinalModel(args: FinalTrainingArgs): Promise<Run> {
     ...(args.timeLimitMs !== undefined ? { timeLimitMs: Math.max(1, args.timeLimitMs) } : {}),
   }
   const onEpoch = (e: EpochMetrics): void => {
-    logger.info('Final training epoch', { runId: run.id, of: train.epochs, ...e })
+    logger.info('Final training epoch', { runId: run.id, of: e.epochs ?? train.epochs, ...e })
     const epoch = { trialId: trial.id, runId: run.id, ...e }
     store.insertEpoch(epoch)
     emit({ event: 'trial.epoch', payload: epoch })

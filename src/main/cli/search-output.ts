@@ -66,9 +66,11 @@ export class SearchPrinter {
 
 /** "final training epoch  3/15  loss 0.4123  train_acc 0.8712  about 4.2 min left". */
 export function formatFinalEpoch(
-  e: { epoch: number; loss: number; accuracy: number; timeMs: number },
-  of: number,
+  e: { epoch: number; loss: number; accuracy: number; timeMs: number; epochs?: number },
+  epochsSet: number,
 ): string {
+  // the training's own count (a time limit re-plans it), else the epochs set
+  const of = e.epochs ?? epochsSet
   const left = of > e.epoch ? `  about ${minutes((of - e.epoch) * e.timeMs)} left` : ''
   return `final training epoch ${String(e.epoch).padStart(String(of || e.epoch).length)}/${of || '?'}  loss ${num(e.loss)}  train_acc ${num(e.accuracy)}${left}\n`
 }

@@ -100,13 +100,17 @@ describe('training under a time limit (final training)', () => {
     // the limit leaves half an epoch after the first: stopping there would waste a third of the time
     const limit = epochEnd + pace / 2
     t = 0
+    const planned: Array<number | undefined> = []
     const r = await trainArchitecture(mlp, data, settings, {
       seed: 1,
       mode: 'final',
       timeLimitMs: limit,
       now: () => (t += 1000),
+      onEpoch: (m) => planned.push(m.epochs),
     })
     expect(r.epochs).toBe(2)
+    // each epoch reports the epochs then planned, not the 10 set: progress reads "epoch 1/2", "epoch 2/2"
+    expect(planned).toEqual([2, 2])
     expect(r.trainTimeMs).toBeGreaterThanOrEqual(limit)
     // ended by the limit, not by a whole second epoch
     expect(r.trainTimeMs).toBeLessThan(epochEnd + pace * 2)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Run, Trial } from '../../../src/shared'
-import { SearchPrinter, searchSummary } from '../../../src/main/cli/search-output'
+import { formatFinalEpoch, SearchPrinter, searchSummary } from '../../../src/main/cli/search-output'
 import { makeRun } from '../../helpers/scheduler-fixtures'
 
 const arch: Trial['architecture'] = {
@@ -80,6 +80,12 @@ describe('what nas-studio search prints', () => {
     expect(out).toMatch(/final training epoch 1\/4 +loss 0\.9000 +train_acc 0\.7000 +about 1\.5 min left/)
     expect(out).toMatch(/final model +completed +test_acc 0\.8800 +train_acc\(last epoch\) 0\.9300/)
     expect(out).not.toMatch(/val_acc 0\.93/)
+  })
+
+  it("counts a time-limited final training's epochs as the training re-planned them, not as set", () => {
+    const e = { epoch: 3, loss: 0.5, accuracy: 0.8, timeMs: 60_000 }
+    expect(formatFinalEpoch({ ...e, epochs: 5 }, 750)).toMatch(/epoch 3\/5 .* about 2\.0 min left/)
+    expect(formatFinalEpoch(e, 4)).toMatch(/epoch 3\/4 .* about 1\.0 min left/)
   })
 
   it('names the best candidate by what its score measured, and says when there is no final model', () => {

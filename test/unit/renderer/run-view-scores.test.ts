@@ -96,6 +96,13 @@ describe('the run view names its numbers', () => {
     expect(progress).toMatch(/about 5 ?min/)
     const row = w.get('[data-trial-id="t2"]').text()
     expect(row).toContain('epoch 5/15 · training 88.0%')
+    // under a time limit the training re-plans its epochs and says how many it will train
+    api.emit('trial.epoch', { ...epoch, epoch: 6, accuracy: 0.89, epochs: 8 })
+    await flushPromises()
+    const replanned = w.get('[data-testid="final-progress"]').text()
+    expect(replanned).toMatch(/epoch 6\/8/)
+    expect(replanned).toMatch(/about 1 ?min/)
+    expect(w.get('[data-trial-id="t2"]').text()).toContain('epoch 6/8 · training 89.0%')
     // the search's best is named for what it measured
     expect(w.get('[data-testid="run-progress"]').text()).toMatch(
       /Best quick score: 3 epochs on 10% of the data/,
