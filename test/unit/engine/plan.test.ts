@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runConfigSchema } from '../../../src/shared'
@@ -213,28 +213,41 @@ describe('planSearch: large data gets a proxy, and a space is priced by the spre
 interface BenchResult {
   dataset: string
   samples: number
-  plan: { space: string; estimate: { totalMinutes: number } }
+  plan: { space: string; dataFraction: number; estimate: { totalMinutes: number } }
   measured: { runSeconds: number }
 }
+interface BenchFile {
+  minutes: number
+  results: BenchResult[]
+}
 
-describe('planSearch: its estimate matches measured runs (bench/results/plan.json)', () => {
-  const bench = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'plan.json'), 'utf8')) as {
-    minutes: number
-    results: BenchResult[]
-  }
-  it('covers the bundled sample and Fashion-MNIST', () => {
-    expect(bench.results.map((r) => r.dataset).sort()).toEqual(['fmnist', 'sample'])
+const RESULTS = path.join(ROOT, 'bench', 'results')
+/** plan.json (5 minutes) and the other budgets' files, plan-10min.json and the like. */
+const BENCH_FILES = readdirSync(RESULTS).filter((f) => /^plan(-[\w-]+)?\.json$/.test(f))
+
+describe('planSearch: its estimate matches measured runs (bench/results/plan*.json)', () => {
+  it('covers the bundled sample and Fashion-MNIST, and a second time budget', () => {
+    const main = JSON.parse(readFileSync(path.join(RESULTS, 'plan.json'), 'utf8')) as BenchFile
+    expect(main.results.map((r) => r.dataset).sort()).toEqual(['fmnist', 'sample'])
+    const budgets = new Set(
+      BENCH_FILES.map((f) => (JSON.parse(readFileSync(path.join(RESULTS, f), 'utf8')) as BenchFile).minutes),
+    )
+    expect(budgets.size).toBeGreaterThanOrEqual(2)
   })
-  for (const which of ['sample', 'fmnist']) {
-    it(`estimates the duration of the ${which} run within 15%`, () => {
-      const r = bench.results.find((x) => x.dataset === which)!
-      const data = which === 'sample' ? SAMPLE : FMNIST
-      expect(r.samples).toBe(data.numTrain)
-      // today's planner, on the same data and time, must plan what was measured and estimate it within 15%
-      const plan = planSearch({ data, minutes: bench.minutes, spaces: SPACES })
-      expect(plan.spaceId).toBe(r.plan.space)
-      const estimate = plan.estimate.totalMinutes * 60
-      expect(Math.abs(estimate - r.measured.runSeconds) / r.measured.runSeconds).toBeLessThanOrEqual(0.15)
-    })
+  for (const file of BENCH_FILES) {
+    const bench = JSON.parse(readFileSync(path.join(RESULTS, file), 'utf8')) as BenchFile
+    for (const r of bench.results) {
+      it(`${file}: estimates the duration of the ${r.dataset} run within 15%, which ended within 10% of its time`, () => {
+        const data = r.dataset === 'sample' ? SAMPLE : FMNIST
+        expect(r.samples).toBe(data.numTrain)
+        // today's planner, on the same data and time, must plan what was measured and estimate it within 15%
+        const plan = planSearch({ data, minutes: bench.minutes, spaces: SPACES })
+        expect(plan.spaceId).toBe(r.plan.space)
+        expect(plan.dataFraction).toBe(r.plan.dataFraction)
+        const estimate = plan.estimate.totalMinutes * 60
+        expect(Math.abs(estimate - r.measured.runSeconds) / r.measured.runSeconds).toBeLessThanOrEqual(0.15)
+        expect(Math.abs(r.measured.runSeconds - bench.minutes * 60)).toBeLessThanOrEqual(bench.minutes * 6)
+      })
+    }
   }
 })
