@@ -210,7 +210,12 @@ export function planSearch(input: PlanInput): SearchPlan {
       ? enough.reduce((a, b) => (b.work.macs > a.work.macs ? b : a))
       : pool.reduce((a, b) => (b.candidateMs < a.candidateMs ? b : a))
 
-  const strategy = chosen.candidates >= 30 ? 'evolution' : 'random'
+  // the re-check's retrainings come out of the search's share (the scheduler stops searching in time for
+  // them), each about a mean candidate's time: so many fewer new candidates are trained
+  const seedCheck = chosen.candidates >= SEED_CHECK_MIN_CANDIDATES ? SEED_CHECK_CANDIDATES : 0
+  const recheckRounds = Math.ceil(seedCheck / workers)
+  const newCandidates = chosen.candidates - recheckRounds * workers
+  const strategy = newCandidates >= 30 ? 'evolution' : 'random'
   const estSearchMs = loadingMs + (chosen.candidates * chosen.candidateMs) / workers
   // the scheduler starts no candidate that would not finish in the search's share, and the final training
   // takes all the time then left (its epochs cut to fit), less the margin for scoring the test split
@@ -227,7 +232,7 @@ export function planSearch(input: PlanInput): SearchPlan {
     suited.length === 0
       ? `${chosen.space.name}: the fastest of the installed spaces that take this data.`
       : isImage
-        ? `${chosen.space.name}: your data are images, and this is the most capable image space that still leaves time for about ${chosen.candidates} candidates.`
+        ? `${chosen.space.name}: your data are images, and this is the most capable image space that still leaves time for about ${newCandidates} candidates.`
         : `${chosen.space.name}: your data is a table, so the candidates are fully connected networks.`,
     chosen.fraction < 1
       ? `Each candidate learns from ${Math.round(chosen.fraction * 100)}% of the training data for ${epochs} epochs, so that enough of them fit; the winner then learns from all of it.`
@@ -237,11 +242,9 @@ export function planSearch(input: PlanInput): SearchPlan {
       : 'Random search: with few candidates, trying different ones at random is the most reliable.',
     `${Math.round(share * 100)}% of the time goes to training the winner again on all the data.`,
   ]
-  // the re-check's retrainings come out of the search's share: the scheduler stops searching in time for them
-  const seedCheck = chosen.candidates >= SEED_CHECK_MIN_CANDIDATES ? SEED_CHECK_CANDIDATES : 0
   if (seedCheck > 0)
     reasons.push(
-      `At the end of the search the best ${seedCheck} are trained again with a second seed (about ${Math.round((Math.ceil(seedCheck / workers) * chosen.candidateMs) / 1000)} s), to tell a real lead from a lucky one.`,
+      `At the end of the search the best ${seedCheck} are trained again with a second seed (about ${Math.round((recheckRounds * chosen.candidateMs) / 1000)} s), to tell a real lead from a lucky one.`,
     )
   const backbone = backboneProposal(data, input.backbones ?? [])
   if (backbone) reasons.unshift(backbone.reason)
@@ -262,7 +265,7 @@ export function planSearch(input: PlanInput): SearchPlan {
     // that on a machine faster than assumed, time, not the epoch count, still ends it
     finalEpochs: Math.min(1000, Math.max(20, finalEpochsFit * 10)),
     estimate: {
-      candidates: chosen.candidates,
+      candidates: newCandidates,
       candidateSeconds: chosen.candidateMs / 1000,
       finalEpochs: finalEpochsFit,
       finalMinutes: estFinalMs / 60_000,
