@@ -61,6 +61,8 @@ export interface OneShotOptions {
   seed: number
   settings?: Partial<OneShotSettings>
   signal?: AbortSignal
+  /** The clock settings.timeLimitMs is measured with (ms; default performance.now), injectable for benchmarks. */
+  now?: () => number
   /** Called with softmax(alpha) after epoch 0 (the start) and after every epoch (without runId). */
   onSnapshot?: (snapshot: Omit<AlphaSnapshot, 'runId'>) => void
   logger?: Logger
@@ -205,9 +207,10 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
   let supernetAccuracy = 0
   try {
     await record(0)
-    const started = performance.now()
+    const now = opts.now ?? (() => performance.now())
+    const started = now()
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
-      if (s.timeLimitMs !== undefined && epoch > 1 && performance.now() - started >= s.timeLimitMs) break
+      if (s.timeLimitMs !== undefined && epoch > 1 && now() - started >= s.timeLimitMs) break
       const wOrder = rng.shuffle([...wIdx])
       const aOrder = rng.shuffle([...aIdx])
       const steps = Math.ceil(wOrder.length / s.batchSize)
