@@ -1,3 +1,12 @@
+/**
+ * When the one-shot strategies are worth choosing, from what bench:darts-vs-search measured with a few minutes
+ * of CPU on a small cell space: PC-DARTS's cells were as good as evolution's, DARTS's weaker.
+ */
+const DARTS_WHEN =
+  'Only for cell spaces. On a CPU with minutes, prefer PC-DARTS or evolution: DARTS picked weaker cells there; it is worth it with a GPU and an hour or more.'
+const PC_DARTS_WHEN =
+  'Only for cell spaces. On a CPU with minutes it found cells as good as evolution; for any other space choose evolution.'
+
 /** Plain words for each strategy; one the schema gains later still shows, with a generic sentence. */
 const STRATEGY_TEXT: Record<string, { label: string; text: string }> = {
   random: {
@@ -31,11 +40,11 @@ const STRATEGY_TEXT: Record<string, { label: string; text: string }> = {
   },
   darts: {
     label: 'DARTS (one-shot, cell spaces)',
-    text: 'Trains one network holding every choice at once, then reads the best cell off it.',
+    text: `Trains one network holding every choice at once, then reads the best cell off it. ${DARTS_WHEN}`,
   },
   'pc-darts': {
     label: 'PC-DARTS (one-shot, cell spaces)',
-    text: 'DARTS with less memory: only part of the channels go through every choice.',
+    text: `DARTS with less memory: only part of the channels go through every choice. ${PC_DARTS_WHEN}`,
   },
 }
 /** The label and one-sentence explanation of a strategy (RunConfig['strategy']). */

@@ -111,6 +111,18 @@ describe('New search: time first', () => {
     expect(w.find('#advanced-choices').attributes('style') ?? '').not.toContain('display: none')
   })
 
+  it('says when DARTS and PC-DARTS are worth choosing over random search or evolution', async () => {
+    const w = await mountForm()
+    const desc = (s: string) => w.get(`[data-strategy="${s}"] .option-desc`).text()
+    expect(desc('darts')).toContain(
+      'Only for cell spaces. On a CPU with minutes, prefer PC-DARTS or evolution',
+    )
+    expect(desc('darts')).toContain('worth it with a GPU and an hour or more')
+    expect(desc('pc-darts')).toContain('On a CPU with minutes it found cells as good as evolution')
+    expect(desc('pc-darts')).toContain('for any other space choose evolution')
+    expect(desc('evolution')).not.toContain('cell spaces')
+  })
+
   it('defaults to the dataset imported last, or the one "Search on this data" passed', async () => {
     await mountForm()
     expect(asked.at(-1)).toEqual({ datasetId: 'mine', minutes: 5 })
