@@ -2,7 +2,8 @@ import { candidatePool } from './candidates'
 import type { ModelBasedState } from './model-based'
 import { ModelBasedStrategy } from './model-based'
 import { MlpEnsemble, type EnsembleOptions, type EnsembleState } from './mlp-ensemble'
-import type { Proposal, SearchStrategy, StrategyContext } from './types'
+import { scoreOf } from './common'
+import type { Proposal, SearchStrategy, StrategyContext, TrialObservation } from './types'
 
 /** Options of BANANAS. */
 export interface BananasOptions extends StrategyContext {
@@ -16,20 +17,26 @@ export interface BananasOptions extends StrategyContext {
   randomCandidates?: number
   /** How a candidate is chosen from the predictions: the best predicted mean (default) or Thompson sampling. */
   acquisition?: 'its' | 'mean'
+  /**
+   * Results without a new best after which the search restarts around fresh random candidates (the predictor
+   * keeps everything it learnt), as local search does; default 20; 0 = never.
+   */
+  restartAfter?: number
   /** The predictor's settings (mlp-ensemble.ts). */
   ensemble?: EnsembleOptions
 }
 
 interface BananasState extends ModelBasedState {
   ensemble: EnsembleState | null
+  restart: { best: number; since: number; randomLeft: number }
 }
 
 /**
  * BANANAS (White, Neiswanger & Savani, AAAI 2021): after a few random candidates, an ensemble of small MLPs is
  * trained on every result so far (refitted at every step, continuing from its previous weights), and the next
  * candidate is the one the ensemble rates highest among mutations of the best networks so far (local
- * acquisition optimisation). By default it scores 20 mutations of the incumbent and takes the best predicted
- * mean: of the settings tried on NAS-Bench-201 development seeds (bench/README.md) this one had the best
+ * acquisition optimisation). By default it scores 20 mutations of the incumbent, takes the best predicted mean,
+ * and after 20 results without a new best restarts from fresh random candidates: of the settings tried on NAS-Bench-201 development seeds (bench/README.md) this one had the best
  * validation accuracy; `acquisition: 'its'` is the paper's independent Thompson sampling (one draw per
  * candidate from the ensemble's mean and spread), and more elite members and random candidates widen the
  * pool. The pool is kept small because building and hashing candidates is most of a step's cost.
@@ -41,6 +48,12 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
   private readonly acquisition: 'its' | 'mean'
   private readonly ensembleOptions: EnsembleOptions
   private ensemble: MlpEnsemble | null = null
+  private readonly restartAfter: number
+  /**
+   * Best score since the last restart (-1 = none yet: scores lie in [0, 1], and -1 survives JSON where -Infinity
+   * would not), results since it improved, random candidates still to draw.
+   */
+  private restart = { best: -1, since: 0, randomLeft: 0 }
 
   constructor(opts: BananasOptions) {
     super('bananas', opts, opts.eliteSize ?? 1)
@@ -49,12 +62,17 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     this.randomCandidates = opts.randomCandidates ?? 0
     this.acquisition = opts.acquisition ?? 'mean'
     this.ensembleOptions = opts.ensemble ?? {}
+    this.restartAfter = opts.restartAfter ?? 20
   }
 
   /** Random at first, then the candidate the predictor ranks first. */
   propose(): Proposal {
     this.proposed++
     if (this.proposed <= this.initialSamples || this.history.length < 2) return this.emit(this.randomUnseen())
+    if (this.restart.randomLeft > 0) {
+      this.restart.randomLeft--
+      return this.emit(this.randomUnseen())
+    }
     const pool = candidatePool(this.elite, {
       perElite: this.perElite,
       random: this.randomCandidates,
@@ -83,14 +101,31 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     return this.emit(pool[bestIdx]!.architecture)
   }
 
+  /** Records the result; after `restartAfter` results without a new best, starts again from random ones. */
+  override observe(result: TrialObservation): void {
+    super.observe(result)
+    if (this.restartAfter <= 0) return
+    const score = scoreOf(result)
+    if (score > this.restart.best) {
+      this.restart.best = score
+      this.restart.since = 0
+    } else if (++this.restart.since >= this.restartAfter) {
+      // the mutations are drawn around the best results since the restart only
+      this.elite = []
+      this.restart = { best: -1, since: 0, randomLeft: this.initialSamples }
+      return
+    }
+  }
+
   override saveState(): BananasState {
-    return { ...super.saveState(), ensemble: this.ensemble?.state() ?? null }
+    return { ...super.saveState(), ensemble: this.ensemble?.state() ?? null, restart: { ...this.restart } }
   }
 
   override restoreState(state: unknown): void {
     super.restoreState(state)
     const e = (state as BananasState).ensemble
     this.ensemble = e ? new MlpEnsemble(e.inputSize, this.ensembleOptions, e) : null
+    this.restart = { ...(state as BananasState).restart }
   }
 
   /** A standard normal draw (Box-Muller) from the strategy's RNG. */

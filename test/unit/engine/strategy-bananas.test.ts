@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { Nb201Space } from '../../../src/shared'
+import { NB201_OPS } from '../../../src/shared'
 import { Rng } from '../../../src/engine/rng'
+import { Bananas } from '../../../src/engine/strategy/bananas'
 import { fitEnsemble } from '../../../src/engine/strategy/mlp-ensemble'
 
 /** One-hot rows of 3 slots x 4 choices, as the cell encodings BANANAS learns from. */
@@ -48,5 +51,43 @@ describe('BANANAS predictor: an ensemble of small MLPs', () => {
     const c = fitEnsemble(xs, ys, new Rng(6), { members: 2, epochs: 30 }).predictAll(oneHot([1, 2, 3]))
     expect(a).toEqual(b)
     expect(a).not.toEqual(c)
+  })
+})
+
+describe('BANANAS restarts', () => {
+  const space: Nb201Space = {
+    family: 'nb201',
+    version: 1,
+    ops: [...NB201_OPS],
+    channels: [4],
+    cellsPerStage: [1],
+  }
+
+  it('after `restartAfter` results without a new best it draws fresh random candidates and forgets its elite', () => {
+    const s = new Bananas({
+      space,
+      inputShape: [8, 8, 1],
+      numClasses: 3,
+      seed: 1,
+      initialSamples: 2,
+      restartAfter: 3,
+      ensemble: { epochs: 5, refitEpochs: 1 },
+    })
+    const feed = (score: number): void => {
+      const p = s.propose()
+      s.observe({ architecture: p.architecture, archHash: p.archHash, valAccuracy: score })
+    }
+    feed(0.5) // the best so far
+    feed(0.4)
+    feed(0.4)
+    expect(s.saveState().restart).toEqual({ best: 0.5, since: 2, randomLeft: 0 })
+    expect(s.saveState().elite).toHaveLength(1)
+    feed(0.3) // the third without a new best: restart
+    expect(s.saveState().restart).toEqual({ best: -1, since: 0, randomLeft: 2 })
+    expect(s.saveState().elite).toHaveLength(0)
+    // the predictor keeps every result
+    expect(s.saveState().history).toHaveLength(4)
+    feed(0.2)
+    expect(s.saveState().restart).toEqual({ best: 0.2, since: 0, randomLeft: 1 })
   })
 })
