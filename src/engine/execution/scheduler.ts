@@ -12,6 +12,7 @@ import type { SearchStrategy } from '../strategy'
 import { ranksFor } from './data-parallel-job'
 import { trainFinalModel } from './final-training'
 import { SearchBudget } from './search/budget'
+import { oneShotRecipe } from './search/one-shot-recipe'
 import { RunJournal } from './search/journal'
 import { findOneShotArchitecture } from './search/one-shot'
 import { ProposalSource } from './search/proposals'
@@ -154,7 +155,7 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         })
       else store.saveStrategyState?.(runId, state)
     }
-    const proposals = await makeProposals(opts, inner.signal, logger, saveCheckpoint)
+    const proposals = await makeProposals(opts, inner.signal, logger, saveCheckpoint, budget.searchLeftMs())
     const maxTrials = proposals.strategy === null ? 1 : config.maxTrials
 
     let nextIndex = 0
@@ -301,6 +302,7 @@ async function makeProposals(
   signal: AbortSignal,
   logger: Logger,
   saveCheckpoint: (state: unknown) => void,
+  searchLeftMs: number,
 ): Promise<ProposalSource> {
   const { run, dataset } = opts
   const config = run.config
@@ -328,7 +330,7 @@ async function makeProposals(
     dataset,
     store: opts.store,
     runners: [opts.finalRunner, opts.runner],
-    ...(opts.oneShotSettings ? { settings: opts.oneShotSettings } : {}),
+    settings: oneShotRecipe(config.strategy as 'darts' | 'pc-darts', searchLeftMs, opts.oneShotSettings),
     signal,
     logger,
   })
