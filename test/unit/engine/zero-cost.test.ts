@@ -90,6 +90,46 @@ describe('zero-cost proxies (real tf.js, checked against independent computation
     tf.dispose([...params, ...grads, batch.x, batch.y])
   })
 
+  it('grad_norm and snip of a softmax regression equal the closed form dLoss/dW = X^T (P - Y) / n', () => {
+    const arch: Architecture = {
+      version: 1,
+      nodes: [
+        { id: 'in', op: 'input' },
+        { id: 'd2', op: 'dense', units: 2, activation: 'softmax' },
+      ],
+      edges: [['in', 'd2']],
+      output: 'd2',
+    }
+    const model = buildModel(arch, [3], SEED)
+    const [W, b] = model
+      .getLayer('d2')
+      .getWeights()
+      .map((t) => t.arraySync()) as [number[][], number[]]
+    model.dispose()
+    // by hand: softmax probabilities per row, then the mean cross-entropy's gradient for each kernel entry
+    const n = X.length
+    const P = X.map((x) => {
+      const z = matVec(x, W).map((v, j) => v + b[j]!)
+      const m = Math.max(...z)
+      const e = z.map((v) => Math.exp(v - m))
+      const sum = e.reduce((a, c) => a + c, 0)
+      return e.map((v) => v / sum)
+    })
+    const G = W.map((row, i) =>
+      row.map((_, j) =>
+        X.reduce((acc, x, r) => acc + (x[i]! * (P[r]![j]! - (LABELS[r] === j ? 1 : 0))) / n, 0),
+      ),
+    )
+    const gradNorm = Math.sqrt(G.flat().reduce((a, g) => a + g * g, 0))
+    const snip = G.flat().reduce((a, g, k) => a + Math.abs(g * W.flat()[k]!), 0)
+    const batch = batchOf(X, LABELS)
+    const got = zeroCostScores(arch, batch, { inputShape: [3], seed: SEED, proxies: ['grad_norm', 'snip'] })
+    expect(gradNorm).toBeGreaterThan(0)
+    expect(got.grad_norm).toBeCloseTo(gradNorm, 5)
+    expect(got.snip).toBeCloseTo(snip, 5)
+    tf.dispose([batch.x, batch.y])
+  })
+
   it('synflow of a 2-layer linear net equals the closed form log(2 * 1^T |W1| |W2| 1)', () => {
     const arch = mlp('linear')
     const w = initialWeights(arch)
