@@ -4,11 +4,12 @@
  *    pullover, dress, coat) and saves it as a backbone folder (TF.js model + backbone.json), then loads it back.
  * 2. Task: the OTHER five classes (5-9: sandal, shirt, sneaker, bag, ankle boot), 100 training images per class
  *    (80 to learn from + 20 to score candidates during the search; the final training learns from all 100).
- * 3. Two searches with the same wall-clock budget each (search + final training), random search in both:
+ * 3. Two searches, random search in both, the backbone one first with the budget (search + final training), the
+ *    from-scratch one with at least the wall time the backbone one really took:
  *    heads on the backbone (cut, fine-tuning, pooling, dense blocks), and the tiny-cnn space from scratch.
  *    The winner of each is trained again on the 500 images and scored once on the task's 5000 test images.
  * Writes bench/results/backbone.json. Options: --budget-seconds S (per search, default 240), --pretrain-seconds
- * S (default 150), --seed S (default 0), --path DIR (Fashion-MNIST IDX folder).
+ * S (default 300), --seed S (default 0), --path DIR (Fashion-MNIST IDX folder).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -38,7 +39,7 @@ const { values } = parseArgs({
   },
 })
 const budgetMs = Number(values['budget-seconds'] ?? 240) * 1000
-const pretrainMs = Number(values['pretrain-seconds'] ?? 150) * 1000
+const pretrainMs = Number(values['pretrain-seconds'] ?? 300) * 1000
 const seed = Number(values.seed ?? 0)
 const source = values.path ?? '/usr/share/datasets/fashion-mnist'
 const outFile = values.out ?? path.join('bench', 'results', 'backbone.json')
@@ -222,9 +223,12 @@ try {
   }
   const FINAL_SHARE = 0.3
   const arms: Record<string, unknown> = {}
+  // the backbone search goes first; the from-scratch one then gets at least the wall time it really took (its
+  // final training can overrun the budget by an epoch, and scoring passes the test images through the backbone)
+  let armMs = budgetMs
   for (const name of ['backbone', 'scratch'] as const) {
     const started = performance.now()
-    const searchEnd = started + budgetMs * (1 - FINAL_SHARE)
+    const searchEnd = started + armMs * (1 - FINAL_SHARE)
     const rng = new Rng(seed + 1)
     const stats0 = { ...featureCacheStats }
     let best: { arch: Architecture; val: number } | null = null
@@ -236,14 +240,7 @@ try {
       if (seen.has(key)) continue
       seen.add(key)
       const left = searchEnd - performance.now()
-      const { result } = await train1(
-        arch,
-        task,
-        SEARCH,
-        Math.min(left, budgetMs / 4),
-        'search',
-        seed + trials,
-      )
+      const { result } = await train1(arch, task, SEARCH, Math.min(left, armMs / 4), 'search', seed + trials)
       trials++
       log(
         `${name} candidate ${trials}: validation accuracy ${result.valAccuracy.toFixed(3)} (${result.epochs} epochs, ${countParams(arch, SHAPE, 5)} weights)`,
@@ -251,7 +248,7 @@ try {
       if (!best || result.valAccuracy > best.val) best = { arch, val: result.valAccuracy }
     }
     const finalStart = performance.now()
-    const finalLeft = started + budgetMs - finalStart
+    const finalLeft = started + armMs - finalStart
     const final = await train1(best!.arch, task, SEARCH, Math.max(finalLeft, 5000), 'final', seed)
     const seconds = (performance.now() - started) / 1000
     // the search plus the final training's own clock (its learning and scoring); outside it, for the backbone,
@@ -264,6 +261,7 @@ try {
       finalEpochs: final.result.epochs,
       bestWeights: countParams(best!.arch, SHAPE, 5),
       bestGenotype: best!.arch.genotype,
+      givenSeconds: armMs / 1000,
       budgetSeconds,
       wallSeconds: seconds,
       ...(name === 'backbone'
@@ -273,6 +271,7 @@ try {
           }
         : {}),
     }
+    if (name === 'backbone') armMs = Math.max(budgetMs, seconds * 1000)
     log(
       `${name}: ${trials} candidates, final test accuracy ${final.result.testAccuracy?.toFixed(4)} on ${task.test.count} test images; ${budgetSeconds.toFixed(0)} s of budget, ${seconds.toFixed(0)} s wall`,
     )
