@@ -99,6 +99,15 @@ export function createRunService(opts: RunServiceOptions): RunService {
     return failed
   }
 
+  /** A space on pretrained backbones samples from their graphs: they are loaded into this process first. */
+  const loadBackbonesOf = async (def: SearchSpaceDef): Promise<void> => {
+    if (def.family === 'backbone' && opts.backbonesRoot && engine.useBackbones)
+      await engine.useBackbones(
+        opts.backbonesRoot,
+        def.backbones.map((b) => b.id),
+      )
+  }
+
   /** The runner whose jobs say where backbone folders are (trial workers load backbones from there). */
   const withBackbonesRoot = <R extends TrialRunnerLike>(runner: R): R =>
     opts.backbonesRoot && engine.withBackbones ? engine.withBackbones(runner, opts.backbonesRoot) : runner
@@ -152,12 +161,7 @@ export function createRunService(opts: RunServiceOptions): RunService {
         throw new NasError('conflict', 'NAS Studio is shutting down; start the run again after it restarts.')
       const dataset = db.datasets.require(config.datasetId)
       const space = db.spaces.require(config.spaceId)
-      // a space on pretrained backbones samples from their graphs: load them into this process first
-      if (space.def.family === 'backbone' && opts.backbonesRoot && engine.useBackbones)
-        await engine.useBackbones(
-          opts.backbonesRoot,
-          space.def.backbones.map((b) => b.id),
-        )
+      await loadBackbonesOf(space.def)
       engine.validateSpace(space.def)
       const run: Run = {
         id: randomUUID(),
@@ -227,6 +231,7 @@ export function createRunService(opts: RunServiceOptions): RunService {
       }
       const snapshot = searchSpaceDefSchema.safeParse(db.runs.spaceDef(runId))
       const spaceDef = snapshot.success ? snapshot.data : db.spaces.require(run.config.spaceId).def
+      await loadBackbonesOf(spaceDef)
       const resume = { trials: db.trials.listByRun(runId), checkpoint: db.runs.checkpoint(runId) }
       if (!db.runs.claimForResume(runId, db.owner)) {
         throw new NasError('conflict', `Run "${name}" was resumed by another NAS Studio process.`, {
