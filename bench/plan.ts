@@ -85,8 +85,11 @@ for (const which of values.datasets.split(',')) {
       seed: Number(values.seed),
     })
     const settingsFile = path.join(dataDir, 'settings.json')
-    const { train, earlyStop, finalTraining } = config
-    writeFileSync(settingsFile, JSON.stringify({ train, earlyStop, finalTraining }))
+    const { train, earlyStop, finalTraining, seedCheck } = config
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({ train, earlyStop, finalTraining, ...(seedCheck ? { seedCheck } : {}) }),
+    )
     const t0 = performance.now()
     const searched = await cli(dataDir, [
       'search',
@@ -148,6 +151,7 @@ for (const which of values.datasets.split(',')) {
           finalEpochs: final?.proxy?.epochs ?? config.finalTraining?.epochs ?? 0,
           finalSeconds: Math.round(ms(final?.startedAt ?? null, final?.finishedAt ?? null) / 1000),
           finalStatus: final?.status ?? null,
+          seedCheck: run.seedCheck?.status ?? null,
           finalTestAccuracy: final?.testAccuracy ?? null,
         },
         durationErrorShare: Number(within(estimateS, runS).toFixed(3)),
