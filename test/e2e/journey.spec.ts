@@ -124,6 +124,11 @@ describe('a first-time user: folder in, five minutes, model out', () => {
       expect(tookMs, `the run took ${(tookMs / 1000).toFixed(0)} s`).toBeLessThanOrEqual(LATEST_MS)
       expect(await page.locator('[data-testid="final-trial"]').count()).toBe(1)
       expect(await page.textContent('[data-testid="final-trial"]')).toMatch(/test \d+(\.\d+)?\s?%/)
+      // the bar slides to 100% and turns green when the run completes: check contrast once it has settled
+      await page.waitForFunction(
+        `[...document.querySelectorAll('[data-testid="run-progress"] *')].every((el) =>
+          el.getAnimations().every((a) => a.playState !== 'running'))`,
+      )
       await look(page, 'run-done')
 
       // 6-8: Export, Export ONNX, Download
