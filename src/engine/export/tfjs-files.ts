@@ -49,9 +49,12 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
       try {
         json = JSON.parse(await readFile(path.join(dir, MODEL_JSON), 'utf8'))
       } catch (err) {
-        throw new NasError('not_found', `No readable TF.js model in ${dir}: ${(err as Error).message}`, {
-          dir,
-        })
+        // the folder goes in details (logs), not in the message a person reads
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'its model.json is missing'
+            : 'its model.json is not valid JSON'
+        throw new NasError('not_found', `The saved model cannot be read: ${why}`, { dir })
       }
       const specs: tf.io.WeightsManifestEntry[] = []
       const buffers: ArrayBuffer[] = []
