@@ -29,6 +29,10 @@ import { Nb201Table } from '../src/engine/evaluate/nb201-table'
 import { trainArchitecture } from '../src/engine/evaluate/train'
 import { createStrategy } from '../src/engine/strategy'
 import { searchOneShot } from '../src/engine/strategy/darts'
+import { oneShotRecipe } from '../src/engine/execution/search/one-shot-recipe'
+
+/** The supernet settings of the app's DARTS runs (PC-DARTS adds its width and channel share per method). */
+const APP_RECIPE = oneShotRecipe('darts', Infinity)
 
 const { values } = parseArgs({
   options: {
@@ -36,10 +40,11 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '0,1' },
     'retrain-epochs': { type: 'string', default: '2' },
     'retrain-seeds': { type: 'string', default: '1' },
-    'arch-lr': { type: 'string', default: '0.03' },
-    'arch-wd': { type: 'string', default: '0.001' },
-    warmup: { type: 'string', default: '2' },
-    images: { type: 'string', default: '1000' },
+    // the defaults are the settings the app's runs use, so the figures are the app's
+    'arch-lr': { type: 'string', default: String(APP_RECIPE.archLr) },
+    'arch-wd': { type: 'string', default: String(APP_RECIPE.archWeightDecay) },
+    warmup: { type: 'string', default: String(APP_RECIPE.warmupEpochs) },
+    images: { type: 'string', default: String(APP_RECIPE.images) },
     methods: { type: 'string', default: 'darts,pc-darts,random,evolution' },
     out: { type: 'string', default: 'bench/results/darts-vs-search.json' },
     /** Internal: run one method and seed here and write its row to this file. */
@@ -96,18 +101,16 @@ async function runOne(method: Method, seed: number): Promise<Record<string, unkn
       data,
       seed,
       now: cpuMs,
-      settings: {
+      settings: oneShotRecipe(method, budgetMs, {
         images: Number(values.images),
         epochs: 1000,
         timeLimitMs: budgetMs,
         batchSize: 32,
-        channels: method === 'pc-darts' ? 8 : 4,
         cellsPerStage: 1,
         archLr: Number(values['arch-lr']),
         archWeightDecay: Number(values['arch-wd']),
         warmupEpochs: Number(values.warmup),
-        ...(method === 'pc-darts' ? { partialChannels: 4 } : {}),
-      },
+      }),
     })
     const last = found.snapshots.at(-1)!
     architecture = found.architecture
