@@ -125,10 +125,17 @@ describe('a first-time user: folder in, five minutes, model out', () => {
       expect(await page.locator('[data-testid="final-trial"]').count()).toBe(1)
       expect(await page.textContent('[data-testid="final-trial"]')).toMatch(/test \d+(\.\d+)?\s?%/)
       // the bar slides to 100% and turns green when the run completes: check contrast once it has settled
-      await page.waitForFunction(
-        `[...document.querySelectorAll('[data-testid="run-progress"] *')].every((el) =>
-          el.getAnimations().every((a) => a.playState !== 'running'))`,
-      )
+      // page.evaluate, not waitForFunction: the app's CSP forbids the eval that waitForFunction's polling needs
+      await expect
+        .poll(
+          () =>
+            page.evaluate(
+              `[...document.querySelectorAll('[data-testid="run-progress"] *')].every((el) =>
+                el.getAnimations().every((a) => a.playState !== 'running'))`,
+            ),
+          { timeout: 30_000, interval: 100 },
+        )
+        .toBe(true)
       await look(page, 'run-done')
 
       // 6-8: Export, Export ONNX, Download
