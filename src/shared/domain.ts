@@ -681,11 +681,13 @@ export type SeedCheckCandidate = z.infer<typeof seedCheckCandidateSchema>
  * What the seed re-check found: 'done' with the candidates (best first, by the search's score), the seed noise
  * (root mean square of the two seeds' difference, validation accuracy), the winner's lead over the runner-up
  * in the search, whether that lead is within the noise ('lucky'), and the candidate with the best mean over
- * both seeds, which the final training trains; 'skipped' with the reason when it did not run.
+ * both seeds, which the final training trains; 'skipped' with the reason when it did not run; 'running' while
+ * the candidates train again, with those trained so far and how many are trained in all (`planned`).
  */
 export const seedCheckSchema = z.object({
-  status: z.enum(['done', 'skipped']),
+  status: z.enum(['running', 'done', 'skipped']),
   reason: z.string().optional(),
+  planned: z.number().int().positive().optional(),
   candidates: z.array(seedCheckCandidateSchema),
   noise: z.number().nullable(),
   lead: z.number().nullable(),

@@ -7,6 +7,7 @@ const mean = (c: SeedCheckCandidate): number => (c.first + c.second) / 2
 
 /** A seed re-check's headline: whether the winner's lead is real, in a few words. */
 export function seedCheckTitle(check: SeedCheck): string {
+  if (check.status === 'running') return 'Checking the winner against seed noise…'
   if (check.status === 'skipped') return 'Winner not re-checked'
   return check.lucky
     ? 'Lucky winner: its lead is within seed noise'
@@ -19,6 +20,10 @@ export function seedCheckTitle(check: SeedCheck): string {
  * noise, which candidate is the more robust pick and what the run did about it.
  */
 export function describeSeedCheck(check: SeedCheck, run: Pick<Run, 'config'>): string {
+  if (check.status === 'running') {
+    const planned = check.planned ?? check.candidates.length
+    return `Training the best ${planned} candidates again with a second seed, on the search's settings, to see whether the winner's lead is larger than the noise of training: ${check.candidates.length} of ${planned} done.`
+  }
   if (check.status === 'skipped')
     return `The best candidates were not trained again with a second seed: ${check.reason ?? 'no reason given'}.`
   const [winner, runnerUp] = check.candidates

@@ -228,7 +228,10 @@ export async function runSearch(opts: RunSearchOptions): Promise<Run> {
         trialMs: budget.meanTrialMs(),
         signal: inner.signal,
         logger,
+        onProgress: (running) => journal.saveRun({ seedCheck: running }),
       })
+      // a check cancelled half-way must not stay stored as running
+      if (seedCheck === null && journal.run.seedCheck) journal.saveRun({ seedCheck: undefined })
       if (seedCheck !== null) {
         journal.saveRun({ seedCheck })
         // the mean over two seeds is the steadier estimate: the final training trains that pick

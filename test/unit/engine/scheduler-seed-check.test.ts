@@ -33,6 +33,7 @@ describe('the seed re-check in a search', () => {
       return { valAccuracy: acc, valLoss: 1 - acc, params: 10, trainTimeMs: 1 }
     })
     const { store, trials } = recordingStore()
+    const announced: Array<{ status: string; done: number; planned?: number }> = []
     const done = await runSearch({
       run: makeRun({
         maxTrials: 4,
@@ -44,8 +45,25 @@ describe('the seed re-check in a search', () => {
       dataset,
       store,
       runner,
-      emit: () => {},
+      emit: (m) => {
+        const check = m.event === 'run.updated' ? m.payload.seedCheck : undefined
+        const last = announced.at(-1)
+        if (check && (last?.status !== check.status || last.done !== check.candidates.length))
+          announced.push({
+            status: check.status,
+            done: check.candidates.length,
+            ...(check.planned ? { planned: check.planned } : {}),
+          })
+      },
     })
+    // the run view sees the re-check while it runs: nothing yet, then each candidate as it is trained again
+    expect(announced).toEqual([
+      { status: 'running', done: 0, planned: 3 },
+      { status: 'running', done: 1, planned: 3 },
+      { status: 'running', done: 2, planned: 3 },
+      { status: 'running', done: 3, planned: 3 },
+      { status: 'done', done: 3 },
+    ])
     expect(done.status).toBe('completed')
     expect(done.bestTrialId).toBe('r-t1')
     const check = done.seedCheck!
@@ -97,5 +115,29 @@ describe('the seed re-check in a search', () => {
     expect(jobs.filter((j) => j.trialId.endsWith('-seed2'))).toHaveLength(2)
     expect(done.seedCheck?.status).toBe('done')
     expect(now).toBe(40 * MIN)
+  })
+
+  it('stores no half-done re-check when the run is stopped during it', async () => {
+    const stop = new AbortController()
+    const runner = stubRunner(async (job, _progress, signal) => {
+      if (job.trialId.endsWith('-seed2')) {
+        stop.abort()
+        if (signal?.aborted) throw Object.assign(new Error('cancelled'), { code: 'cancelled' })
+      }
+      return { valAccuracy: 0.5 + job.seed / 1e6, valLoss: 1, params: 1, trainTimeMs: 1 }
+    })
+    const { store, runs } = recordingStore()
+    await runSearch({
+      run: makeRun({ maxTrials: 3, seedCheck: { candidates: 2 } }),
+      space,
+      dataset,
+      store,
+      runner,
+      emit: () => {},
+      signal: stop.signal,
+    })
+    // it was stored as running while it ran, and the last write clears it
+    expect(runs.some((r) => r.seedCheck?.status === 'running')).toBe(true)
+    expect(runs.at(-1)!.seedCheck).toBeUndefined()
   })
 })

@@ -95,6 +95,33 @@ describe('the run view shows the seed re-check', () => {
     w.unmount()
   })
 
+  it('shows the re-check while it runs, and hides one an interruption cut short', async () => {
+    const running: SeedCheck = {
+      status: 'running',
+      planned: 3,
+      candidates: [{ trialId: 't0', index: 0, first: 0.85, second: 0.83 }],
+      noise: null,
+      lead: null,
+      lucky: false,
+      pickedTrialId: null,
+    }
+    const live = await mountRunView({ ...finishedRun(running), status: 'running', finishedAt: null }, trials)
+    const card = live.get('[data-testid="seed-check"]')
+    expect(card.attributes('data-status')).toBe('running')
+    expect(card.attributes('role')).toBe('status')
+    expect(card.get('h2').text()).toMatch(/checking the winner against seed noise/i)
+    expect(card.get('[data-testid="seed-check-text"]').text()).toContain(
+      'Training the best 3 candidates again with a second seed',
+    )
+    expect(card.get('[data-testid="seed-check-text"]').text()).toContain('1 of 3 done')
+    const rows = card.findAll('tbody tr').map((r) => r.findAll('td').map((td) => td.text()))
+    expect(rows).toEqual([['1', '85.0%', '83.0%', '84.0%']])
+    live.unmount()
+    const cut = await mountRunView({ ...finishedRun(running), status: 'interrupted' }, trials)
+    expect(cut.find('[data-testid="seed-check"]').exists()).toBe(false)
+    cut.unmount()
+  })
+
   it('says why a check was skipped, and shows nothing for a run without one', async () => {
     const skipped = await mountRunView(
       finishedRun({

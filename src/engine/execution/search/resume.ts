@@ -64,6 +64,8 @@ export function restoreResults(
     bestTrialId: results.best?.id ?? null,
     bestValAccuracy: results.best?.acc ?? null,
     ...(warning !== null || journal.run.signalWarning != null ? { signalWarning: warning } : {}),
+    // a re-check the interruption cut short runs again from the start once the search is done
+    ...(journal.run.seedCheck?.status === 'running' ? { seedCheck: undefined } : {}),
   })
   return { nextIndex, nextSlot: done + failed }
 }

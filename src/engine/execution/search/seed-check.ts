@@ -32,6 +32,8 @@ export interface SeedCheckArgs {
   trialMs: number | null
   signal?: AbortSignal
   logger: Logger
+  /** Called with a 'running' check before the first retraining and after each one, for the run view. */
+  onProgress?: (check: SeedCheck) => void
 }
 
 const skipped = (reason: string): SeedCheck => ({
@@ -75,6 +77,16 @@ export async function runSeedCheck(args: SeedCheckArgs): Promise<SeedCheck | nul
         )
   const numClasses = dataset.classNames.length
   const seconds: Array<number | null> = top.map(() => null)
+  const progress = (): void =>
+    args.onProgress?.({
+      status: 'running',
+      planned: top.length,
+      candidates: pairs(top, seconds),
+      noise: null,
+      lead: null,
+      lucky: false,
+      pickedTrialId: null,
+    })
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < top.length && !ctl.signal.aborted) {
@@ -94,6 +106,7 @@ export async function runSeedCheck(args: SeedCheckArgs): Promise<SeedCheck | nul
         ctl.signal,
       )
       seconds[i] = outcome.valAccuracy
+      progress()
     }
   }
   try {
@@ -101,6 +114,7 @@ export async function runSeedCheck(args: SeedCheckArgs): Promise<SeedCheck | nul
       runId: args.runId,
       candidates: top.length,
     })
+    progress()
     await Promise.all(Array.from({ length: Math.min(config.concurrency, top.length) }, worker))
   } catch (err) {
     if (timedOut) return skipped('the time budget ran out before the candidates were trained again')
@@ -114,11 +128,16 @@ export async function runSeedCheck(args: SeedCheckArgs): Promise<SeedCheck | nul
   }
   if (timedOut) return skipped('the time budget ran out before the candidates were trained again')
   if (args.signal?.aborted || seconds.some((s) => s === null)) return null
-  const candidates: SeedCheckCandidate[] = top.map((t, i) => ({
-    trialId: t.id,
-    index: t.index,
-    first: t.valAccuracy ?? 0,
-    second: seconds[i] ?? 0,
-  }))
+  const candidates = pairs(top, seconds)
   return { status: 'done', candidates, ...judgeSeedCheck(candidates) }
+}
+
+/** The candidates trained again so far with both seeds' validation accuracy, best first by the search's score. */
+function pairs(top: Trial[], seconds: Array<number | null>): SeedCheckCandidate[] {
+  return top.flatMap((t, i) => {
+    const second = seconds[i]
+    return second === null || second === undefined
+      ? []
+      : [{ trialId: t.id, index: t.index, first: t.valAccuracy ?? 0, second }]
+  })
 }
