@@ -1,4 +1,6 @@
-import { candidatePool } from './candidates'
+import type { Architecture } from '../../shared'
+import { candidatePool, type Elite } from './candidates'
+import { nb201PathEncoding } from './path-encoding'
 import type { ModelBasedState } from './model-based'
 import { ModelBasedStrategy } from './model-based'
 import { MlpEnsemble, type EnsembleOptions, type EnsembleState } from './mlp-ensemble'
@@ -22,6 +24,18 @@ export interface BananasOptions extends StrategyContext {
    * keeps everything it learnt), as local search does; default 20; 0 = never.
    */
   restartAfter?: number
+  /**
+   * Random candidates the predictor ranks to choose each (re)start point; default 0: (re)start points are
+   * drawn at random, unranked.
+   */
+  restartPool?: number
+  /** Candidates drawn (ranked or not, see restartPool) at each restart; default initialSamples. */
+  restartSamples?: number
+  /**
+   * What the predictor sees: 'onehot' (default), each slot's choice (encodeArchitecture), or 'paths', the
+   * path encoding of NAS-Bench-201 cells (path-encoding.ts; other spaces fall back to 'onehot').
+   */
+  encoding?: 'onehot' | 'paths'
   /** The predictor's settings (mlp-ensemble.ts). */
   ensemble?: EnsembleOptions
 }
@@ -49,6 +63,9 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
   private readonly ensembleOptions: EnsembleOptions
   private ensemble: MlpEnsemble | null = null
   private readonly restartAfter: number
+  private readonly restartPool: number
+  private readonly restartSamples: number
+  private readonly encoding: 'onehot' | 'paths'
   /**
    * Best score since the last restart (-1 = none yet: scores lie in [0, 1], and -1 survives JSON where -Infinity
    * would not), results since it improved, random candidates still to draw.
@@ -63,6 +80,18 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     this.acquisition = opts.acquisition ?? 'mean'
     this.ensembleOptions = opts.ensemble ?? {}
     this.restartAfter = opts.restartAfter ?? 20
+    this.restartPool = opts.restartPool ?? 0
+    this.restartSamples = opts.restartSamples ?? this.initialSamples
+    this.encoding = opts.encoding ?? 'onehot'
+  }
+
+  /** The predictor's input: the path encoding when asked for and the space has one, else the one-hot. */
+  protected override encode(arch: Architecture): number[] {
+    if (this.encoding === 'paths' && this.ctx.space.family === 'nb201') {
+      const paths = nb201PathEncoding(this.ctx.space, arch)
+      if (paths !== null) return paths
+    }
+    return super.encode(arch)
   }
 
   /** Random at first, then the candidate the predictor ranks first. */
@@ -71,18 +100,27 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     if (this.proposed <= this.initialSamples || this.history.length < 2) return this.emit(this.randomUnseen())
     if (this.restart.randomLeft > 0) {
       this.restart.randomLeft--
-      return this.emit(this.randomUnseen())
+      if (this.restartPool === 0) return this.emit(this.randomUnseen())
+      return this.emit(this.choose([], this.restartPool))
     }
-    const pool = candidatePool(this.elite, {
+    return this.emit(this.choose(this.elite, this.randomCandidates))
+  }
+
+  /**
+   * The candidate the predictor, refitted on every result so far, rates highest among `perElite` mutations of
+   * each of `elite` and `random` uniform draws (a random one when that pool is empty).
+   */
+  private choose(elite: readonly Elite[], random: number): Architecture {
+    const pool = candidatePool(elite, {
       perElite: this.perElite,
-      random: this.randomCandidates,
+      random,
       seen: this.seen,
       mutate: (a) => this.mutate(a),
       sample: () => this.sample(),
       encode: (a) => this.encode(a),
       coin: () => this.rng.next(),
     })
-    if (pool.length === 0) return this.emit(this.randomUnseen())
+    if (pool.length === 0) return this.randomUnseen()
     const model = (this.ensemble ??= new MlpEnsemble(pool[0]!.enc.length, this.ensembleOptions, this.rng))
     model.fit(
       this.history.map((h) => h.enc),
@@ -98,7 +136,7 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
         bestIdx = i
       }
     })
-    return this.emit(pool[bestIdx]!.architecture)
+    return pool[bestIdx]!.architecture
   }
 
   /** Records the result; after `restartAfter` results without a new best, starts again from random ones. */
@@ -112,7 +150,7 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     } else if (++this.restart.since >= this.restartAfter) {
       // the mutations are drawn around the best results since the restart only
       this.elite = []
-      this.restart = { best: -1, since: 0, randomLeft: this.initialSamples }
+      this.restart = { best: -1, since: 0, randomLeft: this.restartSamples }
       return
     }
   }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { Nb201Space } from '../../../src/shared'
+import type { Architecture, Nb201Op, Nb201Space } from '../../../src/shared'
 import { NB201_OPS } from '../../../src/shared'
 import { Rng } from '../../../src/engine/rng'
 import { Bananas } from '../../../src/engine/strategy/bananas'
+import { buildNb201, sampleArchitecture } from '../../../src/engine/space'
+import { nb201PathEncoding, nb201PathEncodingLength } from '../../../src/engine/strategy/path-encoding'
 import { fitEnsemble } from '../../../src/engine/strategy/mlp-ensemble'
 
 /** One-hot rows of 3 slots x 4 choices, as the cell encodings BANANAS learns from. */
@@ -89,5 +91,126 @@ describe('BANANAS restarts', () => {
     expect(s.saveState().history).toHaveLength(4)
     feed(0.2)
     expect(s.saveState().restart).toEqual({ best: 0.2, since: 0, randomLeft: 1 })
+  })
+})
+
+describe('BANANAS restart points', () => {
+  const space: Nb201Space = {
+    family: 'nb201',
+    version: 1,
+    ops: [...NB201_OPS],
+    channels: [4],
+    cellsPerStage: [1],
+  }
+  // a smooth objective: 3x3 convolutions help, 'none' edges hurt
+  const score = (a: Architecture): number => {
+    const cell = (a.genotype as { cell: string }).cell
+    const conv = cell.split('nor_conv_3x3').length - 1
+    const none = cell.split('none').length - 1
+    return 0.5 + 0.06 * conv - 0.05 * none
+  }
+  /** Mean score of the candidates proposed while restarting (after the first random ones). */
+  const restartScores = (restartPool: number): number[] => {
+    const s = new Bananas({
+      space,
+      inputShape: [8, 8, 1],
+      numClasses: 3,
+      seed: 7,
+      initialSamples: 6,
+      restartAfter: 4,
+      restartSamples: 2,
+      restartPool,
+      ensemble: { epochs: 60, refitEpochs: 10 },
+    })
+    const out: number[] = []
+    for (let i = 0; i < 60; i++) {
+      const restarting = i >= 6 && s.saveState().restart.randomLeft > 0
+      const p = s.propose()
+      const v = score(p.architecture)
+      if (restarting) out.push(v)
+      s.observe({ architecture: p.architecture, archHash: p.archHash, valAccuracy: v })
+    }
+    return out
+  }
+
+  it('with restartPool, restarts from the candidates the predictor ranks first instead of random ones', () => {
+    const ranked = restartScores(60)
+    const random = restartScores(0)
+    expect(ranked.length).toBeGreaterThanOrEqual(4)
+    expect(random.length).toBeGreaterThanOrEqual(4)
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+    // a random cell has 1.2 convolutions and 1.2 'none' edges on average (score 0.512)
+    expect(mean(random)).toBeLessThan(0.6)
+    expect(mean(ranked)).toBeGreaterThan(mean(random) + 0.1)
+  })
+})
+
+describe('BANANAS path encoding of NAS-Bench-201 cells', () => {
+  const space: Nb201Space = {
+    family: 'nb201',
+    version: 1,
+    ops: [...NB201_OPS],
+    channels: [4],
+    cellsPerStage: [1],
+  }
+  const arch = (cell: Nb201Op[]): Architecture => buildNb201(cell, 4, 1, [8, 8, 1], 3)
+  // non-none ops in space order: skip 0, conv1x1 1, conv3x3 2, pool 3; slots: 4 singles, 16 pairs, 64 triples
+  const single = (a: number): number => a
+  const pair = (a: number, b: number): number => 4 + a * 4 + b
+  const triple = (a: number, b: number, c: number): number => 20 + a * 16 + b * 4 + c
+
+  it('counts the input-to-output paths carrying each op sequence', () => {
+    expect(nb201PathEncodingLength(space)).toBe(84)
+    const conv3 = nb201PathEncoding(space, arch(Array<Nb201Op>(6).fill('nor_conv_3x3')))!
+    expect(conv3).toHaveLength(84)
+    const want = new Array<number>(84).fill(0)
+    want[single(2)] = 1 // 3<-0
+    want[pair(2, 2)] = 2 // 3<-1<-0 and 3<-2<-0
+    want[triple(2, 2, 2)] = 1 // 3<-2<-1<-0
+    expect(conv3).toEqual(want)
+    // edges 1<-0 skip, 2<-0 pool, 2<-1 conv1x1, 3<-0 none, 3<-1 conv3x3, 3<-2 skip
+    const mixed = nb201PathEncoding(
+      space,
+      arch(['skip_connect', 'avg_pool_3x3', 'nor_conv_1x1', 'none', 'nor_conv_3x3', 'skip_connect']),
+    )!
+    const want2 = new Array<number>(84).fill(0)
+    want2[pair(0, 2)] = 1 // skip then conv3x3
+    want2[pair(3, 0)] = 1 // pool then skip
+    want2[triple(0, 1, 0)] = 1 // skip, conv1x1, skip
+    expect(mixed).toEqual(want2)
+  })
+
+  it('gives cells that compute the same function the same vector, and other spaces none', () => {
+    // node 2 feeds nothing (3<-2 is none), so what sits on 2<-0 and 2<-1 does not matter
+    const a = nb201PathEncoding(
+      space,
+      arch(['nor_conv_3x3', 'avg_pool_3x3', 'nor_conv_1x1', 'skip_connect', 'nor_conv_3x3', 'none']),
+    )
+    const b = nb201PathEncoding(
+      space,
+      arch(['nor_conv_3x3', 'none', 'skip_connect', 'skip_connect', 'nor_conv_3x3', 'none']),
+    )
+    expect(a).toEqual(b)
+    const c = nb201PathEncoding(
+      space,
+      arch(['nor_conv_3x3', 'none', 'skip_connect', 'skip_connect', 'nor_conv_1x1', 'none']),
+    )
+    expect(c).not.toEqual(a)
+    const mlp = sampleArchitecture(
+      {
+        family: 'mlp',
+        version: 1,
+        minBlocks: 1,
+        maxBlocks: 2,
+        units: [8],
+        activation: ['relu'],
+        dropout: [0],
+        batchNorm: [false],
+      },
+      new Rng(1),
+      [8],
+      3,
+    )
+    expect(nb201PathEncoding(space, mlp)).toBeNull()
   })
 })
