@@ -4,14 +4,18 @@ import { findAppRoot } from '../../src/main/paths'
 import { join } from 'node:path'
 import { makeTempDir } from './temp-dir'
 
-/** Real services over a real SQLite file in a temp folder; `engine` defaults to the caller's choice. */
+/**
+ * Real services over a real SQLite file in a temp folder; `engine` defaults to the caller's choice. `close`
+ * shuts services and database but keeps the folder (to reopen the file); `dispose` also removes the folder.
+ */
 export async function makeServices(
   engine: EngineApi,
-  opts: { mode?: 'electron' | 'web' } = {},
+  opts: { mode?: 'electron' | 'web'; poolSize?: number } = {},
 ): Promise<{
   services: Services
   db: AppDb
   dataDir: string
+  close: () => Promise<void>
   dispose: () => Promise<void>
 }> {
   const tmp = makeTempDir()
@@ -24,15 +28,22 @@ export async function makeServices(
     mode: opts.mode ?? 'web',
     modeReason: 'test',
     version: '0.0.0-test',
-    poolSize: 1,
+    poolSize: opts.poolSize ?? 1,
   })
+  let open = true
+  const close = async (): Promise<void> => {
+    if (!open) return
+    open = false
+    await services.close()
+    db.close()
+  }
   return {
     services,
     db,
     dataDir: tmp.dir,
+    close,
     dispose: async () => {
-      await services.close()
-      db.close()
+      await close()
       tmp.cleanup()
     },
   }

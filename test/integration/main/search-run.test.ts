@@ -1,27 +1,18 @@
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as engine from '../../../src/engine'
 import { openAppDb } from '../../../src/main/db'
-import { createServices, presetSpaceId } from '../../../src/main/services'
-import { findAppRoot } from '../../../src/main/paths'
+import { presetSpaceId } from '../../../src/main/services'
 import type { EventMessage } from '../../../src/shared'
-import { makeTempDir } from '../../helpers/temp-dir'
+import { makeServices } from '../../helpers/services'
 
-const tmp = makeTempDir()
-afterAll(() => tmp.cleanup())
+let dispose = async (): Promise<void> => {}
+afterAll(() => dispose())
 
 describe('a search through the services', () => {
   it('trains 2 tiny trials, stores them with their epochs, and finds them after reopening the database', async () => {
-    const db = openAppDb(tmp.dir)
-    const services = await createServices({
-      db,
-      engine,
-      dataDir: tmp.dir,
-      resourcesDir: join(findAppRoot(), 'resources'),
-      mode: 'web',
-      modeReason: 'test',
-      poolSize: 2,
-    })
+    const made = await makeServices(engine, { poolSize: 2 })
+    const { services, dataDir } = made
+    dispose = made.dispose
     const seen: EventMessage[] = []
     services.events((m) => seen.push(m))
     const dataset = (await services.handlers['datasets.list']({})).find((d) => d.source === 'bundled')!
@@ -41,10 +32,9 @@ describe('a search through the services', () => {
     expect(final.bestValAccuracy).toBeGreaterThan(0)
     expect(seen.some((m) => m.event === 'trial.epoch')).toBe(true)
     expect(seen.filter((m) => m.event === 'run.updated').at(-1)?.payload).toEqual(final)
-    await services.close()
-    db.close()
+    await made.close()
 
-    const reopened = openAppDb(tmp.dir)
+    const reopened = openAppDb(dataDir)
     try {
       expect(reopened.interruptedRunIds).toEqual([])
       expect(reopened.runs.require(run.id)).toEqual(final)

@@ -1,26 +1,17 @@
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as engine from '../../../src/engine'
 import { openAppDb } from '../../../src/main/db'
-import { createServices, presetSpaceId } from '../../../src/main/services'
-import { findAppRoot } from '../../../src/main/paths'
-import { makeTempDir } from '../../helpers/temp-dir'
+import { presetSpaceId } from '../../../src/main/services'
+import { makeServices } from '../../helpers/services'
 
-const tmp = makeTempDir()
-afterAll(() => tmp.cleanup())
+let dispose = async (): Promise<void> => {}
+afterAll(() => dispose())
 
 describe('the seed re-check of a real search', () => {
   it('trains the best candidates again with a second seed, stores the verdict and final-trains the pick', async () => {
-    const db = openAppDb(tmp.dir)
-    const services = await createServices({
-      db,
-      engine,
-      dataDir: tmp.dir,
-      resourcesDir: join(findAppRoot(), 'resources'),
-      mode: 'web',
-      modeReason: 'test',
-      poolSize: 2,
-    })
+    const made = await makeServices(engine, { poolSize: 2 })
+    const { services, dataDir } = made
+    dispose = made.dispose
     const dataset = (await services.handlers['datasets.list']({})).find((d) => d.source === 'bundled')!
     const run = await services.handlers['runs.start']({
       name: 'seed re-check',
@@ -36,10 +27,9 @@ describe('the seed re-check of a real search', () => {
     })
     const final = await services.whenFinished(run.id)
     expect(final).toMatchObject({ status: 'completed', trialsCompleted: 3 })
-    await services.close()
-    db.close()
+    await made.close()
 
-    const reopened = openAppDb(tmp.dir)
+    const reopened = openAppDb(dataDir)
     try {
       const stored = reopened.runs.require(run.id)
       expect(stored).toEqual(final)

@@ -2,16 +2,16 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { Run, Trial, TrialEpoch } from '@shared/domain'
+import type { Run, TrialEpoch } from '@shared/domain'
 import { TIE_BREAK_RULE } from '@shared/ranking'
 import { setApi } from '@renderer/api'
-import RunView from '@renderer/views/RunView.vue'
 import RunsView from '@renderer/views/RunsView.vue'
 import { defineComponent, h } from 'vue'
 import { NDialogProvider, NMessageProvider } from 'naive-ui'
 import { runScoresText } from '@renderer/run-scores'
 import { useTrialsStore } from '@renderer/stores/trials-store'
 import { createFakeApi, type FakeApi } from './fake-api'
+import { mountRunView } from './mount-run-view'
 import { makeRun, makeTrial } from './fixtures'
 
 let api: FakeApi
@@ -39,28 +39,6 @@ function proxiedRun(over: Partial<Run> = {}): Run {
   return run
 }
 
-async function mountRunView(run: Run, trials: Trial[], epochs: TrialEpoch[] = []) {
-  api.handle('runs.get', () => run)
-  api.handle('trials.list', () => trials)
-  api.handle('trials.runEpochs', () => epochs)
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/run/:id', component: RunView, props: true },
-      { path: '/runs', component: { template: '<div />' } },
-      { path: '/new', component: { template: '<div />' } },
-    ],
-  })
-  await router.push(`/run/${run.id}`)
-  await router.isReady()
-  const w = mount(RunView, {
-    props: { id: run.id },
-    global: { plugins: [router], stubs: { RunCharts: true, BestSoFarChart: true, ArchitectureViewer: true } },
-  })
-  await flushPromises()
-  return w
-}
-
 describe('the run view names its numbers', () => {
   it('shows the final training epoch by epoch with the time left, as training figures', async () => {
     const final = makeTrial(2, {
@@ -82,6 +60,7 @@ describe('the run view names its numbers', () => {
       timeMs: 30_000,
     }
     const w = await mountRunView(
+      api,
       run,
       [makeTrial(0, { valAccuracy: 0.7 }), makeTrial(1, { valAccuracy: 0.84 }), final],
       [epoch],
@@ -112,7 +91,7 @@ describe('the run view names its numbers', () => {
 
   it('says in plain words when the search cannot tell candidates apart', async () => {
     const warning = 'The search cannot tell candidates apart: 4 of 5 score within noise of chance'
-    const w = await mountRunView(proxiedRun({ signalWarning: warning }), [makeTrial(0)])
+    const w = await mountRunView(api, proxiedRun({ signalWarning: warning }), [makeTrial(0)])
     expect(w.get('[data-testid="signal-warning"]').text()).toBe(warning)
   })
 

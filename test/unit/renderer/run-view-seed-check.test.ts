@@ -1,11 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
-import { createMemoryHistory, createRouter } from 'vue-router'
-import type { Run, SeedCheck, Trial } from '@shared/domain'
+import type { Run, SeedCheck } from '@shared/domain'
 import { setApi } from '@renderer/api'
-import RunView from '@renderer/views/RunView.vue'
 import { createFakeApi, type FakeApi } from './fake-api'
+import { mountRunView } from './mount-run-view'
 import { makeRun, makeTrial } from './fixtures'
 
 let api: FakeApi
@@ -15,28 +13,6 @@ beforeEach(() => {
   api = createFakeApi()
   setApi(api)
 })
-
-async function mountRunView(run: Run, trials: Trial[]) {
-  api.handle('runs.get', () => run)
-  api.handle('trials.list', () => trials)
-  api.handle('trials.runEpochs', () => [])
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/run/:id', component: RunView, props: true },
-      { path: '/runs', component: { template: '<div />' } },
-      { path: '/new', component: { template: '<div />' } },
-    ],
-  })
-  await router.push(`/run/${run.id}`)
-  await router.isReady()
-  const w = mount(RunView, {
-    props: { id: run.id },
-    global: { plugins: [router], stubs: { RunCharts: true, BestSoFarChart: true, ArchitectureViewer: true } },
-  })
-  await flushPromises()
-  return w
-}
 
 const trials = [
   makeTrial(0, { valAccuracy: 0.85 }),
@@ -63,6 +39,7 @@ function finishedRun(seedCheck: SeedCheck | undefined): Run {
 describe('the run view shows the seed re-check', () => {
   it('flags a lucky winner, names the data and the noise, and says which candidate the final training took', async () => {
     const w = await mountRunView(
+      api,
       finishedRun({
         status: 'done',
         candidates: [
@@ -105,7 +82,11 @@ describe('the run view shows the seed re-check', () => {
       lucky: false,
       pickedTrialId: null,
     }
-    const live = await mountRunView({ ...finishedRun(running), status: 'running', finishedAt: null }, trials)
+    const live = await mountRunView(
+      api,
+      { ...finishedRun(running), status: 'running', finishedAt: null },
+      trials,
+    )
     const card = live.get('[data-testid="seed-check"]')
     expect(card.attributes('data-status')).toBe('running')
     expect(card.attributes('role')).toBe('status')
@@ -117,13 +98,14 @@ describe('the run view shows the seed re-check', () => {
     const rows = card.findAll('tbody tr').map((r) => r.findAll('td').map((td) => td.text()))
     expect(rows).toEqual([['1', '85.0%', '83.0%', '84.0%']])
     live.unmount()
-    const cut = await mountRunView({ ...finishedRun(running), status: 'interrupted' }, trials)
+    const cut = await mountRunView(api, { ...finishedRun(running), status: 'interrupted' }, trials)
     expect(cut.find('[data-testid="seed-check"]').exists()).toBe(false)
     cut.unmount()
   })
 
   it('says why a check was skipped, and shows nothing for a run without one', async () => {
     const skipped = await mountRunView(
+      api,
       finishedRun({
         status: 'skipped',
         reason: 'the time budget ran out before the candidates were trained again',
@@ -138,7 +120,7 @@ describe('the run view shows the seed re-check', () => {
     expect(skipped.get('[data-testid="seed-check"]').text()).toContain('the time budget ran out')
     expect(skipped.find('[data-testid="seed-check"] table').exists()).toBe(false)
     skipped.unmount()
-    const none = await mountRunView(finishedRun(undefined), trials)
+    const none = await mountRunView(api, finishedRun(undefined), trials)
     expect(none.get('[data-testid="run-progress"]').isVisible()).toBe(true)
     expect(none.find('[data-testid="seed-check"]').exists()).toBe(false)
     none.unmount()
