@@ -63,9 +63,40 @@ function fromRow(row: TrialRow): Trial {
   )
 }
 
-/** The evaluation-strategy columns (migrations 6 and 7) of a trial, in table order. */
-function extraColumns(t: Trial): Array<string | number | null> {
+/** The columns of a trial that change as it trains, in table order (after run_id and idx). */
+const MUTABLE_COLUMNS = [
+  'status',
+  'architecture',
+  'arch_hash',
+  'params',
+  'val_accuracy',
+  'val_loss',
+  'train_time_ms',
+  'error',
+  'started_at',
+  'finished_at',
+  'proxy',
+  'stopped_early',
+  'stop_reason',
+  'predicted_accuracy',
+  'is_final',
+  'test_accuracy',
+  'zero_cost_score',
+] as const
+
+/** A trial's values for MUTABLE_COLUMNS, in the same order. */
+function mutableValues(t: Trial): Array<string | number | null> {
   return [
+    t.status,
+    JSON.stringify(t.architecture),
+    t.archHash,
+    t.params,
+    t.valAccuracy,
+    t.valLoss,
+    t.trainTimeMs,
+    t.error,
+    t.startedAt,
+    t.finishedAt,
     t.proxy ? JSON.stringify(t.proxy) : null,
     t.stoppedEarly ? 1 : null,
     t.stopReason ?? null,
@@ -82,52 +113,17 @@ export class TrialsRepo {
 
   /** Inserts a trial of an existing run. */
   insert(t: Trial): void {
+    const columns = ['id', 'run_id', 'idx', ...MUTABLE_COLUMNS]
     this.db
-      .prepare(
-        `INSERT INTO trials (id, run_id, idx, status, architecture, arch_hash, params, val_accuracy, val_loss,
-           train_time_ms, error, started_at, finished_at, proxy, stopped_early, stop_reason, predicted_accuracy,
-           is_final, test_accuracy, zero_cost_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        t.id,
-        t.runId,
-        t.index,
-        t.status,
-        JSON.stringify(t.architecture),
-        t.archHash,
-        t.params,
-        t.valAccuracy,
-        t.valLoss,
-        t.trainTimeMs,
-        t.error,
-        t.startedAt,
-        t.finishedAt,
-        ...extraColumns(t),
-      )
+      .prepare(`INSERT INTO trials (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+      .run(t.id, t.runId, t.index, ...mutableValues(t))
   }
 
   /** Writes the mutable fields of an existing trial; NasError('not_found') if there is no such trial. */
   update(t: Trial): void {
     const info = this.db
-      .prepare(
-        `UPDATE trials SET status = ?, architecture = ?, arch_hash = ?, params = ?, val_accuracy = ?, val_loss = ?,
-           train_time_ms = ?, error = ?, started_at = ?, finished_at = ?, proxy = ?, stopped_early = ?,
-           stop_reason = ?, predicted_accuracy = ?, is_final = ?, test_accuracy = ?, zero_cost_score = ? WHERE id = ?`,
-      )
-      .run(
-        t.status,
-        JSON.stringify(t.architecture),
-        t.archHash,
-        t.params,
-        t.valAccuracy,
-        t.valLoss,
-        t.trainTimeMs,
-        t.error,
-        t.startedAt,
-        t.finishedAt,
-        ...extraColumns(t),
-        t.id,
-      )
+      .prepare(`UPDATE trials SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
+      .run(...mutableValues(t), t.id)
     if (info.changes === 0) throw notFound('trial', t.id)
   }
 
