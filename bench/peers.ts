@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { adam } from '../src/engine/compute/adam'
+import { categoricalCrossentropy } from '../src/engine/compute/cross-entropy'
 import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
 import { simdKernels } from '../src/engine/compute/simd'
 import type { WasmBackend } from '../src/engine/compute/wasm-ops'
@@ -120,7 +121,7 @@ async function trainOurs(
   steps: number,
 ): Promise<{ ms: number; cpuMs: number; params: number }> {
   const model = net.build()
-  model.compile({ optimizer: adam(1e-3), loss: 'categoricalCrossentropy' })
+  model.compile({ optimizer: adam(1e-3), loss: categoricalCrossentropy })
   const params = model.trainableWeights.reduce(
     (s, w) => s + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1),
     0,

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { architectureSchema } from '../src/shared'
 import type { Architecture, Dataset } from '../src/shared'
 import { adam } from '../src/engine/compute/adam'
+import { categoricalCrossentropy } from '../src/engine/compute/cross-entropy'
 import { cpuDevice, initCompute, tf } from '../src/engine/compute/backend'
 import type { GpuAdapter } from '../src/engine/compute/webgpu'
 import { adapterName, releaseWebGpu, startWebGpu } from '../src/engine/compute/webgpu'
@@ -131,7 +132,7 @@ async function trainNet(
   await tf.setBackend(backend)
   const { batches: data } = await sampleBatches(Math.min(steps + 2, 16))
   const model = net.build()
-  model.compile({ optimizer: adam(1e-3), loss: 'categoricalCrossentropy' })
+  model.compile({ optimizer: adam(1e-3), loss: categoricalCrossentropy })
   // cpu: one warm-up step, none for cnn-bn (a step takes minutes there, and cpu has nothing to compile)
   const warm = backend === 'cpu' ? (net.name === 'cnn-bn' ? 0 : 1) : 3
   const ms = await timeSteps(model, data, steps, warm, () => profile?.(false))

@@ -7,6 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { NasError } from '../../shared'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
+import { registerCrossEntropyKernels } from './cross-entropy'
 import { registerGradientOverrides } from './gradient-overrides'
 import { registerTrainingKernels } from './training-kernels'
 import { simdKernels } from './simd'
@@ -175,6 +176,7 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
       setWasmPaths(wasmDir())
       if (await tf.setBackend('wasm')) {
         const kernels = registerTrainingKernels()
+        registerCrossEntropyKernels()
         fast = kernels.fast
         bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'

@@ -12,7 +12,7 @@ import type { SimdKernels } from './simd'
  * dilations directly; on any other backend the filter is dilated explicitly (zeros between taps), the undilated
  * gradient kernels run on it, and the filter gradient is read back at the taps. (2) The batch-norm gradient with
  * fewer full-size operations (see batchNormGradient), (3) Mean's gradient as one broadcast, and (4) on wasm,
- * ReLU's and Square's gradients as one SIMD pass each.
+ * ReLU's and Square's gradients as one SIMD pass each and Softmax's as one pass.
  */
 
 /** Filter [kh,kw,a,b] with dh-1 / dw-1 zero rows / columns between taps: [(kh-1)dh+1, (kw-1)dw+1, a, b]. */
@@ -218,9 +218,51 @@ const reluGradient = (original: GradConfig): GradConfig =>
 const squareGradient = (original: GradConfig): GradConfig =>
   singlePassGradient(original, (simd, dy, x, dx) => simd.scaledProduct(dy, x, dx, 2))
 
+/**
+ * Softmax's gradient dx = y * (dy - sum(dy * y)) over the last axis in one pass on wasm (float64 row sums),
+ * instead of tfjs's two Multiplies, a Sum and a Sub: every net here ends in a softmax, and on a small one the
+ * per-kernel overhead outweighs the arithmetic. Other axes, backends and dtypes keep tfjs's gradient.
+ */
+function softmaxGradient(original: GradConfig): GradConfig {
+  return {
+    kernelName: 'Softmax',
+    outputsToSave: original.outputsToSave ?? [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [y] = saved as [Tensor]
+      const g = dy as Tensor
+      const dim = (attrs as { dim: number }).dim
+      const last = dim === -1 || dim === y.rank - 1
+      if (
+        tf.getBackend() !== 'wasm' ||
+        !last ||
+        y.dtype !== 'float32' ||
+        g.dtype !== 'float32' ||
+        g.size !== y.size
+      )
+        return original.gradFunc(dy, saved, attrs)
+      const wasm = tf.backend() as unknown as WasmBackend
+      return {
+        logits: () => {
+          const out = wasm.makeOutput(y.shape, 'float32')
+          const yv = wasm.typedArrayFromHeap(y) as Float32Array
+          const gv = wasm.typedArrayFromHeap(g) as Float32Array
+          const dx = wasm.typedArrayFromHeap(out) as Float32Array
+          const classes = y.shape.at(-1)!
+          for (let base = 0; base < yv.length; base += classes) {
+            let s = 0
+            for (let j = base; j < base + classes; j++) s += gv[j]! * yv[j]!
+            for (let j = base; j < base + classes; j++) dx[j] = yv[j]! * (gv[j]! - s)
+          }
+          return tf.engine().makeTensorFromTensorInfo(out)
+        },
+      }
+    },
+  }
+}
+
 let registered = false
 
-/** Installs the gradient overrides above: dilated convolutions, batch norm, Mean, ReLU and Square (once per process). */
+/** Installs the gradient overrides above: dilated convolutions, batch norm, Mean, ReLU, Square and Softmax (once per process). */
 export function registerGradientOverrides(): void {
   if (registered) return
   registered = true
@@ -241,4 +283,6 @@ export function registerGradientOverrides(): void {
   if (relu !== undefined) tf.registerGradient(reluGradient(relu))
   const square = tf.getGradient('Square')
   if (square !== undefined) tf.registerGradient(squareGradient(square))
+  const softmax = tf.getGradient('Softmax')
+  if (softmax !== undefined) tf.registerGradient(softmaxGradient(softmax))
 }

@@ -1,6 +1,7 @@
 import type { Architecture, TrainSettings } from '../../shared'
 import { NasError } from '../../shared'
 import { adam } from '../compute/adam'
+import { categoricalCrossentropy } from '../compute/cross-entropy'
 import { tf } from '../compute/backend'
 import type { DataPart, LoadedData } from '../data/loaded-data'
 import { Rng } from '../rng'
@@ -249,7 +250,7 @@ async function trainNetwork(
     )
   try {
     model = buildModel(arch, inputShape, rng.seed())
-    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
+    model.compile({ optimizer, loss: categoricalCrossentropy, metrics: ['accuracy'] })
     const params = model.countParams()
     const trained = model
     let diverged: number | null = null

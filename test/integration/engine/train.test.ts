@@ -70,6 +70,20 @@ describe('trainArchitecture (real tf.js training)', () => {
     expect(tf.memory().numTensors).toBe(before)
   })
 
+  it('trains through the fused cross-entropy kernels on wasm', async () => {
+    expect(tf.getBackend()).toBe('wasm')
+    const { kernelNames } = await tf.profile(async () => {
+      await trainArchitecture(
+        mlp,
+        head(data, 64, 32),
+        { epochs: 1, batchSize: 32, learningRate: 0.003, validationFraction: 0.2 },
+        { seed: 2 },
+      )
+    })
+    expect(kernelNames).toContain('NasCategoricalCrossentropyGrad')
+    expect(kernelNames).not.toContain('Log')
+  })
+
   it('trains a small CNN (conv gradients through the compute bridge) above chance without leaks', async () => {
     const cnn: Architecture = {
       version: 1,
