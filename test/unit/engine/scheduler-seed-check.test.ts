@@ -102,7 +102,7 @@ describe('the seed re-check in a search', () => {
       return { valAccuracy: 0.5 + jobs.length / 100, valLoss: 1, params: 1, trainTimeMs: 8 * MIN }
     })
     const done = await runSearch({
-      run: makeRun({ maxTrials: 100, budgetMinutes: 40, seedCheck: { candidates: 2 } }),
+      run: makeRun({ maxTrials: 100, budgetMinutes: 44, seedCheck: { candidates: 2 } }),
       space,
       dataset,
       store: recordingStore().store,
@@ -110,7 +110,8 @@ describe('the seed re-check in a search', () => {
       emit: () => {},
       clock: { now: () => now },
     })
-    // trials start at 0, 8 and 16 minutes; at 24 a trial plus two 8-minute retrainings no longer fit in 40
+    // trials start at 0, 8 and 16 minutes; at 24 a trial plus two 8-minute retrainings with a quarter to spare
+    // (28 minutes) no longer fit in the 20 left of 44
     expect(jobs.filter((j) => !j.trialId.endsWith('-seed2'))).toHaveLength(3)
     expect(jobs.filter((j) => j.trialId.endsWith('-seed2'))).toHaveLength(2)
     expect(done.seedCheck?.status).toBe('done')

@@ -24,17 +24,18 @@ function budgetAt(config: RunConfig, usedMs: number): SearchBudget {
 
 describe('the search budget keeps room for the seed re-check', () => {
   it('stops starting trials when a trial and the re-check rounds no longer fit in the search share', () => {
-    // 3 candidates on 2 workers: 2 rounds of a 1-minute trial, plus the trial itself = 3 minutes
+    // 3 candidates on 2 workers: 2 rounds of a 1-minute trial with a quarter to spare, plus the trial itself
+    // = 3.5 minutes
     const check = { ...base, seedCheck: { candidates: 3 } }
-    expect(budgetAt(check, 7 * 60_000 - 1).fitsBeforeFinal()).toBe(true)
-    expect(budgetAt(check, 7 * 60_000 + 1).fitsBeforeFinal()).toBe(false)
+    expect(budgetAt(check, 6.5 * 60_000 - 1).fitsBeforeFinal()).toBe(true)
+    expect(budgetAt(check, 6.5 * 60_000 + 1).fitsBeforeFinal()).toBe(false)
     expect(budgetAt(check, 0).seedCheckRounds()).toBe(2)
     // without a re-check or final training the search runs to its end
     expect(budgetAt(base, 9.5 * 60_000).fitsBeforeFinal()).toBe(true)
     // with both, the final training's reserve is taken off the search share first
     const both = { ...check, finalTraining: { epochs: 1, reserveMinutes: 4 } }
-    expect(budgetAt(both, 3 * 60_000 - 1).fitsBeforeFinal()).toBe(true)
-    expect(budgetAt(both, 3 * 60_000 + 1).fitsBeforeFinal()).toBe(false)
+    expect(budgetAt(both, 2.5 * 60_000 - 1).fitsBeforeFinal()).toBe(true)
+    expect(budgetAt(both, 2.5 * 60_000 + 1).fitsBeforeFinal()).toBe(false)
     expect(budgetAt(both, 3 * 60_000).searchLeftMs()).toBe(3 * 60_000)
   })
 })

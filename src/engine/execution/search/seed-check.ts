@@ -36,6 +36,12 @@ export interface SeedCheckArgs {
   onProgress?: (check: SeedCheck) => void
 }
 
+/** Seconds in words, a decimal under ten so that "3 s left" never stands against "takes 3 s". */
+const inSeconds = (ms: number): string => {
+  const s = Math.max(0, ms) / 1000
+  return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`
+}
+
 const skipped = (reason: string): SeedCheck => ({
   status: 'skipped',
   reason,
@@ -59,7 +65,7 @@ export async function runSeedCheck(args: SeedCheckArgs): Promise<SeedCheck | nul
   const rounds = Math.ceil(top.length / Math.max(1, config.concurrency))
   if (args.timeLeftMs !== undefined && args.trialMs !== null && args.timeLeftMs < args.trialMs * rounds)
     return skipped(
-      `the time budget had about ${Math.max(0, Math.round(args.timeLeftMs / 1000))} s left for it, and training ${top.length} candidates again takes about ${Math.round((args.trialMs * rounds) / 1000)} s`,
+      `the time budget had about ${inSeconds(args.timeLeftMs)} left for it, and training ${top.length} candidates again takes about ${inSeconds(args.trialMs * rounds)}`,
     )
   const ctl = new AbortController()
   const onAbort = (): void => ctl.abort()
