@@ -318,12 +318,15 @@ const nodeBase = {
 }
 const kernel = z.number().int().positive()
 const stride = z.number().int().positive().optional()
+const convPadding = z.enum(['same', 'valid']).optional()
 
 /**
- * One concrete op in an architecture graph. Spatial ops use 'same' padding (the map becomes ceil(size / stride))
- * except maxPool2d/avgPool2d, whose default is 'valid' padding with stride = poolSize (floor(size / poolSize)).
+ * One concrete op in an architecture graph. Convolutions default to 'same' padding (the map becomes
+ * ceil(size / stride)); 'valid' (no padding: floor((size - kernel) / stride) + 1) comes with imported backbones.
+ * maxPool2d/avgPool2d default to 'valid' padding with stride = poolSize (floor(size / poolSize)).
  * `strides`/`dilation` default to 1 and `useBias` to true. add/concat merge several inputs (concat on channels);
- * zero outputs zeros (a pruned 'none' edge), shaped like its input with optional stride.
+ * zero outputs zeros (a pruned 'none' edge), shaped like its input with optional stride. zeroPad adds
+ * [top, bottom, left, right] rows/columns of zeros; relu is max(x, 0), capped at `maxValue` when given (ReLU6).
  */
 export const archNodeSchema = z.discriminatedUnion('op', [
   z.object({ ...nodeBase, op: z.literal('input') }),
@@ -342,6 +345,7 @@ export const archNodeSchema = z.discriminatedUnion('op', [
     activation: activationSchema,
     strides: stride,
     useBias: z.boolean().optional(),
+    padding: convPadding,
   }),
   z.object({
     ...nodeBase,
@@ -351,6 +355,7 @@ export const archNodeSchema = z.discriminatedUnion('op', [
     activation: activationSchema,
     strides: stride,
     useBias: z.boolean().optional(),
+    padding: convPadding,
   }),
   z.object({
     ...nodeBase,
@@ -361,6 +366,7 @@ export const archNodeSchema = z.discriminatedUnion('op', [
     /** Dilation rate (atrous convolution); built as a sum of shifted taps so it also trains on TF.js. */
     dilation: z.number().int().positive().optional(),
     useBias: z.boolean().optional(),
+    padding: convPadding,
   }),
   z.object({
     ...nodeBase,
@@ -380,6 +386,17 @@ export const archNodeSchema = z.discriminatedUnion('op', [
   z.object({ ...nodeBase, op: z.literal('dropout'), rate: z.number().min(0).max(0.95) }),
   z.object({ ...nodeBase, op: z.literal('batchNorm') }),
   z.object({ ...nodeBase, op: z.literal('activation'), activation: activationSchema }),
+  z.object({ ...nodeBase, op: z.literal('relu'), maxValue: z.number().positive().optional() }),
+  z.object({
+    ...nodeBase,
+    op: z.literal('zeroPad'),
+    padding: z.tuple([
+      z.number().int().min(0),
+      z.number().int().min(0),
+      z.number().int().min(0),
+      z.number().int().min(0),
+    ]),
+  }),
   z.object({ ...nodeBase, op: z.literal('identity') }),
   z.object({ ...nodeBase, op: z.literal('zero'), strides: stride }),
   z.object({ ...nodeBase, op: z.literal('add') }),

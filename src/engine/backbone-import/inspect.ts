@@ -110,6 +110,9 @@ function imageInputShape(model: tf.LayersModel): [number, number, number] {
   return [h, w, c]
 }
 
+/** Layers whose output is no new feature: the image itself, or the layer before them with zeros around it. */
+const NOT_FEATURES = new Set(['InputLayer', 'ZeroPadding2D'])
+
 /** Layers that merely transform the layer before them; a cut right after their predecessor is no better. */
 const FOLLOW_ON = new Set([
   'BatchNormalization',
@@ -131,8 +134,8 @@ const FOLLOW_ON = new Set([
 /**
  * The layers a backbone can be cut at: those all of the input flows through (no connection skips past them,
  * so their output alone carries everything), with one feature-map [h, w, c] or vector [n] output, not
- * followed by a mere activation, normalisation or dropout of themselves (the cut goes after those), and not a
- * classifier's final softmax / sigmoid. In the model's (topological) layer order.
+ * followed by a mere activation, normalisation or dropout of themselves (the cut goes after those), not a
+ * zero padding, and not a classifier's final softmax / sigmoid. In the model's (topological) layer order.
  */
 export function backboneCutPoints(model: tf.LayersModel): BackboneCutPoint[] {
   const layers = model.layers
@@ -161,7 +164,7 @@ export function backboneCutPoints(model: tf.LayersModel): BackboneCutPoint[] {
   const last = layers.length - 1
   for (const [i, layer] of layers.entries()) {
     open += skipped[i]!
-    if (open > 0 || layer.getClassName() === 'InputLayer') continue
+    if (open > 0 || NOT_FEATURES.has(layer.getClassName())) continue
     const shape = layer.outputShape
     if (!Array.isArray(shape) || Array.isArray(shape[0])) continue
     const dims = (shape as Array<number | null>).slice(1)

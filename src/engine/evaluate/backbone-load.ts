@@ -44,8 +44,32 @@ function activationOf(layer: string, value: unknown): Activation {
   return a as Activation
 }
 
-function samePadding(layer: string, c: Config): void {
-  if (c['padding'] !== 'same') throw unsupported(layer, `uses "${String(c['padding'])}" padding`)
+function convPadding(layer: string, c: Config): 'same' | 'valid' {
+  const p = c['padding']
+  if (p !== 'same' && p !== 'valid') throw unsupported(layer, `uses "${String(p)}" padding`)
+  return p
+}
+
+/** ZeroPadding2D's padding as [top, bottom, left, right] (Keras allows n, [h, w] or [[t, b], [l, r]]). */
+function zeroPadding(layer: string, c: Config): [number, number, number, number] {
+  if (c['dataFormat'] === 'channelsFirst') throw unsupported(layer, 'pads channels-first data')
+  const p = c['padding']
+  const pair = (v: unknown): [number, number] =>
+    Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)]
+  const [h, w] = Array.isArray(p) ? [pair(p[0]), pair(p[1])] : [pair(p), pair(p)]
+  const out: [number, number, number, number] = [h[0], h[1], w[0], w[1]]
+  if (!out.every((v) => Number.isInteger(v) && v >= 0)) throw unsupported(layer, 'has an unreadable padding')
+  return out
+}
+
+/** A ReLU layer: plain, or capped (ReLU6); leaky or thresholded ones are refused. */
+function reluNode(id: string, c: Config): ArchNode {
+  if (Number(c['negativeSlope'] ?? 0) !== 0 || Number(c['threshold'] ?? 0) !== 0)
+    throw unsupported(id, 'is a leaky or thresholded ReLU')
+  const max = c['maxValue']
+  if (max === null || max === undefined) return { id, op: 'relu' }
+  if (typeof max !== 'number' || !(max > 0)) throw unsupported(id, `caps ReLU at ${String(max)}`)
+  return { id, op: 'relu', maxValue: max }
 }
 
 /** One tf.js layer as an IR node (id = layer name). */
@@ -66,22 +90,24 @@ function toNode(layer: tf.layers.Layer): ArchNode {
       }
     }
     case 'Conv2D':
-    case 'SeparableConv2D':
-      samePadding(id, c)
+    case 'SeparableConv2D': {
+      const padding = convPadding(id, c)
       if (square(id, c['dilationRate'] ?? 1, 'dilation') !== 1) throw unsupported(id, 'is dilated')
       if (className === 'SeparableConv2D' && (c['depthMultiplier'] ?? 1) !== 1)
         throw unsupported(id, 'has a depth multiplier')
-      return {
+      const conv = {
         id,
-        op: className === 'Conv2D' ? 'conv2d' : 'sepConv2d',
         filters: c['filters'] as number,
         kernelSize: square(id, c['kernelSize'], 'kernel'),
         strides: square(id, c['strides'] ?? 1, 'stride'),
         activation: activationOf(id, c['activation']),
         useBias: c['useBias'] !== false,
+        padding,
       }
-    case 'DepthwiseConv2D':
-      samePadding(id, c)
+      return className === 'Conv2D' ? { ...conv, op: 'conv2d' } : { ...conv, op: 'sepConv2d' }
+    }
+    case 'DepthwiseConv2D': {
+      const padding = convPadding(id, c)
       if ((c['depthMultiplier'] ?? 1) !== 1) throw unsupported(id, 'has a depth multiplier')
       return {
         id,
@@ -90,7 +116,9 @@ function toNode(layer: tf.layers.Layer): ArchNode {
         strides: square(id, c['strides'] ?? 1, 'stride'),
         activation: activationOf(id, c['activation']),
         useBias: c['useBias'] !== false,
+        padding,
       }
+    }
     case 'NasDilatedDepthwiseConv2D':
       return {
         id,
@@ -121,7 +149,12 @@ function toNode(layer: tf.layers.Layer): ArchNode {
     case 'BatchNormalization':
       return { id, op: 'batchNorm' }
     case 'Activation':
+      if (c['activation'] === 'relu6') return { id, op: 'relu', maxValue: 6 }
       return { id, op: 'activation', activation: activationOf(id, c['activation']) }
+    case 'ReLU':
+      return reluNode(id, c)
+    case 'ZeroPadding2D':
+      return { id, op: 'zeroPad', padding: zeroPadding(id, c) }
     case 'Add':
       return { id, op: 'add' }
     case 'Concatenate':

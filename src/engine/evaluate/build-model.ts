@@ -94,7 +94,7 @@ export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): t
         filters: node.filters,
         kernelSize: node.kernelSize,
         strides: node.strides ?? 1,
-        padding: 'same',
+        padding: node.padding ?? 'same',
         activation: node.activation,
         useBias: node.useBias ?? true,
         kernelInitializer: init(),
@@ -105,7 +105,7 @@ export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): t
         filters: node.filters,
         kernelSize: node.kernelSize,
         strides: node.strides ?? 1,
-        padding: 'same',
+        padding: node.padding ?? 'same',
         activation: node.activation,
         useBias: node.useBias ?? true,
         depthwiseInitializer: init(),
@@ -113,6 +113,11 @@ export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): t
       })
     case 'depthwiseConv2d':
       if ((node.dilation ?? 1) > 1) {
+        if (node.padding === 'valid')
+          throw new NasError(
+            'invalid_space',
+            `A dilated convolution (${node.id}) must pad its input ('same').`,
+          )
         return new DilatedDepthwiseConv2D({
           name,
           kernelSize: node.kernelSize,
@@ -127,7 +132,7 @@ export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): t
         name,
         kernelSize: node.kernelSize,
         strides: node.strides ?? 1,
-        padding: 'same',
+        padding: node.padding ?? 'same',
         depthMultiplier: 1,
         activation: node.activation,
         useBias: node.useBias ?? true,
@@ -157,6 +162,18 @@ export function makeLayer(node: Exclude<ArchNode, { op: 'input' }>, rng: Rng): t
       return tf.layers.batchNormalization({ name, momentum: 0.9 })
     case 'activation':
       return tf.layers.activation({ name, activation: node.activation })
+    case 'relu':
+      return tf.layers.reLU(node.maxValue === undefined ? { name } : { name, maxValue: node.maxValue })
+    case 'zeroPad': {
+      const [top, bottom, left, right] = node.padding
+      return tf.layers.zeroPadding2d({
+        name,
+        padding: [
+          [top, bottom],
+          [left, right],
+        ],
+      })
+    }
     case 'identity':
       return tf.layers.activation({ name, activation: 'linear' })
     case 'zero':

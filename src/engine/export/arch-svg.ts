@@ -49,6 +49,10 @@ export function nodeLabel(node: ArchNode): string {
       return 'batch norm'
     case 'activation':
       return node.activation
+    case 'relu':
+      return node.maxValue === undefined ? 'relu' : `relu max ${node.maxValue}`
+    case 'zeroPad':
+      return `zero pad ${node.padding.join(' ')}`
     default:
       return node.op
   }

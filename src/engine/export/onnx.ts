@@ -111,6 +111,11 @@ export function archToOnnx(
     return [before, total - before]
   }
   const padsAttr = (h: [number, number], w: [number, number]): Attr => attr('pads', [h[0], w[0], h[1], w[1]])
+  /** A convolution's pads: TF 'same' for its stride and (dilated) kernel, or none for 'valid'. */
+  const convPads = (padding: 'same' | 'valid' | undefined, inShape: number[], s: number, k: number): Attr =>
+    (padding ?? 'same') === 'valid'
+      ? attr('pads', [0, 0, 0, 0])
+      : padsAttr(samePads(inShape[0]!, s, k), samePads(inShape[1]!, s, k))
 
   /** [k, k, in, out] (TF) -> [out, in, k, k] (ONNX). */
   const convKernel = (w: WeightArray): { dims: number[]; data: Float32Array } => {
@@ -176,7 +181,7 @@ export function archToOnnx(
         const conv = emit('Conv', inputs, n, [
           attr('kernel_shape', [node.kernelSize, node.kernelSize]),
           attr('strides', [s, s]),
-          padsAttr(samePads(inShape[0]!, s, node.kernelSize), samePads(inShape[1]!, s, node.kernelSize)),
+          convPads(node.padding, inShape, s, node.kernelSize),
         ])
         out = activate(conv, node.activation, n)
         break
@@ -191,7 +196,7 @@ export function archToOnnx(
           attr('group', c),
           attr('kernel_shape', [node.kernelSize, node.kernelSize]),
           attr('strides', [s, s]),
-          padsAttr(samePads(inShape[0]!, s, node.kernelSize), samePads(inShape[1]!, s, node.kernelSize)),
+          convPads(node.padding, inShape, s, node.kernelSize),
         ])
         const inputs = [depth, constant(`${n}_pointwise`, pw.dims, pw.data)]
         if (b) inputs.push(constant(`${n}_bias`, b.shape, b.data))
@@ -209,8 +214,8 @@ export function archToOnnx(
         // depthwise conv (d = 1) pads like TF 'same' for its stride
         const pads =
           d > 1
-            ? [samePads(inShape[0]!, 1, ke), samePads(inShape[1]!, 1, ke)]
-            : [samePads(inShape[0]!, s, ke), samePads(inShape[1]!, s, ke)]
+            ? padsAttr(samePads(inShape[0]!, 1, ke), samePads(inShape[1]!, 1, ke))
+            : convPads(node.padding, inShape, s, ke)
         const inputs = [x, constant(`${n}_depthwise`, dw.dims, dw.data)]
         if (b) inputs.push(constant(`${n}_bias`, b.shape, b.data))
         const conv = emit('Conv', inputs, n, [
@@ -218,7 +223,7 @@ export function archToOnnx(
           attr('kernel_shape', [node.kernelSize, node.kernelSize]),
           attr('strides', [s, s]),
           attr('dilations', [d, d]),
-          padsAttr(pads[0]!, pads[1]!),
+          pads,
         ])
         out = activate(conv, node.activation, n)
         break
@@ -268,6 +273,26 @@ export function archToOnnx(
       case 'activation':
         out = node.activation === 'linear' ? emit('Identity', [x], n) : activate(x, node.activation, n)
         break
+      case 'relu':
+        out =
+          node.maxValue === undefined
+            ? emit('Relu', [x], n)
+            : emit(
+                'Clip',
+                [
+                  x,
+                  constant(`${n}_min`, [], new Float32Array([0])),
+                  constant(`${n}_max`, [], new Float32Array([node.maxValue])),
+                ],
+                n,
+              )
+        break
+      case 'zeroPad': {
+        const [top, bottom, left, right] = node.padding
+        // NCHW inside the graph: [n, c, top, left] before, [n, c, bottom, right] after
+        out = emit('Pad', [x, constantInt64(`${n}_pads`, [0, 0, top, left, 0, 0, bottom, right])], n)
+        break
+      }
       case 'zero': {
         const s = node.strides ?? 1
         let src = x

@@ -3,7 +3,8 @@ import { NasError } from '../../shared'
 
 /**
  * Graph helpers, validation and shape inference for architectures (any family). Conventions shared with
- * build-model.ts: conv2d / sepConv2d / depthwiseConv2d use 'same' padding (size -> ceil(size / stride));
+ * build-model.ts: conv2d / sepConv2d / depthwiseConv2d use 'same' padding (size -> ceil(size / stride)) unless
+ * they say 'valid' (floor((size - kernel) / stride) + 1); zeroPad adds its rows and columns;
  * maxPool2d / avgPool2d default to 'valid' padding with stride = poolSize (floor((size - pool) / stride) + 1),
  * or 'same' (ceil(size / stride)); batchNorm normalises the last axis; add needs equal shapes; concat joins
  * the last axis and needs equal other dimensions; zero keeps its input's shape (strided like a conv).
@@ -73,10 +74,35 @@ const SPATIAL_OPS: ReadonlySet<string> = new Set([
   'maxPool2d',
   'avgPool2d',
   'globalAvgPool',
+  'zeroPad',
 ])
 
 /** Output size of a 'same'-padded strided window op. */
 const sameSize = (size: number, stride: number): number => Math.ceil(size / stride)
+
+/** Output size of an unpadded ('valid') window op; null when the window does not fit. */
+function validSize(size: number, window: number, stride: number): number | null {
+  const out = Math.floor((size - window) / stride) + 1
+  return size < window || out < 1 ? null : out
+}
+
+/** [h, w] after a convolution with `padding` (default 'same'); throws when a 'valid' kernel does not fit. */
+function convSize(
+  node: Extract<ArchNode, { op: 'conv2d' | 'sepConv2d' | 'depthwiseConv2d' }>,
+  h: number,
+  w: number,
+): [number, number] {
+  const s = node.strides ?? 1
+  if ((node.padding ?? 'same') === 'same') return [sameSize(h, s), sameSize(w, s)]
+  const k = (node.kernelSize - 1) * (node.op === 'depthwiseConv2d' ? (node.dilation ?? 1) : 1) + 1
+  const oh = validSize(h, k, s)
+  const ow = validSize(w, k, s)
+  if (oh === null || ow === null)
+    throw invalid(`${node.op} (${node.id}) with kernel ${k} and no padding cannot shrink a ${h}x${w} map`, {
+      node: node.id,
+    })
+  return [oh, ow]
+}
 
 /** Output shape (without the batch axis) of one node given the shapes of its inputs (in edge order). */
 export function nodeOutputShape(node: ArchNode, inputs: number[][]): number[] {
@@ -99,8 +125,13 @@ export function nodeOutputShape(node: ArchNode, inputs: number[][]): number[] {
     case 'dropout':
     case 'batchNorm':
     case 'activation':
+    case 'relu':
     case 'identity':
       return input
+    case 'zeroPad': {
+      const [top, bottom, left, right] = node.padding
+      return [h + top + bottom, w + left + right, c]
+    }
     case 'zero': {
       const s = node.strides ?? 1
       return input.length === 3 ? [sameSize(h, s), sameSize(w, s), c] : input
@@ -116,9 +147,9 @@ export function nodeOutputShape(node: ArchNode, inputs: number[][]): number[] {
       return [node.units]
     case 'conv2d':
     case 'sepConv2d':
-      return [sameSize(h, node.strides ?? 1), sameSize(w, node.strides ?? 1), node.filters]
+      return [...convSize(node, h, w), node.filters]
     case 'depthwiseConv2d':
-      return [sameSize(h, node.strides ?? 1), sameSize(w, node.strides ?? 1), c]
+      return [...convSize(node, h, w), c]
     case 'maxPool2d':
     case 'avgPool2d': {
       const s = node.strides ?? node.poolSize

@@ -181,8 +181,8 @@ describe('use a model of mine as a backbone', () => {
     ],
     [
       'a layer TF.js knows but a search cannot rebuild',
-      () => paddedModel(),
-      /its layer "pad" is a ZeroPadding2D layer, which NAS Studio cannot rebuild/,
+      () => leakyModel(),
+      /its layer "leaky" is a LeakyReLU layer, which NAS Studio cannot rebuild/,
     ],
   ]
 
@@ -208,14 +208,14 @@ function flatInputModel(): string {
   )
 }
 
-/** An image model with explicit zero padding before a 'valid' convolution (as Keras's MobileNetV2 has). */
-function paddedModel(): string {
+/** An image model with a leaky ReLU, which a search has no op for. */
+function leakyModel(): string {
   return writeModel(
-    'padded',
+    'leaky',
     tf.sequential({
       layers: [
-        tf.layers.zeroPadding2d({ inputShape: [8, 8, 3], padding: 1, name: 'pad' }),
-        tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'conv' }),
+        tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, name: 'conv' }),
+        tf.layers.leakyReLU({ name: 'leaky' }),
         tf.layers.globalAveragePooling2d({ name: 'features' }),
       ],
     }),

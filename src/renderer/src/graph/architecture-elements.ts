@@ -14,6 +14,8 @@ export const OP_COLORS: Record<ArchOp, string> = {
   dropout: '#d97706',
   batchNorm: '#db2777',
   activation: '#9333ea',
+  relu: '#a855f7',
+  zeroPad: '#57534e',
   identity: '#78716c',
   zero: '#a8a29e',
   add: '#e11d48',
@@ -34,6 +36,8 @@ export const OP_NAMES: Record<ArchOp, string> = {
   dropout: 'dropout',
   batchNorm: 'batch norm',
   activation: 'activation',
+  relu: 'ReLU (capped when a maximum is given)',
+  zeroPad: 'zero padding',
   identity: 'identity',
   zero: 'zero (no connection)',
   add: 'add',
@@ -112,6 +116,10 @@ export function nodeLabel(node: ArchNode): string {
       return 'batchnorm'
     case 'activation':
       return node.activation
+    case 'relu':
+      return node.maxValue === undefined ? 'relu' : `relu ≤ ${node.maxValue}`
+    case 'zeroPad':
+      return `zero pad ${node.padding.join(' ')}`
     case 'identity':
       return 'identity'
     case 'zero':

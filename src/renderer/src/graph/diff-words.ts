@@ -19,6 +19,8 @@ const NOUN: Record<ArchOp, [string, string]> = {
   dropout: ['dropout', 'dropouts'],
   batchNorm: ['batch normalisation', 'batch normalisations'],
   activation: ['activation', 'activations'],
+  relu: ['ReLU', 'ReLUs'],
+  zeroPad: ['zero padding', 'zero paddings'],
   identity: ['skip connection', 'skip connections'],
   zero: ['cut connection', 'cut connections'],
   add: ['sum of branches', 'sums of branches'],
