@@ -78,7 +78,7 @@ describe('Export view', () => {
     expect(select.value).toBe('t2')
     expect(select.options[0]!.text).toMatch(/^Final model · test accuracy 91\.0%/)
     expect(w.get('[data-testid="export-trial-note"]').text()).toMatch(
-      /The final model: .*test accuracy 91\.0%/,
+      /The final model: .*test accuracy 91\.0% on 2 test samples never used/,
     )
     const tryModels = () =>
       [...(w.get('[data-testid="tryit-model"]').element as HTMLSelectElement).options].map((o) => o.value)

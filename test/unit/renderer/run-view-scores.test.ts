@@ -89,6 +89,29 @@ describe('the run view names its numbers', () => {
     expect(w.get('[data-testid="tie-break-rule"]').text()).toBe(TIE_BREAK_RULE)
   })
 
+  it('says how many test samples the final model was scored on', async () => {
+    api.handle('datasets.list', () => [
+      {
+        id: 'fashion',
+        name: 'F',
+        source: 'bundled',
+        path: '/x',
+        hash: 'h',
+        inputShape: [28, 28, 1],
+        classNames: ['a', 'b'],
+        numTrain: 170,
+        numTest: 30,
+        createdAt: '2026-11-29T10:00:00.000Z',
+      },
+    ])
+    const run = proxiedRun({ status: 'completed', finalTrialId: 't2', finalTestAccuracy: 1 })
+    const final = makeTrial(2, { isFinal: true, status: 'completed', testAccuracy: 1 })
+    const w = await mountRunView(api, run, [makeTrial(0), final])
+    expect(w.get('[data-testid="run-progress"]').text()).toMatch(
+      /Final model on test\s+100\.0%\s+of 30 samples/,
+    )
+  })
+
   it('says in plain words when the search cannot tell candidates apart', async () => {
     const warning = 'The search cannot tell candidates apart: 4 of 5 score within noise of chance'
     const w = await mountRunView(api, proxiedRun({ signalWarning: warning }), [makeTrial(0)])
