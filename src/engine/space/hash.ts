@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ArchNode, Architecture } from '../../shared'
+import type { ArchNode, Architecture, Nb201Op } from '../../shared'
 import { nb201CanonicalForm, nb201FromString } from './nb201'
 import { inputsByNode, topoOrder } from './shapes'
 
@@ -75,8 +75,11 @@ export function dagSignature(arch: Architecture): string {
  */
 export function archHash(arch: Architecture): string {
   const g = arch.genotype
-  if (g?.family === 'nb201') {
-    return sha(`nb201|${nb201CanonicalForm(nb201FromString(g.cell))}|C${g.channels}|N${g.cellsPerStage}`)
-  }
+  if (g?.family === 'nb201') return nb201Hash(nb201FromString(g.cell), g.channels, g.cellsPerStage)
   return sha(`dag|${dagSignature(arch)}`)
+}
+
+/** archHash of the NAS-Bench-201 network of `cell` with C channels and N cells per stage, without building it. */
+export function nb201Hash(cell: readonly Nb201Op[], channels: number, cellsPerStage: number): string {
+  return sha(`nb201|${nb201CanonicalForm(cell)}|C${channels}|N${cellsPerStage}`)
 }

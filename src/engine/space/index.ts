@@ -91,7 +91,7 @@ export function spaceSize(def: SearchSpaceDef): number {
 }
 
 export type { SpaceFamily, SpaceSize } from './family'
-export { archHash, dagSignature } from './hash'
+export { archHash, dagSignature, nb201Hash } from './hash'
 export {
   activationMemory,
   countFlops,
@@ -110,4 +110,11 @@ export {
   registerBackbone,
 } from './backbones'
 export type { BackboneWeights, LoadedBackbone } from './backbones'
-export { NB201_EDGES, buildNb201, nb201CanonicalForm, nb201FromString, nb201ToString } from './nb201'
+export {
+  NB201_EDGES,
+  buildNb201,
+  encodeNb201,
+  nb201CanonicalForm,
+  nb201FromString,
+  nb201ToString,
+} from './nb201'

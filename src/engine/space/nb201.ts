@@ -232,9 +232,21 @@ function mutate(
   return buildNb201(next, c, n, inputShape, numClasses)
 }
 
-/** One-hot of each edge's op (6 x |ops|), then the scaled C and N choices. */
 function encode(def: Nb201Space, arch: Architecture): number[] {
   const { cell, channels, cellsPerStage } = genotypeOf(arch)
+  return encodeNb201(def, cell, channels, cellsPerStage)
+}
+
+/**
+ * encodeArchitecture of the network of `cell` with C channels and N cells per stage, without building it: the
+ * one-hot of each edge's op (6 x |ops|), then the scaled C and N choices.
+ */
+export function encodeNb201(
+  def: Nb201Space,
+  cell: readonly Nb201Op[],
+  channels: number,
+  cellsPerStage: number,
+): number[] {
   return [
     ...cell.flatMap((op) => oneHot(def.ops, op)),
     scaled(def.channels, channels),

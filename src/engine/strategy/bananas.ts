@@ -1,6 +1,8 @@
-import type { Architecture } from '../../shared'
+import type { Architecture, Nb201Space } from '../../shared'
+import { buildNb201, encodeNb201, nb201Hash } from '../space'
 import { candidatePool, type Elite } from './candidates'
-import { nb201PathEncoding } from './path-encoding'
+import { nb201CellPaths } from './path-encoding'
+import { nb201GenesOf, nb201Neighbours, randomNb201Genes, type Nb201Genes } from './nb201-neighbours'
 import type { ModelBasedState } from './model-based'
 import { ModelBasedStrategy } from './model-based'
 import { MlpEnsemble, type EnsembleOptions, type EnsembleState } from './mlp-ensemble'
@@ -32,12 +34,25 @@ export interface BananasOptions extends StrategyContext {
   /** Candidates drawn (ranked or not, see restartPool) at each restart; default initialSamples. */
   restartSamples?: number
   /**
-   * What the predictor sees: 'onehot' (default), each slot's choice (encodeArchitecture), or 'paths', the
-   * path encoding of NAS-Bench-201 cells (path-encoding.ts; other spaces fall back to 'onehot').
+   * What the predictor sees: 'onehot' (default), each slot's choice (encodeArchitecture); 'paths', the path
+   * encoding of NAS-Bench-201 cells (path-encoding.ts); or 'both' side by side. Spaces other than
+   * NAS-Bench-201 always use 'onehot'.
    */
-  encoding?: 'onehot' | 'paths'
+  encoding?: 'onehot' | 'paths' | 'both'
+  /**
+   * On NAS-Bench-201 spaces, when > 0: the pool holds every unseen network within `radius` changed choices of
+   * each elite member (264 at radius 2 in the benchmark's space) instead of `perElite` random mutations;
+   * default 0.
+   */
+  radius?: number
   /** The predictor's settings (mlp-ensemble.ts). */
   ensemble?: EnsembleOptions
+}
+
+/** A candidate as the acquisition sees it: its encoding, and how to build it if chosen. */
+interface PoolEntry {
+  enc: number[]
+  build: () => Architecture
 }
 
 interface BananasState extends ModelBasedState {
@@ -65,7 +80,10 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
   private readonly restartAfter: number
   private readonly restartPool: number
   private readonly restartSamples: number
-  private readonly encoding: 'onehot' | 'paths'
+  private readonly encoding: 'onehot' | 'paths' | 'both'
+  private readonly radius: number
+  /** archHash by genes, as the NAS-Bench-201 pools meet the same networks again and again. */
+  private readonly hashes = new Map<string, string>()
   /**
    * Best score since the last restart (-1 = none yet: scores lie in [0, 1], and -1 survives JSON where -Infinity
    * would not), results since it improved, random candidates still to draw.
@@ -83,15 +101,13 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     this.restartPool = opts.restartPool ?? 0
     this.restartSamples = opts.restartSamples ?? this.initialSamples
     this.encoding = opts.encoding ?? 'onehot'
+    this.radius = opts.radius ?? 0
   }
 
-  /** The predictor's input: the path encoding when asked for and the space has one, else the one-hot. */
+  /** The predictor's input: the one-hot, the NAS-Bench-201 path encoding or both (see `encoding`). */
   protected override encode(arch: Architecture): number[] {
-    if (this.encoding === 'paths' && this.ctx.space.family === 'nb201') {
-      const paths = nb201PathEncoding(this.ctx.space, arch)
-      if (paths !== null) return paths
-    }
-    return super.encode(arch)
+    if (this.ctx.space.family !== 'nb201' || arch.genotype?.family !== 'nb201') return super.encode(arch)
+    return this.encodeGenes(this.ctx.space, nb201GenesOf(arch))
   }
 
   /** Random at first, then the candidate the predictor ranks first. */
@@ -107,19 +123,22 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
   }
 
   /**
-   * The candidate the predictor, refitted on every result so far, rates highest among `perElite` mutations of
-   * each of `elite` and `random` uniform draws (a random one when that pool is empty).
+   * The candidate the predictor, refitted on every result so far, rates highest among the neighbours of each
+   * of `elite` (see `radius` and `perElite`) and `random` uniform draws (a random one when that pool is empty).
    */
   private choose(elite: readonly Elite[], random: number): Architecture {
-    const pool = candidatePool(elite, {
-      perElite: this.perElite,
-      random,
-      seen: this.seen,
-      mutate: (a) => this.mutate(a),
-      sample: () => this.sample(),
-      encode: (a) => this.encode(a),
-      coin: () => this.rng.next(),
-    })
+    const pool =
+      this.radius > 0 && this.ctx.space.family === 'nb201'
+        ? this.nb201Pool(this.ctx.space, elite, random)
+        : candidatePool(elite, {
+            perElite: this.perElite,
+            random,
+            seen: this.seen,
+            mutate: (a) => this.mutate(a),
+            sample: () => this.sample(),
+            encode: (a) => this.encode(a),
+            coin: () => this.rng.next(),
+          }).map((c) => ({ enc: c.enc, build: () => c.architecture }))
     if (pool.length === 0) return this.randomUnseen()
     const model = (this.ensemble ??= new MlpEnsemble(pool[0]!.enc.length, this.ensembleOptions, this.rng))
     model.fit(
@@ -136,7 +155,37 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
         bestIdx = i
       }
     })
-    return pool[bestIdx]!.architecture
+    return pool[bestIdx]!.build()
+  }
+
+  /**
+   * Every unseen network within `radius` choices of each elite member and `random` uniform draws, encoded
+   * from their genes: only the chosen one is built, which keeps a pool of hundreds cheap.
+   */
+  private nb201Pool(space: Nb201Space, elite: readonly Elite[], random: number): PoolEntry[] {
+    const pool = new Map<string, PoolEntry>()
+    const add = (g: Nb201Genes): void => {
+      const key = `${g.cell.join(',')}|${g.channels}|${g.cellsPerStage}`
+      let hash = this.hashes.get(key)
+      if (hash === undefined) this.hashes.set(key, (hash = nb201Hash(g.cell, g.channels, g.cellsPerStage)))
+      if (this.seen.has(hash) || pool.has(hash)) return
+      pool.set(hash, {
+        enc: this.encodeGenes(space, g),
+        build: () =>
+          buildNb201(g.cell, g.channels, g.cellsPerStage, this.ctx.inputShape, this.ctx.numClasses),
+      })
+    }
+    for (const e of elite) nb201Neighbours(space, nb201GenesOf(e.architecture), this.radius).forEach(add)
+    for (let i = 0; i < random; i++) add(randomNb201Genes(space, this.rng))
+    return [...pool.values()]
+  }
+
+  /** encode() of a NAS-Bench-201 network from its genes. */
+  private encodeGenes(space: Nb201Space, g: Nb201Genes): number[] {
+    if (this.encoding === 'onehot') return encodeNb201(space, g.cell, g.channels, g.cellsPerStage)
+    const paths = nb201CellPaths(space, g.cell)
+    if (this.encoding === 'paths') return paths
+    return [...encodeNb201(space, g.cell, g.channels, g.cellsPerStage), ...paths]
   }
 
   /** Records the result; after `restartAfter` results without a new best, starts again from random ones. */

@@ -1,4 +1,4 @@
-import type { Architecture, Nb201Space } from '../../shared'
+import type { Architecture, Nb201Op, Nb201Space } from '../../shared'
 import { NB201_EDGES, nb201FromString } from '../space'
 
 /** The input-to-output paths of a NAS-Bench-201 cell, as edge indices (benchmark edge order). */
@@ -27,8 +27,11 @@ export function nb201PathEncodingLength(space: Nb201Space): number {
  */
 export function nb201PathEncoding(space: Nb201Space, arch: Architecture): number[] | null {
   const g = arch.genotype
-  if (g?.family !== 'nb201') return null
-  const cell = nb201FromString(g.cell)
+  return g?.family === 'nb201' ? nb201CellPaths(space, nb201FromString(g.cell)) : null
+}
+
+/** nb201PathEncoding of a cell given as its 6 edge ops (benchmark edge order). */
+export function nb201CellPaths(space: Nb201Space, cell: readonly Nb201Op[]): number[] {
   const ops = space.ops.filter((o) => o !== 'none')
   const k = ops.length
   const out = new Array<number>(nb201PathEncodingLength(space)).fill(0)

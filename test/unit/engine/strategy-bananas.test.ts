@@ -3,7 +3,15 @@ import type { Architecture, Nb201Op, Nb201Space } from '../../../src/shared'
 import { NB201_OPS } from '../../../src/shared'
 import { Rng } from '../../../src/engine/rng'
 import { Bananas } from '../../../src/engine/strategy/bananas'
-import { buildNb201, sampleArchitecture } from '../../../src/engine/space'
+import {
+  archHash,
+  buildNb201,
+  encodeArchitecture,
+  encodeNb201,
+  nb201Hash,
+  sampleArchitecture,
+} from '../../../src/engine/space'
+import { nb201GenesOf, nb201Neighbours, type Nb201Genes } from '../../../src/engine/strategy/nb201-neighbours'
 import { nb201PathEncoding, nb201PathEncodingLength } from '../../../src/engine/strategy/path-encoding'
 import { fitEnsemble } from '../../../src/engine/strategy/mlp-ensemble'
 
@@ -212,5 +220,46 @@ describe('BANANAS path encoding of NAS-Bench-201 cells', () => {
       3,
     )
     expect(nb201PathEncoding(space, mlp)).toBeNull()
+  })
+})
+
+describe('NAS-Bench-201 neighbourhoods', () => {
+  const space: Nb201Space = {
+    family: 'nb201',
+    version: 1,
+    ops: [...NB201_OPS],
+    channels: [4, 8],
+    cellsPerStage: [1],
+  }
+  const genes: Nb201Genes = {
+    cell: ['nor_conv_3x3', 'none', 'skip_connect', 'avg_pool_3x3', 'nor_conv_1x1', 'nor_conv_3x3'],
+    channels: 4,
+    cellsPerStage: 1,
+  }
+  const changes = (g: Nb201Genes): number =>
+    g.cell.filter((op, k) => op !== genes.cell[k]).length + (g.channels === genes.channels ? 0 : 1)
+
+  it('lists every network within the radius exactly once', () => {
+    const key = (g: Nb201Genes): string => `${g.cell.join()}|${g.channels}|${g.cellsPerStage}`
+    const one = nb201Neighbours(space, genes, 1)
+    // 6 edges x 4 other ops, and the other C
+    expect(one).toHaveLength(25)
+    expect(one.every((g) => changes(g) === 1)).toBe(true)
+    const two = nb201Neighbours(space, genes, 2)
+    // plus 15 edge pairs x 16 and 6 edges x 4 with the other C
+    expect(two).toHaveLength(25 + 240 + 24)
+    expect(new Set(two.map(key)).size).toBe(two.length)
+    expect(two.filter((g) => changes(g) === 2)).toHaveLength(264)
+  })
+
+  it('hashes and encodes networks from their genes as archHash and encodeArchitecture do on the built network', () => {
+    for (const g of nb201Neighbours(space, genes, 1).slice(0, 8)) {
+      const built = buildNb201(g.cell, g.channels, g.cellsPerStage, [8, 8, 1], 3)
+      expect(nb201Hash(g.cell, g.channels, g.cellsPerStage)).toBe(archHash(built))
+      expect(encodeNb201(space, g.cell, g.channels, g.cellsPerStage)).toEqual(
+        encodeArchitecture(space, built),
+      )
+      expect(nb201GenesOf(built)).toEqual(g)
+    }
   })
 })
