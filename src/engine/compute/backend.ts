@@ -8,6 +8,7 @@ import { NasError } from '../../shared'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { registerCrossEntropyKernels } from './cross-entropy'
+import { registerFusedDense } from './fused-dense'
 import { registerGradientOverrides } from './gradient-overrides'
 import { registerTrainingKernels } from './training-kernels'
 import { simdKernels } from './simd'
@@ -177,6 +178,7 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
       if (await tf.setBackend('wasm')) {
         const kernels = registerTrainingKernels()
         registerCrossEntropyKernels()
+        registerFusedDense()
         fast = kernels.fast
         bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'

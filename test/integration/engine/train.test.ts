@@ -70,7 +70,7 @@ describe('trainArchitecture (real tf.js training)', () => {
     expect(tf.memory().numTensors).toBe(before)
   })
 
-  it('trains through the fused cross-entropy kernels on wasm', async () => {
+  it('trains through the fused dense and cross-entropy kernels on wasm', async () => {
     expect(tf.getBackend()).toBe('wasm')
     const { kernelNames } = await tf.profile(async () => {
       await trainArchitecture(
@@ -81,6 +81,7 @@ describe('trainArchitecture (real tf.js training)', () => {
       )
     })
     expect(kernelNames).toContain('NasCategoricalCrossentropyGrad')
+    expect(kernelNames).toContain('NasDenseGradWeight')
     expect(kernelNames).not.toContain('Log')
   })
 
