@@ -329,7 +329,12 @@ const convPadding = z.enum(['same', 'valid']).optional()
  * [top, bottom, left, right] rows/columns of zeros; relu is max(x, 0), capped at `maxValue` when given (ReLU6).
  */
 export const archNodeSchema = z.discriminatedUnion('op', [
-  z.object({ ...nodeBase, op: z.literal('input') }),
+  z.object({
+    ...nodeBase,
+    op: z.literal('input'),
+    /** The network's own input [h, w, c] when it is not the data's (a pretrained backbone's input size). */
+    shape: z.array(z.number().int().positive()).optional(),
+  }),
   z.object({ ...nodeBase, op: z.literal('flatten') }),
   z.object({
     ...nodeBase,

@@ -1,6 +1,7 @@
 import type { Architecture, Genotype, TrainSettings } from '../../shared'
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
+import { toBackboneInput } from '../data/backbone-input'
 import type { DataPart, LoadedData } from '../data/loaded-data'
 import type { LoadedBackbone } from '../space/backbones'
 import { BACKBONE_NODE_PREFIX } from '../space/backbones'
@@ -85,25 +86,6 @@ export function splitAt(arch: Architecture, boundary: string): { frozen: Archite
   return { frozen, rest }
 }
 
-/** The data scaled like the backbone wants its pixels (the data holds pixels / 255); the same object when no change. */
-function normalised(data: LoadedData, backbone: LoadedBackbone): LoadedData {
-  const { scale, offset, mean, std } = backbone.info.normalisation
-  const a = 255 * scale
-  const identity = Math.abs(a - 1) < 1e-9 && offset === 0 && !mean && !std
-  if (identity) return data
-  const channels = data.inputShape[data.inputShape.length - 1]!
-  const map = (part: DataPart): DataPart => {
-    const x = new Float32Array(part.x.length)
-    for (let i = 0; i < x.length; i++) {
-      const c = i % channels
-      const v = part.x[i]! * a + offset
-      x[i] = mean || std ? (v - (mean?.[c] ?? mean?.[0] ?? 0)) / (std?.[c] ?? std?.[0] ?? 1) : v
-    }
-    return { x, y: part.y, count: part.count }
-  }
-  return { ...data, train: map(data.train), validation: map(data.validation), test: map(data.test) }
-}
-
 /** Outputs of `model` for every sample of `part`, in chunks, read back asynchronously. */
 async function featuresOf(
   model: tf.LayersModel,
@@ -169,7 +151,8 @@ async function cachedFeatures(
 
 /**
  * How to train backbone network `arch` on `data`: loads the backbone when needed, checks the data's shape,
- * and returns the trainable part with its (cached) input features. Proxies that change the input (resolution)
+ * and returns the trainable part with its (cached) input features; the images are resized, converted and
+ * scaled to the backbone's input first (data/backbone-input.ts). Proxies that change the input (resolution)
  * and augmentation of feature maps do not apply to the features and are switched off.
  */
 export async function planBackboneTraining(
@@ -180,18 +163,13 @@ export async function planBackboneTraining(
 ): Promise<BackbonePlan> {
   const gene = arch.genotype as Gene
   const backbone = await ensureBackbone(gene.backbone)
-  if (backbone.info.inputShape.join('x') !== data.inputShape.join('x'))
-    throw new NasError(
-      'invalid_space',
-      `The backbone "${backbone.info.name}" takes ${backbone.info.inputShape.join(' x ')} images; this data has ${data.inputShape.join(' x ')}.`,
-    )
-  const scaledData = normalisedCached(data, backbone)
+  const scaledData = backboneInputCached(data, backbone)
   const slow = { prefix: BACKBONE_NODE_PREFIX, factor: gene.fineTuneRate }
   const boundary = freezeBoundary(gene, backbone)
   const { resolution: _r, ...rest } = settings
   if (boundary === null) return { arch, data: scaledData, settings: rest, slow }
   const { frozen, rest: trainable } = splitAt(arch, boundary)
-  const shape = inferShapes(frozen, data.inputShape).get(boundary)!
+  const shape = inferShapes(frozen, scaledData.inputShape).get(boundary)!
   const key = `${gene.backbone}#${backbone.generation}|${boundary}`
   const features = await cachedFeatures(scaledData, frozen, key, shape, final)
   const { augment: _a, ...noAugment } = rest
@@ -199,14 +177,14 @@ export async function planBackboneTraining(
   return { arch: trainable, data: features, settings: noAugment, ...(hasSlow ? { slow } : {}) }
 }
 
-const normalisedData = new WeakMap<LoadedData, Map<string, LoadedData>>()
+const backboneInputs = new WeakMap<LoadedData, Map<string, LoadedData>>()
 
-/** normalised(), kept per dataset and backbone so the feature cache (keyed by the data object) hits. */
-function normalisedCached(data: LoadedData, backbone: LoadedBackbone): LoadedData {
-  let per = normalisedData.get(data)
-  if (!per) normalisedData.set(data, (per = new Map()))
+/** toBackboneInput(), kept per dataset and backbone so the feature cache (keyed by the data object) hits. */
+function backboneInputCached(data: LoadedData, backbone: LoadedBackbone): LoadedData {
+  let per = backboneInputs.get(data)
+  if (!per) backboneInputs.set(data, (per = new Map()))
   const key = `${backbone.info.id}#${backbone.generation}`
   let out = per.get(key)
-  if (!out) per.set(key, (out = normalised(data, backbone)))
+  if (!out) per.set(key, (out = toBackboneInput(data, backbone.info)))
   return out
 }

@@ -21,7 +21,7 @@ export function buildModel(arch: Architecture, inputShape: number[], seed: numbe
   let input: tf.SymbolicTensor | null = null
   for (const node of topoOrder(arch)) {
     if (node.op === 'input') {
-      input = tf.input({ shape: inputShape, name: node.id })
+      input = tf.input({ shape: node.shape ?? inputShape, name: node.id })
       outputs.set(node.id, input)
       continue
     }

@@ -5,6 +5,7 @@ import { NasError } from '../../shared'
 import type { tf } from '../compute/backend'
 import { archToOnnx, ONNX_OPSET } from './onnx'
 import type { Preprocessing } from './preprocessing'
+import { networkInputShape } from '../space/shapes'
 import { buildPortableModel } from './portable'
 import { maxAbsDiff, openOnnx, predictTf, VERIFY_SAMPLES, VERIFY_TOLERANCE } from './runtime'
 import { fileSaveHandler, loadModelDir, MODEL_JSON, readLayerWeights, WEIGHTS_BIN } from './tfjs-files'
@@ -47,7 +48,9 @@ export interface ModelExportInput {
  * largest absolute difference is below 1e-4. Every tensor it creates is disposed; `model` stays the caller's.
  */
 export async function exportModel(input: ModelExportInput): Promise<ModelExportResult> {
-  const { model, arch, inputShape, outDir } = input
+  const { model, arch, outDir } = input
+  // a network on a pretrained backbone takes the backbone's input (the samples must already be in it)
+  const inputShape = networkInputShape(arch, input.inputShape)
   await mkdir(outDir, { recursive: true })
   const weights = readLayerWeights(model)
   const count = Math.min(VERIFY_SAMPLES, input.samples.count)

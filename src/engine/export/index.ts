@@ -8,9 +8,11 @@ import { initHostCompute, tf } from '../compute/backend'
 import { loadDataset } from '../data/load'
 import type { TrialJob, TrialOutcome, TrialRunner } from '../execution/types'
 import type { EpochMetrics } from '../evaluate/train'
-import { countFlops } from '../space/shapes'
+import { imagesToBackboneInput } from '../data/backbone-input'
+import { backboneInfoOf } from '../space/backbones'
+import { countFlops, networkInputShape } from '../space/shapes'
 import { exportModel, ONNX_FILE, PREPROCESSING_FILE } from './export-model'
-import { normalisationOf, preprocessingFor } from './preprocessing'
+import { preprocessingFor, withBackboneInput } from './preprocessing'
 import { exportReadme, README_FILE } from './export-readme'
 import { renderReport } from './report'
 import { openOnnx, predictTf, VERIFY_TOLERANCE } from './runtime'
@@ -72,8 +74,14 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
     validationFraction: req.run.config.train.validationFraction,
     seed: SPLIT_SEED,
   })
-  const inputShape = data.inputShape
-  const preprocessing = await preprocessingFor(req.format, req.dataset, req.trial, req.appVersion)
+  const arch = req.trial.architecture
+  const inputShape = networkInputShape(arch, data.inputShape)
+  // a network on a pretrained backbone takes the data resized, converted and scaled as the backbone wants it
+  const backbone = arch.genotype?.family === 'backbone' ? backboneInfoOf(arch.genotype.backbone) : null
+  const asInput = (part: { x: Float32Array; count: number }): Float32Array =>
+    backbone ? imagesToBackboneInput(part.x, part.count, data.inputShape, backbone) : part.x
+  const generic = await preprocessingFor(req.format, req.dataset, req.trial, req.appVersion)
+  const preprocessing = backbone ? withBackboneInput(generic, backbone, data.inputShape) : generic
   const writeReadme = async (): Promise<string> => {
     const file = path.join(req.outDir, README_FILE)
     await writeFile(file, exportReadme(preprocessing))
@@ -85,10 +93,10 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
       const result = await exportModel({
         format: req.format,
         model,
-        arch: req.trial.architecture,
+        arch,
         inputShape,
         outDir: req.outDir,
-        samples: { x: data.validation.x, count: data.validation.count },
+        samples: { x: asInput(data.validation), count: data.validation.count },
         preprocessing,
         appVersion: req.appVersion,
       })
@@ -98,7 +106,7 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
     const part = split === 'test' ? data.test : data.validation
     const k = data.numClasses
     const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0))
-    const probs = predictTf(model, part.x, part.count, inputShape)
+    const probs = predictTf(model, asInput(part), part.count, inputShape)
     for (let i = 0; i < part.count; i++) {
       let best = 0
       for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j
@@ -117,7 +125,7 @@ export async function exportTrial(req: ExportTrialRequest): Promise<ExportTrialR
       confusionSplit: split,
       flops: countFlops(req.trial.architecture, inputShape),
       backend: req.backend ?? tf.getBackend(),
-      preprocessing: normalisationOf(req.dataset),
+      preprocessing: preprocessing.normalisation,
       ...(req.spaceName ? { spaceName: req.spaceName } : {}),
     })
     await mkdir(req.outDir, { recursive: true })

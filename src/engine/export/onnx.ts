@@ -1,6 +1,6 @@
 import type { Activation, ArchNode, Architecture } from '../../shared'
 import { NasError } from '../../shared'
-import { inferShapes, inputsByNode, topoOrder } from '../space/shapes'
+import { inferShapes, inputsByNode, networkInputShape, topoOrder } from '../space/shapes'
 import { ATTR, ONNX_FLOAT, ONNX_INT64, encodeModel } from './onnx-proto'
 
 /** One weight array of a layer, row-major in TF.js layout. */
@@ -33,10 +33,11 @@ type Attr = Record<string, unknown>
  */
 export function archToOnnx(
   arch: Architecture,
-  inputShape: number[],
+  dataShape: number[],
   weights: LayerWeights,
   opts: OnnxOptions,
 ): Uint8Array {
+  const inputShape = networkInputShape(arch, dataShape)
   const shapes = inferShapes(arch, inputShape)
   const ins = inputsByNode(arch)
   const nodes: Attr[] = []

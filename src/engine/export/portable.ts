@@ -30,7 +30,7 @@ export function buildPortableModel(
     layer.apply(x) as tf.SymbolicTensor
   for (const node of topoOrder(arch)) {
     if (node.op === 'input') {
-      input = tf.input({ shape: inputShape, name: node.id })
+      input = tf.input({ shape: node.shape ?? inputShape, name: node.id })
       outputs.set(node.id, input)
       continue
     }

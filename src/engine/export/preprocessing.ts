@@ -1,4 +1,5 @@
-import type { Dataset, Trial } from '../../shared'
+import type { BackboneInfo, Dataset, Trial } from '../../shared'
+import { backboneScaling, LUMA } from '../data/backbone-input'
 import { readCacheHeader } from '../data/cache'
 import { MISSING_CELLS } from '../data/csv'
 import type { ColumnEncoding } from '../data/column-encoding'
@@ -20,6 +21,15 @@ export interface ImagePreprocessing {
   decode: string
   scale: number[]
   offset: number[]
+  /** For a network on a pretrained backbone: how the decoded image becomes the backbone's input size. */
+  backbone?: {
+    id: string
+    name: string
+    /** The decoded image's [height, width, channels] before the resize. */
+    fromShape: number[]
+    resize: string
+    channels: string
+  }
 }
 
 /** How a raw table row (cells by column name) becomes the feature vector, in `features` order. */
@@ -134,5 +144,48 @@ export async function preprocessingFor(
     datasetHash: dataset.hash,
     trialId: trial.id,
     appVersion,
+  }
+}
+
+/**
+ * preprocessing.json of a network on a pretrained backbone: the input is the backbone's size and scaling, not
+ * the dataset's; the image is decoded as for the dataset, then resized, converted and scaled as the app does
+ * when it trains (data/backbone-input.ts). Tables have no backbone, so `pre` must describe images.
+ */
+export function withBackboneInput(
+  pre: Preprocessing,
+  info: BackboneInfo,
+  dataShape: number[],
+): Preprocessing {
+  const [height, width, channels] = info.inputShape
+  const [h, w, c] = dataShape as [number, number, number]
+  const { scale, offset } = backboneScaling(info)
+  const resize =
+    h === height && w === width
+      ? 'none (the image already has the backbone size)'
+      : `bilinear from ${w}x${h} to ${width}x${height} pixels, half-pixel centres (as Pillow's and OpenCV's bilinear resize)`
+  const convert =
+    c === channels
+      ? 'none'
+      : c === 1
+        ? 'the grey value repeated into R, G and B'
+        : `grey = ${LUMA[0]} R + ${LUMA[1]} G + ${LUMA[2]} B (ITU-R BT.601 luma)`
+  const scaled = scale
+    .map((a, i) => `x * ${+a.toPrecision(6)} + ${+offset[i]!.toPrecision(6)}`)
+    .filter((v, i, all) => all.indexOf(v) === i)
+  return {
+    ...pre,
+    inputShape: [...info.inputShape],
+    normalisation: `${pre.normalisation} Then, for the pretrained backbone "${info.name}": resize ${resize}; channels: ${convert}; each pixel value x (0-255) becomes ${scaled.join(' / ')} (per channel, in channel order). Input [batch, ${height}, ${width}, ${channels}], NHWC.`,
+    image: {
+      height,
+      width,
+      channels,
+      channelOrder: channels === 1 ? ['grey'] : ['R', 'G', 'B'],
+      decode: pre.image?.decode ?? '',
+      scale,
+      offset,
+      backbone: { id: info.id, name: info.name, fromShape: [...dataShape], resize, channels: convert },
+    },
   }
 }

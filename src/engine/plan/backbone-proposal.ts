@@ -1,7 +1,8 @@
 import type { BackboneInfo, BackboneSpace, Dataset } from '../../shared'
 
 /**
- * When to propose a pretrained backbone: images, few of them per class, and a backbone made for this image size.
+ * When to propose a pretrained backbone: images, few of them per class, and a backbone made for this image size
+ * or one the images can be resized and converted for (grey and colour).
  * Few means at most SMALL_PER_CLASS training images per class: from-scratch networks learn little from so few,
  * while a head on features learned from other images needs only a few examples (see bench:backbone).
  */
@@ -17,8 +18,19 @@ export function backboneProposal(
   if (data.inputShape.length !== 3) return null
   const perClass = Math.round(data.numTrain / Math.max(1, data.classNames.length))
   if (perClass > SMALL_PER_CLASS) return null
-  const fits = backbones.find((b) => b.inputShape.join('x') === data.inputShape.join('x'))
+  // a backbone made for this image size first; else one the images can be resized (and turned grey or
+  // colour) for
+  const c = data.inputShape[2]!
+  const convertible = (b: Backbone): boolean =>
+    b.inputShape[2] === c || ([1, 3].includes(b.inputShape[2]) && [1, 3].includes(c))
+  const fits =
+    backbones.find((b) => b.inputShape.join('x') === data.inputShape.join('x')) ?? backbones.find(convertible)
   if (!fits) return null
+  const [h, w] = fits.inputShape
+  const resized =
+    fits.inputShape.join('x') === data.inputShape.join('x')
+      ? ''
+      : ` Your images are resized to ${w} × ${h}${fits.inputShape[2] === c ? '' : fits.inputShape[2] === 1 ? ' and turned grey' : ' and turned to colour'} for it, as it was trained on such images.`
   // the deepest two cuts: the last features are the most specific, the one before often transfers better
   const cuts = fits.cutPoints.slice(-2).map((c) => c.layer)
   const space: BackboneSpace = {
@@ -37,6 +49,6 @@ export function backboneProposal(
     id: fits.id,
     name: fits.name,
     space,
-    reason: `Your data has only about ${perClass} training images per class, so the search starts from the pretrained backbone "${fits.name}": it already recognises shapes and textures learned from other images, and only a small head is searched on top of it (its features are computed once, so many heads fit in the time). Networks trained from scratch learn little from so few images.`,
+    reason: `Your data has only about ${perClass} training images per class, so the search starts from the pretrained backbone "${fits.name}": it already recognises shapes and textures learned from other images, and only a small head is searched on top of it (its features are computed once, so many heads fit in the time). Networks trained from scratch learn little from so few images.${resized}`,
   }
 }

@@ -1,7 +1,7 @@
 import type { Architecture, BackboneSpace, FineTune, Genotype } from '../../shared'
 import { NasError } from '../../shared'
 import type { Rng } from '../rng'
-import { BACKBONE_NODE_PREFIX, backboneById, backboneInfoOf } from './backbones'
+import { BACKBONE_NODE_PREFIX, backboneById, backboneInfoOf, checkBackboneInput } from './backbones'
 import type { SpaceFamily } from './family'
 import { log10GeometricSum, oneHot, pickOther, scaled, sizeOf } from './family'
 import { GraphBuilder } from './graph-builder'
@@ -65,17 +65,17 @@ function validate(def: BackboneSpace, inputShape?: number[]): void {
           )
       }
     }
-    if (inputShape && inputShape.join('x') !== info.inputShape.join('x'))
-      throw invalid(
-        `The backbone "${info.name}" takes ${info.inputShape.join(' x ')} images; this data has ${inputShape.join(' x ')}. Choose a backbone made for this image size.`,
-      )
+    if (inputShape) checkBackboneInput(inputShape, info)
   }
 }
 
-/** The architecture of genotype `gene` for data of `inputShape`. */
+/**
+ * The architecture of genotype `gene` for data of `inputShape`. The network takes the backbone's input size;
+ * when the data's differs, the input node says so (the data is resized to it, data/backbone-input.ts).
+ */
 export function buildBackboneArch(gene: Gene, inputShape: number[], numClasses: number): Architecture {
-  const { arch } = backboneById(gene.backbone)
-  const g = new GraphBuilder(inputShape)
+  const { arch, info } = backboneById(gene.backbone)
+  const g = new GraphBuilder(info.inputShape)
   g.openGroup('backbone', 'backbone')
   let x = g.graft(arch, gene.cut, BACKBONE_NODE_PREFIX)
   g.openGroup('head', 'head')
@@ -88,7 +88,12 @@ export function buildBackboneArch(gene: Gene, inputShape: number[], numClasses: 
   })
   g.closeGroup()
   const out = g.add({ op: 'dense', units: numClasses, activation: 'softmax' }, [x])
-  return g.finish(out, gene)
+  const built = g.finish(out, gene)
+  if (inputShape.join('x') === info.inputShape.join('x')) return built
+  return {
+    ...built,
+    nodes: built.nodes.map((n) => (n.op === 'input' ? { ...n, shape: [...info.inputShape] } : n)),
+  }
 }
 
 function drawBlock(def: BackboneSpace, rng: Rng): Block {

@@ -89,3 +89,19 @@ export function backboneById(id: string): LoadedBackbone {
   if (!b) throw notAvailable(id)
   return b
 }
+
+/** Throws in plain words when images of `shape` cannot become the backbone's input; else nothing. */
+export function checkBackboneInput(shape: readonly number[], info: BackboneInfo): void {
+  if (shape.length !== 3)
+    throw new NasError(
+      'invalid_space',
+      `The backbone "${info.name}" works on images; this data is not images (its samples are ${shape.join(' x ')} values).`,
+    )
+  const c = shape[2]!
+  const want = info.inputShape[2]
+  if (c !== want && !([1, 3].includes(c) && [1, 3].includes(want)))
+    throw new NasError(
+      'invalid_space',
+      `The backbone "${info.name}" takes images with ${want} channel${want === 1 ? '' : 's'}; this data has ${c}, which cannot be converted (only grey and colour can).`,
+    )
+}

@@ -240,11 +240,21 @@ export function nodeFlops(node: ArchNode, input: number[], output: number[]): nu
 }
 
 /**
+ * The shape the network takes: its input node's own shape when it has one (a pretrained backbone's input size;
+ * the data is resized to it), else the data's.
+ */
+export function networkInputShape(arch: Architecture, dataShape: number[]): number[] {
+  const input = arch.nodes.find((n) => n.op === 'input')
+  return input?.op === 'input' && input.shape ? input.shape : dataShape
+}
+
+/**
  * Checks an architecture and returns every node's output shape by id: unique ids, exactly one input node,
  * edges naming existing nodes, no cycle, the output exists, every node reaches the output and is reached from
  * the input, and every op gets inputs it can use. Errors name the node.
  */
-export function inferShapes(arch: Architecture, inputShape: number[]): Map<string, number[]> {
+export function inferShapes(arch: Architecture, dataShape: number[]): Map<string, number[]> {
+  const inputShape = networkInputShape(arch, dataShape)
   const order = topoOrder(arch)
   const inputs = arch.nodes.filter((n) => n.op === 'input')
   if (inputs.length !== 1) {

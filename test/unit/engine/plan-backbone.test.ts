@@ -44,13 +44,20 @@ describe('planSearch with backbones', () => {
     expect(SPACES.map((s) => s.id)).toContain(plan.spaceId)
   })
 
-  it('proposes none for plenty of images, another image size, or no backbone', () => {
+  it('proposes a backbone of another image size, saying the images are resized for it', () => {
+    const colour = { ...SMALL, inputShape: [32, 32, 3] }
+    const plan = planSearch({ data: colour, minutes: 5, spaces: SPACES, backbones: [BACKBONE] })
+    expect(plan.backbone).toMatchObject({ id: 'fmnist-0-4' })
+    expect(plan.reasons[0]).toContain('Your images are resized to 28 × 28 and turned grey for it')
+  })
+
+  it('proposes none for plenty of images, channels no backbone takes, or no backbone', () => {
     expect(
       planSearch({ data: LARGE, minutes: 5, spaces: SPACES, backbones: [BACKBONE] }).backbone,
     ).toBeUndefined()
-    const colour = { ...SMALL, inputShape: [32, 32, 3] }
+    const twoChannels = { ...SMALL, inputShape: [32, 32, 2] }
     expect(
-      planSearch({ data: colour, minutes: 5, spaces: SPACES, backbones: [BACKBONE] }).backbone,
+      planSearch({ data: twoChannels, minutes: 5, spaces: SPACES, backbones: [BACKBONE] }).backbone,
     ).toBeUndefined()
     const plan = planSearch({ data: SMALL, minutes: 5, spaces: SPACES })
     expect(plan.backbone).toBeUndefined()
