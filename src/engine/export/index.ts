@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import sharp from 'sharp'
-import type { Dataset, ExportFormat, Run, Trial, TrialEpoch } from '../../shared'
+import type { Architecture, Dataset, ExportFormat, Run, Trial, TrialEpoch } from '../../shared'
 import { NasError } from '../../shared'
 import { initHostCompute, tf } from '../compute/backend'
 import { loadDataset } from '../data/load'
@@ -150,8 +150,11 @@ export interface PredictRequest {
   kind: 'app' | 'tfjs' | 'onnx'
   /** The trained-model folder (app) or the export folder (tfjs, onnx). */
   dir: string
+  /** The dataset's sample shape: images are decoded to it. */
   inputShape: number[]
   classNames: string[]
+  /** The trial's network: one on a pretrained backbone takes the image resized and scaled the backbone's way. */
+  architecture?: Architecture
   /** Encoded image bytes (PNG, JPEG, WebP, ...) for image models. */
   image?: Uint8Array
   /** One row of features for table models. */
@@ -210,11 +213,17 @@ export async function predictSample(req: PredictRequest): Promise<PredictResult>
       throw new NasError('bad_request', 'Every value of the row must be a number')
     x = Float32Array.from(req.row)
   } else throw new NasError('bad_request', 'Give an image or a table row to predict')
+  const arch = req.architecture
+  let shape = req.inputShape
+  if (req.image && arch?.genotype?.family === 'backbone') {
+    x = imagesToBackboneInput(x, 1, req.inputShape, backboneInfoOf(arch.genotype.backbone))
+    shape = networkInputShape(arch, req.inputShape)
+  }
   let probs: Float32Array
   if (req.kind === 'onnx') {
     const session = await openOnnx(path.join(req.dir, ONNX_FILE))
     try {
-      probs = await session.predict(x, 1, req.inputShape)
+      probs = await session.predict(x, 1, shape)
     } finally {
       await session.close()
     }
@@ -222,7 +231,7 @@ export async function predictSample(req: PredictRequest): Promise<PredictResult>
     await initHostCompute()
     const model = await loadModelDir(req.dir)
     try {
-      probs = predictTf(model, x, 1, req.inputShape)
+      probs = predictTf(model, x, 1, shape)
     } finally {
       model.dispose()
     }

@@ -180,6 +180,7 @@ export function createExportService(opts: ExportServiceOptions): ExportService {
         dir,
         inputShape: dataset.inputShape,
         classNames: dataset.classNames,
+        architecture: trial.architecture,
         ...(image ? { image } : {}),
         ...(row ? { row } : {}),
       })

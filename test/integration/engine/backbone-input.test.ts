@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inspectBackbone } from '../../../src/engine/backbone-import/inspect'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
@@ -9,6 +10,7 @@ import { loadBackboneDir } from '../../../src/engine/evaluate/backbone-load'
 import { buildModel, observeBuiltModels } from '../../../src/engine/evaluate/build-model'
 import { trainArchitecture } from '../../../src/engine/evaluate/train'
 import { exportModel, PREPROCESSING_FILE, type Preprocessing } from '../../../src/engine/export/export-model'
+import { predictSample } from '../../../src/engine/export'
 import { withBackboneInput } from '../../../src/engine/export/preprocessing'
 import { openOnnx, predictTf } from '../../../src/engine/export/runtime'
 import { fileSaveHandler, readLayerWeights, writeLayerWeights } from '../../../src/engine/export/tfjs-files'
@@ -184,6 +186,27 @@ describe("images become the backbone's input", () => {
       } finally {
         await session.close()
       }
+      // "try it" with an image file: decoded at the data's size, then made the backbone's input
+      const pixels = Buffer.from(Array.from(d.validation.x.subarray(0, 36), (v) => Math.round(v * 255)))
+      const png = await sharp(pixels, { raw: { width: 6, height: 6, channels: 1 } })
+        .png()
+        .toBuffer()
+      const tried = await predictSample({
+        kind: 'onnx',
+        dir: out,
+        inputShape: DATA_SHAPE,
+        classNames: ['a', 'b'],
+        architecture: arch,
+        image: png,
+      })
+      const exact = imagesToBackboneInput(
+        Float32Array.from(pixels, (v) => v / 255),
+        1,
+        DATA_SHAPE,
+        info,
+      )
+      const expected = predictTf(trained, exact, 1, [8, 8, 3])
+      tried.probabilities.forEach((p, i) => expect(Math.abs(p - expected[i]!)).toBeLessThan(1e-4))
     } finally {
       trained.dispose()
     }
