@@ -143,6 +143,7 @@ async function runOneShot(job: OneShotJob): Promise<void> {
       seed: job.seed,
       signal: controller.signal,
       ...(job.settings ? { settings: job.settings } : {}),
+      ...(job.dataParallel ? { parallel: job.dataParallel } : {}),
       onSnapshot: (snapshot) => post({ type: 'snapshot', trialId: job.id, snapshot }),
     })
     post({

@@ -62,6 +62,8 @@ export interface OneShotJob {
   seed: number
   /** Sizes of the search (default DEFAULT_ONE_SHOT). */
   settings?: Partial<OneShotSettings>
+  /** This worker's rank in a data-parallel supernet training (see TrialJob.dataParallel). */
+  dataParallel?: ParallelGroup
 }
 
 /** What a one-shot search found (see OneShotResult in src/engine/strategy/darts.ts). */
@@ -98,6 +100,11 @@ export interface TrialRunner {
   dataParallelWorkers?(): number
   /** The compute backend trials run on, once a worker has started; null before. */
   backend(): BackendInfo | null
+  /**
+   * Starts a worker if none runs and resolves with the backend once one is ready (null when the workers cannot
+   * start or the runner closed); absent where there is nothing to start (a remote queue, test fakes).
+   */
+  whenReady?(): Promise<BackendInfo | null>
   /** Stops every worker; pending and running trials reject with NasError('cancelled'). */
   close(): Promise<void>
 }

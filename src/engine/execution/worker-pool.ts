@@ -119,6 +119,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   const slots: Slot[] = []
   const queue: Pending[] = []
   let backendInfo: BackendInfo | null = null
+  /** Callers of whenReady waiting for the first worker's backend (or for the pool to fail or close). */
+  const readyWaiters: Array<() => void> = []
+  const wakeReady = (): void => readyWaiters.splice(0).forEach((wake) => wake())
   let startFailures = 0
   let closed = false
   let fatal: NasError | null = null
@@ -128,6 +131,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
   }
 
   const failAll = (err: NasError): void => {
+    wakeReady()
     for (const p of queue.splice(0)) {
       settle(p)
       p.reject(err)
@@ -198,6 +202,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
           detail: message.backend.detail,
           workers: size,
         })
+        wakeReady()
       }
       dispatch()
       return
@@ -364,6 +369,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): TrialRunner {
       )
     },
     backend: () => backendInfo,
+    whenReady() {
+      if (backendInfo !== null || fatal !== null || closed) return Promise.resolve(backendInfo)
+      if (slots.length === 0) addSlot()
+      return new Promise((resolve) => readyWaiters.push(() => resolve(backendInfo)))
+    },
     dataParallelWorkers: () => size,
     async close() {
       closed = true

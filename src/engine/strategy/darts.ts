@@ -2,6 +2,7 @@ import type { AlphaSnapshot, Architecture, CellOp, Nb201Op, SearchSpaceDef } fro
 import { NasError } from '../../shared'
 import { tf } from '../compute/backend'
 import type { DataPart, LoadedData } from '../data/loaded-data'
+import type { ParallelGroup } from '../evaluate/data-parallel'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { Rng } from '../rng'
@@ -9,6 +10,7 @@ import { buildNb201 } from '../space'
 import { buildCells } from '../space/cell'
 import type { SupernetConfig } from './supernet'
 import { Supernet } from './supernet'
+import { SupernetRanks } from './supernet-ranks'
 
 /** Sizes of the one-shot search; the defaults keep it to about a minute on two CPU cores. */
 export interface OneShotSettings {
@@ -66,6 +68,11 @@ export interface OneShotOptions {
   /** Called with softmax(alpha) after epoch 0 (the start) and after every epoch (without runId). */
   onSnapshot?: (snapshot: Omit<AlphaSnapshot, 'runId'>) => void
   logger?: Logger
+  /**
+   * A data-parallel group (worker threads): this rank learns from its share of every batch and the ranks
+   * average their gradients at every step, so all hold the same supernet. Alone without one.
+   */
+  parallel?: ParallelGroup
 }
 
 /** What a one-shot search found: the discrete architecture (full size, from the space) and its cells. */
@@ -170,6 +177,8 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
   const net = new Supernet(cfg, rng)
   const wOpt = tf.train.adam(s.weightLr)
   const aOpt = tf.train.adam(s.archLr, 0.5, 0.999)
+  const ranks = new SupernetRanks(opts.parallel, opts.signal)
+  ranks.averageGradients(wOpt, aOpt)
   const n = Math.min(s.images, data.train.count)
   const order = rng.shuffle([...Array(data.train.count).keys()]).slice(0, n)
   const half = Math.max(1, Math.floor(n / 2))
@@ -210,15 +219,15 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
     const now = opts.now ?? (() => performance.now())
     const started = now()
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
-      if (s.timeLimitMs !== undefined && epoch > 1 && now() - started >= s.timeLimitMs) break
+      if (s.timeLimitMs !== undefined && epoch > 1 && ranks.agree(now() - started >= s.timeLimitMs)) break
       const wOrder = rng.shuffle([...wIdx])
       const aOrder = rng.shuffle([...aIdx])
       const steps = Math.ceil(wOrder.length / s.batchSize)
       let lossSum = 0
       for (let step = 0; step < steps; step++) {
-        if (opts.signal?.aborted) throw new NasError('cancelled', 'The search was cancelled')
+        ranks.throwIfCancelled()
         if (epoch > (s.warmupEpochs ?? 0)) {
-          const aBatch = aOrder.slice((step * s.batchSize) % aOrder.length).slice(0, s.batchSize)
+          const aBatch = ranks.share(aOrder.slice((step * s.batchSize) % aOrder.length).slice(0, s.batchSize))
           const a = batchOf(data.train, aBatch, data.inputShape, data.numClasses)
           tf.tidy(() => {
             aOpt.minimize(archLossOf(a.x, a.y), false, net.archVariables)
@@ -227,7 +236,7 @@ export async function searchOneShot(opts: OneShotOptions): Promise<OneShotResult
         }
         const wb = batchOf(
           data.train,
-          wOrder.slice(step * s.batchSize, (step + 1) * s.batchSize),
+          ranks.share(wOrder.slice(step * s.batchSize, (step + 1) * s.batchSize)),
           data.inputShape,
           data.numClasses,
         )

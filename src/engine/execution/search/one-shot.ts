@@ -6,7 +6,15 @@ import { archHash } from '../../space'
 import { searchOneShot } from '../../strategy/darts'
 import type { OneShotSettings } from '../../strategy/darts'
 import type { Proposal } from '../../strategy'
-import type { OneShotFound, OneShotSnapshot, TrialRunner } from '../types'
+import type { OneShotFound, OneShotJob, OneShotSnapshot, TrialRunner } from '../types'
+import { ranksFor, searchOneShotRanks } from '../data-parallel-job'
+
+/**
+ * Gradient values per rank the ranks' shared buffer holds: the supernet's weights are made during its first
+ * step, so they are not counted beforehand. The recipe's supernets have well under a million; a larger one fails
+ * the group, and one worker trains it instead. Memory is taken only as far as it is written.
+ */
+const SUPERNET_MAX_WEIGHTS = 4_000_000
 
 /** What the one-shot (DARTS, PC-DARTS) path needs. */
 export interface OneShotArgs {
@@ -36,21 +44,32 @@ export async function findOneShotArchitecture(a: OneShotArgs): Promise<Proposal>
   const local = a.runners.find((r) => r?.searchOneShot !== undefined)
   let found: OneShotFound
   if (local?.searchOneShot) {
-    logger.info(`${method} search runs in a worker thread`, { runId: run.id })
-    found = await local.searchOneShot(
-      {
-        id: `${run.id}-one-shot`,
-        runId: run.id,
-        method,
-        space: a.space,
-        dataset: a.dataset,
-        validationFraction: run.config.train.validationFraction,
-        seed: run.config.seed,
-        ...(a.settings ? { settings: a.settings } : {}),
-      },
-      onSnapshot,
-      a.signal,
-    )
+    const job: OneShotJob = {
+      id: `${run.id}-one-shot`,
+      runId: run.id,
+      method,
+      space: a.space,
+      dataset: a.dataset,
+      validationFraction: run.config.train.validationFraction,
+      seed: run.config.seed,
+      ...(a.settings ? { settings: a.settings } : {}),
+    }
+    // the supernet is the run's only training: it takes every core the run may use (the backend is known
+    // only once a worker has started)
+    await local.whenReady?.()
+    const ranks = ranksFor(local, run.config.concurrency)
+    logger.info(`${method} search runs in ${ranks === 1 ? 'a worker thread' : `${ranks} worker threads`}`, {
+      runId: run.id,
+    })
+    const tried =
+      ranks > 1
+        ? await searchOneShotRanks(local, job, ranks, SUPERNET_MAX_WEIGHTS, onSnapshot, a.signal)
+        : null
+    if (tried && 'outcome' in tried) found = tried.outcome
+    else {
+      if (tried) logger.warn(`${method} search: data-parallel training failed, one worker trains it`, tried)
+      found = await local.searchOneShot(job, onSnapshot, a.signal)
+    }
   } else {
     await initCompute(logger)
     const data = await loadDataset(a.dataset, {
