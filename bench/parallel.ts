@@ -4,11 +4,14 @@
  * the real worker pool, either in one worker or split over two workers that average their gradients every step
  * (each learns from 32 images of every batch of 64), as the scheduler runs them (runRanks): a search trial that
  * trains alone (mode 'search': the training split, scored on the validation split every epoch) and a final
- * training (mode 'final': train + validation, scored once on the test split). Each round trains both ways,
+ * training (mode 'final': train + validation, scored once on the test split); and a PC-DARTS supernet (mode
+ * 'one-shot': the app's recipe on the NAS-Bench-201 cell space, C = 8, 1,000 images, batches of 32, weights and
+ * architecture weights averaged over the ranks, as searchOneShotRanks runs it). Each round trains both ways,
  * alternating which goes first; the figure is the median epoch time after the first epoch (which includes
  * building the model), with the cores the process actually got (CPU time over wall time: on a busy machine two
  * workers may not get two cores). Prints a table and JSON; writes bench/results/parallel.json (or --out FILE).
- * Options: --rounds R (default 2), --epochs E (default 3), --modes search,final (default both), --out FILE.
+ * Options: --rounds R (default 2), --epochs E (default 3), --modes search,final,one-shot (default search,final),
+ * --out FILE.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -16,11 +19,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { architectureSchema } from '../src/shared'
-import type { Architecture, Dataset } from '../src/shared'
+import type { Architecture, Dataset, SearchSpaceDef } from '../src/shared'
 import { cpuDevice } from '../src/engine/compute/backend'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
 import type { EpochMetrics } from '../src/engine/evaluate/train'
-import { runRanks } from '../src/engine/execution/data-parallel-job'
+import { runRanks, searchOneShotRanks } from '../src/engine/execution/data-parallel-job'
+import { oneShotRecipe } from '../src/engine/execution/search/one-shot-recipe'
 import { createWorkerPool } from '../src/engine/execution/worker-pool'
 import type { TrialJob, TrialOutcome, TrialRunner } from '../src/engine/execution/types'
 
@@ -81,9 +85,48 @@ interface Measure {
   accuracy: number | null
 }
 
-type Mode = 'search' | 'final'
+type Mode = 'search' | 'final' | 'one-shot'
 
-/** One training of cnn-bn in `workers` workers (data-parallel when 2); its epochs' times. */
+const NB201: SearchSpaceDef = {
+  family: 'nb201',
+  version: 1,
+  ops: ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'],
+  channels: [8],
+  cellsPerStage: [1],
+}
+
+/** One PC-DARTS supernet training in `workers` workers; its epochs' times (from snapshot to snapshot). */
+async function trainSupernet(
+  pool: TrialRunner,
+  workers: number,
+  dataset: Dataset,
+  epochs: number,
+  tag: string,
+  onEpoch: (ms: number) => void,
+): Promise<number> {
+  let last = performance.now()
+  const onSnapshot = (snap: { epoch: number }): void => {
+    const at = performance.now()
+    if (snap.epoch > 0) onEpoch(at - last)
+    last = at
+  }
+  const job = {
+    id: `parallel-one-shot-${tag}`,
+    runId: 'bench',
+    method: 'pc-darts' as const,
+    space: NB201,
+    dataset,
+    validationFraction: 0.2,
+    seed: 0,
+    settings: oneShotRecipe('pc-darts', Infinity, { epochs, warmupEpochs: 0, batchSize: 32 }),
+  }
+  if (workers === 1) return (await pool.searchOneShot!(job, onSnapshot)).supernetAccuracy
+  const tried = await searchOneShotRanks(pool, job, workers, 4_000_000, onSnapshot)
+  if (!('outcome' in tried)) throw new Error(`data-parallel supernet failed: ${tried.failed}`)
+  return tried.outcome.supernetAccuracy
+}
+
+/** One training (cnn-bn, or the supernet) in `workers` workers (data-parallel when 2); its epochs' times. */
 async function train(
   pool: TrialRunner,
   mode: Mode,
@@ -100,18 +143,23 @@ async function train(
     dataset,
     train: { epochs, batchSize: 64, learningRate: 0.001, validationFraction: 0.1 },
     seed: 0,
-    mode,
   }
   const times: number[] = []
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const onEpoch = (e: EpochMetrics): void => void times.push(e.timeMs)
-  let outcome: TrialOutcome
-  if (workers === 1) outcome = await pool.run(base, onEpoch)
+  let accuracy: number | null
+  if (mode === 'one-shot')
+    accuracy = await trainSupernet(pool, workers, dataset, epochs, tag, (ms) => times.push(ms))
   else {
-    const tried = await runRanks(pool, base, workers, 100_000, onEpoch)
-    if (!('outcome' in tried)) throw new Error(`data-parallel training failed: ${tried.failed}`)
-    outcome = tried.outcome
+    let outcome: TrialOutcome
+    if (workers === 1) outcome = await pool.run({ ...base, mode }, onEpoch)
+    else {
+      const tried = await runRanks(pool, { ...base, mode }, workers, 100_000, onEpoch)
+      if (!('outcome' in tried)) throw new Error(`data-parallel training failed: ${tried.failed}`)
+      outcome = tried.outcome
+    }
+    accuracy = (mode === 'final' ? outcome.testAccuracy : outcome.valAccuracy) ?? null
   }
   const cpu = process.cpuUsage(cpu0)
   const cpuSeconds = (cpu.user + cpu.system) / 1e6
@@ -124,7 +172,7 @@ async function train(
     loadAvg: os.loadavg()[0]!,
     coresUsed,
     cpuSeconds,
-    accuracy: (mode === 'final' ? outcome.testAccuracy : outcome.valAccuracy) ?? null,
+    accuracy,
   }
 }
 
@@ -141,7 +189,8 @@ async function main(): Promise<void> {
     `Device: ${cpuDevice()}; ${os.availableParallelism()} cores; load average ${loadAtStart.toFixed(2)}`,
   )
   const modes = args.modes!.split(',') as Mode[]
-  for (const m of modes) if (m !== 'search' && m !== 'final') throw new Error(`unknown mode ${m}`)
+  for (const m of modes)
+    if (m !== 'search' && m !== 'final' && m !== 'one-shot') throw new Error(`unknown mode ${m}`)
   const pool = createWorkerPool({ size: 2 })
   const rows: Array<{ mode: Mode; round: number; one: Measure; two: Measure; speedup: number }> = []
   try {
@@ -176,7 +225,7 @@ async function main(): Promise<void> {
     )
   for (const m of modes)
     console.log(
-      `median speedup of a lone cnn-bn ${m === 'search' ? 'search trial' : 'final training'}, 2 workers (data-parallel) vs 1: ${speedups[m]!.toFixed(2)}x`,
+      `median speedup of a lone ${m === 'one-shot' ? 'PC-DARTS supernet' : `cnn-bn ${m === 'search' ? 'search trial' : 'final training'}`}, 2 workers (data-parallel) vs 1: ${speedups[m]!.toFixed(2)}x`,
     )
   const json = {
     date: new Date().toISOString(),

@@ -6,6 +6,8 @@ import { createParallelBuffer } from '../../../src/engine/evaluate/data-parallel
 import { searchOneShotRanks } from '../../../src/engine/execution/data-parallel-job'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { OneShotJob, OneShotSnapshot, TrialRunner } from '../../../src/engine/execution/types'
+import { findOneShotArchitecture } from '../../../src/engine/execution/search/one-shot'
+import { makeRun, recordingStore } from '../../helpers/scheduler-fixtures'
 
 /**
  * A DARTS / PC-DARTS supernet trained data-parallel by two worker threads (a lone one-shot search takes both
@@ -68,6 +70,30 @@ describe('a one-shot search on two ranks', () => {
       expect(Math.max(...end.map((w, i) => Math.abs(w - start[i]!)))).toBeGreaterThan(1e-3)
     },
   )
+
+  it("a run's one-shot search takes as many ranks as the run's concurrency", async () => {
+    const ids: string[] = []
+    const recording: TrialRunner = {
+      ...pool,
+      searchOneShot: (j, onSnapshot, signal) => {
+        ids.push(j.id)
+        return pool.searchOneShot!(j, onSnapshot, signal)
+      },
+    }
+    const { store } = recordingStore()
+    const found = await findOneShotArchitecture({
+      run: makeRun({ strategy: 'pc-darts', concurrency: 2 }),
+      space: nb201,
+      dataset,
+      store,
+      runners: [recording],
+      settings: { images: 64, epochs: 1, batchSize: 32, channels: 4 },
+      signal: new AbortController().signal,
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+    })
+    expect(ids).toEqual(['r-one-shot', 'r-one-shot-rank1'])
+    expect(found.architecture.genotype?.family).toBe('nb201')
+  })
 
   it('stops every rank at once when cancelled, and both workers take the next search', async () => {
     const controller = new AbortController()
