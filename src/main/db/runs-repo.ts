@@ -84,6 +84,42 @@ export interface LeaseClock {
   leaseMs: number
 }
 
+/** The columns of a run that change as it runs, in table order of mutableValues. */
+const MUTABLE_COLUMNS = [
+  'status',
+  'started_at',
+  'finished_at',
+  'trials_completed',
+  'trials_failed',
+  'best_trial_id',
+  'best_val_accuracy',
+  'backend',
+  'error',
+  'final_trial_id',
+  'final_test_accuracy',
+  'signal_warning',
+  'seed_check',
+] as const
+
+/** A run's values for MUTABLE_COLUMNS, in the same order. */
+function mutableValues(run: Run): Array<string | number | null> {
+  return [
+    run.status,
+    run.startedAt,
+    run.finishedAt,
+    run.trialsCompleted,
+    run.trialsFailed,
+    run.bestTrialId,
+    run.bestValAccuracy,
+    run.backend,
+    run.error,
+    run.finalTrialId ?? null,
+    run.finalTestAccuracy ?? null,
+    run.signalWarning ?? null,
+    run.seedCheck ? JSON.stringify(run.seedCheck) : null,
+  ]
+}
+
 /** Runs table: one row per search run; config stored as JSON with a snapshot of the space it searched. */
 export class RunsRepo {
   private readonly lease: LeaseClock
@@ -113,29 +149,28 @@ export class RunsRepo {
 
   /** Inserts a new run owned by `owner`, with the search space definition as it was at start. */
   insert(run: Run, spaceDef: SearchSpaceDef | null, owner: RunOwner | null): void {
+    const columns = [
+      'id',
+      'dataset_id',
+      'space_id',
+      'config',
+      'space_def',
+      'created_at',
+      ...MUTABLE_COLUMNS,
+      'owner_pid',
+      'owner_host',
+      'lease_until',
+    ]
     this.db
-      .prepare(
-        `INSERT INTO runs (id, dataset_id, space_id, config, space_def, status, created_at, started_at, finished_at,
-           trials_completed, trials_failed, best_trial_id, best_val_accuracy, backend, error, owner_pid, owner_host,
-           lease_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
+      .prepare(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
       .run(
         run.id,
         run.config.datasetId,
         run.config.spaceId,
         JSON.stringify(run.config),
         spaceDef === null ? null : JSON.stringify(spaceDef),
-        run.status,
         run.createdAt,
-        run.startedAt,
-        run.finishedAt,
-        run.trialsCompleted,
-        run.trialsFailed,
-        run.bestTrialId,
-        run.bestValAccuracy,
-        run.backend,
-        run.error,
+        ...mutableValues(run),
         owner?.pid ?? null,
         owner?.host ?? null,
         owner ? this.leaseEnd() : null,
@@ -145,27 +180,8 @@ export class RunsRepo {
   /** Writes every mutable field of an existing run; NasError('not_found') if there is no such run. */
   update(run: Run): void {
     const info = this.db
-      .prepare(
-        `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, trials_completed = ?, trials_failed = ?,
-           best_trial_id = ?, best_val_accuracy = ?, backend = ?, error = ?, final_trial_id = ?,
-           final_test_accuracy = ?, signal_warning = ?, seed_check = ? WHERE id = ?`,
-      )
-      .run(
-        run.status,
-        run.startedAt,
-        run.finishedAt,
-        run.trialsCompleted,
-        run.trialsFailed,
-        run.bestTrialId,
-        run.bestValAccuracy,
-        run.backend,
-        run.error,
-        run.finalTrialId ?? null,
-        run.finalTestAccuracy ?? null,
-        run.signalWarning ?? null,
-        run.seedCheck ? JSON.stringify(run.seedCheck) : null,
-        run.id,
-      )
+      .prepare(`UPDATE runs SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
+      .run(...mutableValues(run), run.id)
     if (info.changes === 0) throw notFound('run', run.id)
   }
 
