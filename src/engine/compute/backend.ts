@@ -8,6 +8,7 @@ import { NasError } from '../../shared'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { registerCrossEntropyKernels } from './cross-entropy'
+import { registerFusedConv } from './fused-conv'
 import { registerFusedDense } from './fused-dense'
 import { registerGradientOverrides } from './gradient-overrides'
 import { registerTrainingKernels } from './training-kernels'
@@ -179,6 +180,7 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
         const kernels = registerTrainingKernels()
         registerCrossEntropyKernels()
         registerFusedDense()
+        registerFusedConv()
         fast = kernels.fast
         bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'

@@ -72,8 +72,8 @@ const gradWeightKernel: KernelFunc = ({ inputs, backend }) => {
   return product(backend, x, dy, true, false)
 }
 
-/** dy where the ReLU's output y is positive, else 0 (y > 0 exactly where its input is): one SIMD pass. */
-function reluMask(dy: Tensor, y: Tensor): Tensor {
+/** dy where a ReLU's output y is positive, else 0 (y > 0 exactly where its input is): one SIMD pass on wasm. */
+export function reluMask(dy: Tensor, y: Tensor): Tensor {
   const wasm = tf.backend() as unknown as WasmBackend
   const out = wasm.makeOutput(y.shape, 'float32')
   simdKernels(wasm)!.reluGrad(dy, y, out)
