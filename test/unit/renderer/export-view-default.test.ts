@@ -6,7 +6,7 @@ import type { ExportRecord } from '@shared/exports'
 import { setApi } from '@renderer/api'
 import ExportView from '@renderer/views/ExportView.vue'
 import { createFakeApi, type FakeApi } from './fake-api'
-import { makeRun, makeTrial } from './fixtures'
+import { makeDataset, makeRun, makeTrial } from './fixtures'
 
 let api: FakeApi
 
@@ -45,18 +45,7 @@ beforeEach(() => {
   ])
   api.handle('exports.trials', () => ['t0', 't1', 't2'])
   api.handle('exports.list', () => [record('e-final', 't2'), record('e-best', 't1')])
-  api.handle('datasets.get', () => ({
-    id: 'fashion',
-    name: 'F',
-    source: 'bundled',
-    path: '/x',
-    hash: 'h',
-    inputShape: [28, 28, 1],
-    classNames: ['a', 'b'],
-    numTrain: 10,
-    numTest: 2,
-    createdAt: '2026-11-29T10:00:00.000Z',
-  }))
+  api.handle('datasets.get', () => makeDataset())
 })
 
 async function mountView() {

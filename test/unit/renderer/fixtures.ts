@@ -1,4 +1,4 @@
-import type { Architecture, Run, Trial } from '@shared/domain'
+import type { Architecture, Dataset, Run, Trial } from '@shared/domain'
 
 /** A small MLP: input -> flatten -> dense 64 relu -> dropout -> dense 10 softmax. */
 export const mlp: Architecture = {
@@ -63,6 +63,23 @@ export function makeTrial(index: number, over: Partial<Trial> = {}): Trial {
     error: null,
     startedAt: '2026-11-29T10:00:01.000Z',
     finishedAt: '2026-11-29T10:00:02.000Z',
+    ...over,
+  }
+}
+
+/** The bundled-sample-like dataset 'fashion' (28x28 grey, 2 classes, 10 training and 2 test samples) with `over`. */
+export function makeDataset(over: Partial<Dataset> = {}): Dataset {
+  return {
+    id: 'fashion',
+    name: 'F',
+    source: 'bundled',
+    path: '/x',
+    hash: 'h',
+    inputShape: [28, 28, 1],
+    classNames: ['a', 'b'],
+    numTrain: 10,
+    numTest: 2,
+    createdAt: '2026-11-29T10:00:00.000Z',
     ...over,
   }
 }

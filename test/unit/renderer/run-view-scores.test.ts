@@ -12,7 +12,7 @@ import { runScoresText } from '@renderer/run-scores'
 import { useTrialsStore } from '@renderer/stores/trials-store'
 import { createFakeApi, type FakeApi } from './fake-api'
 import { mountRunView } from './mount-run-view'
-import { makeRun, makeTrial } from './fixtures'
+import { makeDataset, makeRun, makeTrial } from './fixtures'
 
 let api: FakeApi
 
@@ -90,20 +90,7 @@ describe('the run view names its numbers', () => {
   })
 
   it('says how many test samples the final model was scored on', async () => {
-    api.handle('datasets.list', () => [
-      {
-        id: 'fashion',
-        name: 'F',
-        source: 'bundled',
-        path: '/x',
-        hash: 'h',
-        inputShape: [28, 28, 1],
-        classNames: ['a', 'b'],
-        numTrain: 170,
-        numTest: 30,
-        createdAt: '2026-11-29T10:00:00.000Z',
-      },
-    ])
+    api.handle('datasets.list', () => [makeDataset({ numTrain: 170, numTest: 30 })])
     const run = proxiedRun({ status: 'completed', finalTrialId: 't2', finalTestAccuracy: 1 })
     const final = makeTrial(2, { isFinal: true, status: 'completed', testAccuracy: 1 })
     const w = await mountRunView(api, run, [makeTrial(0), final])
