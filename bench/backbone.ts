@@ -1,15 +1,18 @@
 /**
  * bench:backbone — does a pretrained backbone beat searching from scratch on a small image dataset?
- * 1. Pretrains a backbone with NAS Studio's trainer on five Fashion-MNIST classes (0-4: T-shirt, trouser,
- *    pullover, dress, coat) and saves it as a backbone folder (TF.js model + backbone.json), then loads it back.
- * 2. Task: the OTHER five classes (5-9: sandal, shirt, sneaker, bag, ankle boot), 100 training images per class
+ * 1. Pretrains a backbone with NAS Studio's trainer on five Fashion-MNIST classes and saves it as a backbone
+ *    folder (TF.js model + backbone.json), then loads it back. --split mixed (default): T-shirt, trouser, coat,
+ *    sandal, bag; --split clothing: classes 0-4 (T-shirt, trouser, pullover, dress, coat).
+ * 2. Task: the OTHER five classes (mixed: pullover, dress, shirt, sneaker, ankle boot; clothing: sandal, shirt,
+ *    sneaker, bag, ankle boot), 100 training images per class
  *    (80 to learn from + 20 to score candidates during the search; the final training learns from all 100).
  * 3. Two searches, random search in both, the backbone one first with the budget (search + final training), the
  *    from-scratch one with at least the wall time the backbone one really took:
  *    heads on the backbone (cut, fine-tuning, pooling, dense blocks), and the tiny-cnn space from scratch.
  *    The winner of each is trained again on the 500 images and scored once on the task's 5000 test images.
  * Writes bench/results/backbone.json. Options: --budget-seconds S (per search, default 240), --pretrain-seconds
- * S (default 240), --seed S (default 0), --path DIR (Fashion-MNIST IDX folder).
+ * S (default 480), --pretrain-per-class N (default 3000 training images per class), --split mixed|clothing,
+ * --seed S (default 0), --path DIR (Fashion-MNIST IDX folder), --out FILE.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -33,13 +36,18 @@ const { values } = parseArgs({
   options: {
     'budget-seconds': { type: 'string' },
     'pretrain-seconds': { type: 'string' },
+    'pretrain-per-class': { type: 'string' },
+    split: { type: 'string' },
     seed: { type: 'string' },
     path: { type: 'string' },
     out: { type: 'string' },
   },
 })
 const budgetMs = Number(values['budget-seconds'] ?? 240) * 1000
-const pretrainMs = Number(values['pretrain-seconds'] ?? 240) * 1000
+const pretrainMs = Number(values['pretrain-seconds'] ?? 480) * 1000
+const pretrainPerClass = Number(values['pretrain-per-class'] ?? 3000)
+const split = values.split ?? 'mixed'
+if (split !== 'mixed' && split !== 'clothing') throw new Error('--split is mixed or clothing')
 const seed = Number(values.seed ?? 0)
 const source = values.path ?? '/usr/share/datasets/fashion-mnist'
 const outFile = values.out ?? path.join('bench', 'results', 'backbone.json')
@@ -72,8 +80,18 @@ function pick(part: { x: Uint8Array; y: Uint8Array }, classes: number[], perClas
 
 const train = readPart('train')
 const test = readPart('t10k')
-const A = [0, 1, 2, 3, 4]
-const B = [5, 6, 7, 8, 9]
+// 'clothing': the backbone learns from the five clothing classes and the task is mostly footwear and bags;
+// 'mixed': both halves hold tops and footwear (no class shared), as when a backbone learned from a broad dataset
+const [A, B] =
+  split === 'clothing'
+    ? [
+        [0, 1, 2, 3, 4],
+        [5, 6, 7, 8, 9],
+      ]
+    : [
+        [0, 1, 4, 5, 8],
+        [2, 3, 6, 7, 9],
+      ]
 const names = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot']
 const dataOf = (
   classes: number[],
@@ -88,7 +106,12 @@ const dataOf = (
   validation: v,
   test: te,
 })
-const pretrainData = dataOf(A, pick(train, A, 1200), pick(train, A, 200, 1200), pick(test, A, 1000))
+const pretrainData = dataOf(
+  A,
+  pick(train, A, pretrainPerClass),
+  pick(train, A, 200, pretrainPerClass),
+  pick(test, A, 1000),
+)
 const task = dataOf(B, pick(train, B, 80), pick(train, B, 20, 80), pick(test, B, 1000))
 
 // ---------------------------------------------------------------- 1. pretraining
@@ -174,11 +197,12 @@ try {
   log(
     `pretrained: ${pre.result.epochs} epochs, test accuracy on its own 5 classes ${pre.result.testAccuracy?.toFixed(4)}`,
   )
-  const dir = path.join(work, 'backbones', 'fmnist-0-4')
+  const backboneId = `fmnist-${A.join('')}`
+  const dir = path.join(work, 'backbones', backboneId)
   await saveTrainedModel(BACKBONE, SHAPE, pre.weights!, dir)
   const info: BackboneInfo = {
-    id: 'fmnist-0-4',
-    name: 'Fashion-MNIST classes 0-4 (pretrained here)',
+    id: backboneId,
+    name: `Fashion-MNIST classes ${A.join(', ')} (pretrained here)`,
     source: 'run',
     inputShape: [28, 28, 1],
     normalisation: { scale: 1 / 255, offset: 0 },
@@ -211,8 +235,8 @@ try {
     backbone: {
       family: 'backbone',
       version: 1,
-      backbones: [{ id: 'fmnist-0-4', cuts: ['p4', 'b5', 'gap'] }],
-      fineTune: ['frozen', 1],
+      backbones: [{ id: backboneId, cuts: ['p4', 'b5', 'gap'] }],
+      fineTune: ['frozen', 1, 'all'],
       pooling: ['globalAvg', 'flatten'],
       minBlocks: 0,
       maxBlocks: 2,
@@ -282,6 +306,8 @@ try {
     settings: {
       budgetSeconds: budgetMs / 1000,
       pretrainSeconds: pretrainMs / 1000,
+      pretrainPerClass,
+      split,
       seed,
       search: SEARCH,
       strategy: 'random',
@@ -296,6 +322,7 @@ try {
       classes: A.map((c) => names[c]),
       images: pretrainData.train.count + pretrainData.validation.count,
       epochs: pre.result.epochs,
+      seconds: pre.result.trainTimeMs / 1000,
       testAccuracy: pre.result.testAccuracy,
       testImages: pretrainData.test.count,
     },
