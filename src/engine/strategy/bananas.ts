@@ -1,5 +1,5 @@
 import type { Architecture, Nb201Space } from '../../shared'
-import { buildNb201, encodeNb201, nb201Hash } from '../space'
+import { buildNb201, countParams, encodeNb201, nb201Hash } from '../space'
 import { candidatePool, type Elite } from './candidates'
 import { nb201CellPaths } from './path-encoding'
 import { nb201GenesOf, nb201Neighbours, randomNb201Genes, type Nb201Genes } from './nb201-neighbours'
@@ -45,6 +45,16 @@ export interface BananasOptions extends StrategyContext {
    * default 0.
    */
   radius?: number
+  /**
+   * Uniform draws per random (re)start candidate: the one with the most weights (countParams, a zero-cost
+   * proxy) among them is evaluated; default 1 (uniform). Larger values bias the starts towards big networks.
+   */
+  startDraws?: number
+  /**
+   * What the predictor learns: the scores themselves (default) or their ranks (0 = worst, 1 = best), which
+   * keeps a few failed networks (accuracy near chance) from dominating the squared error.
+   */
+  targets?: 'score' | 'rank'
   /** The predictor's settings (mlp-ensemble.ts). */
   ensemble?: EnsembleOptions
 }
@@ -82,6 +92,8 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
   private readonly restartSamples: number
   private readonly encoding: 'onehot' | 'paths' | 'both'
   private readonly radius: number
+  private readonly startDraws: number
+  private readonly targets: 'score' | 'rank'
   /** archHash by genes, as the NAS-Bench-201 pools meet the same networks again and again. */
   private readonly hashes = new Map<string, string>()
   /**
@@ -102,6 +114,8 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     this.restartSamples = opts.restartSamples ?? this.initialSamples
     this.encoding = opts.encoding ?? 'onehot'
     this.radius = opts.radius ?? 0
+    this.startDraws = opts.startDraws ?? 1
+    this.targets = opts.targets ?? 'score'
   }
 
   /** The predictor's input: the one-hot, the NAS-Bench-201 path encoding or both (see `encoding`). */
@@ -113,10 +127,11 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
   /** Random at first, then the candidate the predictor ranks first. */
   propose(): Proposal {
     this.proposed++
-    if (this.proposed <= this.initialSamples || this.history.length < 2) return this.emit(this.randomUnseen())
+    if (this.proposed <= this.initialSamples || this.history.length < 2)
+      return this.emit(this.startCandidate())
     if (this.restart.randomLeft > 0) {
       this.restart.randomLeft--
-      if (this.restartPool === 0) return this.emit(this.randomUnseen())
+      if (this.restartPool === 0) return this.emit(this.startCandidate())
       return this.emit(this.choose([], this.restartPool))
     }
     return this.emit(this.choose(this.elite, this.randomCandidates))
@@ -141,9 +156,10 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
           }).map((c) => ({ enc: c.enc, build: () => c.architecture }))
     if (pool.length === 0) return this.randomUnseen()
     const model = (this.ensemble ??= new MlpEnsemble(pool[0]!.enc.length, this.ensembleOptions, this.rng))
+    const scores = this.history.map((h) => h.score)
     model.fit(
       this.history.map((h) => h.enc),
-      this.history.map((h) => h.score),
+      this.targets === 'rank' ? ranks(scores) : scores,
     )
     let bestIdx = 0
     let bestValue = -Infinity
@@ -188,6 +204,22 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     return [...encodeNb201(space, g.cell, g.channels, g.cellsPerStage), ...paths]
   }
 
+  /** A random unseen network: the one with the most weights among `startDraws` draws. */
+  private startCandidate(): Architecture {
+    const { inputShape, numClasses } = this.ctx
+    let best = this.randomUnseen()
+    let most = this.startDraws > 1 ? countParams(best, inputShape, numClasses) : 0
+    for (let i = 1; i < this.startDraws; i++) {
+      const a = this.randomUnseen()
+      const n = countParams(a, inputShape, numClasses)
+      if (n > most) {
+        best = a
+        most = n
+      }
+    }
+    return best
+  }
+
   /** Records the result; after `restartAfter` results without a new best, starts again from random ones. */
   override observe(result: TrialObservation): void {
     super.observe(result)
@@ -220,4 +252,18 @@ export class Bananas extends ModelBasedStrategy implements SearchStrategy {
     const u = 1 - this.rng.next()
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rng.next())
   }
+}
+
+/** Ranks of `xs` scaled to [0, 1] (ties share their mean rank). */
+export function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0])
+  const out = new Array<number>(xs.length)
+  const top = Math.max(1, xs.length - 1)
+  for (let i = 0; i < order.length;) {
+    let j = i
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++
+    for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2 / top
+    i = j + 1
+  }
+  return out
 }

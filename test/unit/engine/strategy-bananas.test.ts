@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest'
 import type { Architecture, Nb201Op, Nb201Space } from '../../../src/shared'
 import { NB201_OPS } from '../../../src/shared'
 import { Rng } from '../../../src/engine/rng'
-import { Bananas } from '../../../src/engine/strategy/bananas'
+import { Bananas, ranks } from '../../../src/engine/strategy/bananas'
 import {
   archHash,
   buildNb201,
+  countParams,
   encodeArchitecture,
   encodeNb201,
   nb201Hash,
@@ -61,6 +62,13 @@ describe('BANANAS predictor: an ensemble of small MLPs', () => {
     const c = fitEnsemble(xs, ys, new Rng(6), { members: 2, epochs: 30 }).predictAll(oneHot([1, 2, 3]))
     expect(a).toEqual(b)
     expect(a).not.toEqual(c)
+  })
+})
+
+describe('BANANAS rank targets', () => {
+  it('scales ranks to [0, 1], ties sharing their mean rank, so outliers weigh no more than their place', () => {
+    expect(ranks([0.8, 0.1, 0.85, 0.8, 0.82])).toEqual([0.375, 0, 1, 0.375, 0.75])
+    expect(ranks([0.5])).toEqual([0])
   })
 })
 
@@ -150,6 +158,40 @@ describe('BANANAS restart points', () => {
     // a random cell has 1.2 convolutions and 1.2 'none' edges on average (score 0.512)
     expect(mean(random)).toBeLessThan(0.6)
     expect(mean(ranked)).toBeGreaterThan(mean(random) + 0.1)
+  })
+})
+
+describe('BANANAS start candidates', () => {
+  const space: Nb201Space = {
+    family: 'nb201',
+    version: 1,
+    ops: [...NB201_OPS],
+    channels: [4],
+    cellsPerStage: [1],
+  }
+  /** Weights of the first `n` candidates proposed with `startDraws`. */
+  const firstWeights = (startDraws: number, n: number): number[] => {
+    const s = new Bananas({
+      space,
+      inputShape: [8, 8, 1],
+      numClasses: 3,
+      seed: 11,
+      initialSamples: n,
+      startDraws,
+    })
+    return Array.from({ length: n }, () => {
+      const p = s.propose()
+      s.observe({ architecture: p.architecture, archHash: p.archHash, valAccuracy: 0.5 })
+      return countParams(p.architecture, [8, 8, 1], 3)
+    })
+  }
+
+  it('with startDraws, starts from the networks with the most weights among that many draws', () => {
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+    const uniform = firstWeights(1, 12)
+    const biased = firstWeights(6, 12)
+    expect(new Set(biased).size).toBeGreaterThan(1)
+    expect(mean(biased)).toBeGreaterThan(mean(uniform) * 1.2)
   })
 })
 
