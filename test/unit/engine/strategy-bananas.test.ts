@@ -281,6 +281,41 @@ describe('NAS-Bench-201 neighbourhoods', () => {
   const changes = (g: Nb201Genes): number =>
     g.cell.filter((op, k) => op !== genes.cell[k]).length + (g.channels === genes.channels ? 0 : 1)
 
+  it('by default, BANANAS proposes networks within 2 choices of the incumbent between restarts', () => {
+    const s = new Bananas({
+      space,
+      inputShape: [8, 8, 1],
+      numClasses: 3,
+      seed: 4,
+      initialSamples: 5,
+      ensemble: { epochs: 30, refitEpochs: 5 },
+    })
+    const distances: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const state = s.saveState()
+      const incumbent = state.elite[0]
+      const p = s.propose()
+      if (i >= 5 && state.restart.randomLeft === 0 && incumbent !== undefined) {
+        const a = nb201GenesOf(incumbent.architecture)
+        const b = nb201GenesOf(p.architecture)
+        distances.push(
+          b.cell.filter((op, k) => op !== a.cell[k]).length + (a.channels === b.channels ? 0 : 1),
+        )
+      }
+      const cell = (p.architecture.genotype as { cell: string }).cell
+      s.observe({
+        architecture: p.architecture,
+        archHash: p.archHash,
+        valAccuracy: 0.3 + 0.1 * (cell.split('nor_conv_3x3').length - 1),
+      })
+    }
+    expect(distances.length).toBeGreaterThan(15)
+    expect(Math.max(...distances)).toBeLessThanOrEqual(2)
+    // both radii are used: the pool holds the 2-change networks too
+    expect(distances.filter((d) => d === 2).length).toBeGreaterThan(0)
+    expect(distances.filter((d) => d === 1).length).toBeGreaterThan(0)
+  })
+
   it('lists every network within the radius exactly once', () => {
     const key = (g: Nb201Genes): string => `${g.cell.join()}|${g.channels}|${g.cellsPerStage}`
     const one = nb201Neighbours(space, genes, 1)
