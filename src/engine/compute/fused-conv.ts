@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs'
-import { reluMask } from './fused-dense'
+import { layerPrototype, reluMask } from './fused-dense'
 import { simdKernels } from './simd'
 import type { WasmBackend } from './wasm-ops'
 import { callWasm } from './wasm-ops'
@@ -101,7 +101,7 @@ export function registerFusedConv(): void {
       }
     },
   })
-  const proto = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as Conv2DLike
+  const proto = layerPrototype<Conv2DLike>('Conv2D')
   const original = proto.call
   proto.call = function (this: Conv2DLike, inputs, kwargs) {
     const x = fusableInput(this, inputs)

@@ -88,6 +88,13 @@ function fusableInput(layer: DenseLike, inputs: Tensor | Tensor[]): Tensor | nul
   return x.rank === 2 && x.dtype === 'float32' ? x : null
 }
 
+/** The prototype of tfjs-layers' registered class `name` (found without creating a layer, whose name would take a number). */
+export function layerPrototype<T>(name: string): T {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[name]
+  if (entry === undefined) throw new Error(`tfjs-layers has no layer class ${name}`)
+  return entry[0].prototype as T
+}
+
 let registered = false
 
 /** Registers the kernels and the gradient, and routes Dense layers through them on wasm (once per process). */
@@ -114,7 +121,7 @@ export function registerFusedDense(): void {
       }
     },
   })
-  const proto = Object.getPrototypeOf(tf.layers.dense({ units: 1 })) as DenseLike
+  const proto = layerPrototype<DenseLike>('Dense')
   const original = proto.call
   proto.call = function (this: DenseLike, inputs, kwargs) {
     const x = fusableInput(this, inputs)
