@@ -45,7 +45,7 @@ describe('a one-shot search on two ranks', () => {
     dataset,
     validationFraction: 0.2,
     seed: 5,
-    settings: { images: 128, epochs, batchSize: 32, channels: 4, archLr: 0.03 },
+    settings: { images: 64, epochs, batchSize: 32, channels: 4, archLr: 0.03 },
   })
 
   // PC-DARTS (partial channels, edge weights) has every part DARTS has and more
