@@ -7,12 +7,12 @@ import type { LoadedData } from '../../../src/engine/data/loaded-data'
 import { loadBackboneDir, modelToArchitecture } from '../../../src/engine/evaluate/backbone-load'
 import { buildModel, observeBuiltModels } from '../../../src/engine/evaluate/build-model'
 import { trainArchitecture } from '../../../src/engine/evaluate/train'
-import { exportModel, type Preprocessing } from '../../../src/engine/export/export-model'
 import { fileSaveHandler, readLayerWeights, writeLayerWeights } from '../../../src/engine/export/tfjs-files'
 import { Rng } from '../../../src/engine/rng'
 import { forgetBackbone, inferShapes, sampleArchitecture } from '../../../src/engine/space'
 import type { BackboneInfo, BackboneSpace } from '../../../src/shared'
 import { makeTempDir } from '../../helpers/temp-dir'
+import { expectBothExportsVerified } from '../../helpers/export-checks'
 
 /**
  * The layers MobileNetV2-style models are made of: ZeroPadding2D before a strided 'valid' convolution, ReLU
@@ -203,39 +203,9 @@ describe('MobileNetV2-style layers in a backbone', () => {
     const model = buildModel(arch, SHAPE, 0)
     try {
       writeLayerWeights(model, weights!)
-      for (const format of ['tfjs', 'onnx'] as const) {
-        const r = await exportModel({
-          format,
-          model,
-          arch,
-          inputShape: SHAPE,
-          outDir: path.join(tmp.dir, `export-${format}`),
-          samples: { x: data.validation.x, count: data.validation.count },
-          preprocessing: pre,
-          appVersion: 'test',
-        })
-        expect(r.verified, format).toBe(true)
-        expect(r.maxAbsDiff, format).toBeLessThan(1e-4)
-      }
+      await expectBothExportsVerified(model, arch, data, tmp.dir)
     } finally {
       model.dispose()
     }
   })
 })
-
-const pre: Preprocessing = {
-  schema: 'nas-studio-preprocessing/2',
-  format: 'onnx',
-  inputName: 'input',
-  inputShape: SHAPE,
-  layout: 'NHWC',
-  dtype: 'float32',
-  normalisation: 'test data',
-  classNames: ['a', 'b', 'c'],
-  output: 'probabilities',
-  model: { kind: 'search candidate', trial: 1, testAccuracy: null },
-  datasetName: 'tiny',
-  datasetHash: 'x',
-  trialId: 't',
-  appVersion: 'test',
-}

@@ -5,13 +5,10 @@ import { initCompute, tf } from '../../../src/engine/compute/backend'
 import type { LoadedData } from '../../../src/engine/data/loaded-data'
 import { loadBackboneDir } from '../../../src/engine/evaluate/backbone-load'
 import { featureCacheStats } from '../../../src/engine/evaluate/backbone-train'
-import { observeBuiltModels } from '../../../src/engine/evaluate/build-model'
-import { trainArchitecture } from '../../../src/engine/evaluate/train'
 import { scaleWidth } from '../../../src/engine/evaluate/proxy'
 import { TwoRateOptimizer } from '../../../src/engine/evaluate/two-rate'
-import { exportModel, type Preprocessing } from '../../../src/engine/export/export-model'
 import type { LayerWeights } from '../../../src/engine/export/onnx'
-import { loadTrainedModel, saveTrainedModel, snapshotWeights } from '../../../src/engine/export/trained-model'
+import { loadTrainedModel, saveTrainedModel } from '../../../src/engine/export/trained-model'
 import { Rng } from '../../../src/engine/rng'
 import {
   buildBackboneArch,
@@ -21,6 +18,7 @@ import {
 } from '../../../src/engine/space'
 import type { Architecture, BackboneInfo, BackboneSpace, TrainSettings } from '../../../src/shared'
 import { makeTempDir } from '../../helpers/temp-dir'
+import { expectBothExportsVerified, trainOnce } from '../../helpers/export-checks'
 
 /**
  * Pretrained backbones with real tf.js training on tiny data: a backbone made and trained here, saved as a
@@ -105,22 +103,6 @@ function tinyData(seed: number, classes = CLASSES): LoadedData {
   }
 }
 
-/** Trains one epoch like a trial worker and returns the weights it would save. */
-async function trainOnce(arch: Architecture, data: LoadedData): Promise<LayerWeights> {
-  let model: tf.LayersModel | null = null
-  let weights: Promise<LayerWeights> | null = null
-  const stop = observeBuiltModels((m) => (model = m))
-  try {
-    await trainArchitecture(arch, data, SETTINGS, {
-      seed: 1,
-      onEpoch: () => (weights = snapshotWeights(model!)),
-    })
-  } finally {
-    stop()
-  }
-  return await weights!
-}
-
 const tmp = makeTempDir('nas-backbone-')
 const backboneDir = path.join(tmp.dir, 'backbones', 'tiny')
 let pretrained: LayerWeights
@@ -128,7 +110,7 @@ let pretrained: LayerWeights
 beforeAll(async () => {
   await initCompute()
   // "pretraining": one real epoch on five other classes, saved as a backbone folder
-  pretrained = await trainOnce(BACKBONE, tinyData(7, 5))
+  pretrained = await trainOnce(BACKBONE, tinyData(7, 5), SETTINGS)
   await saveTrainedModel(BACKBONE, SHAPE, pretrained, backboneDir)
   await writeFile(path.join(backboneDir, 'backbone.json'), JSON.stringify(INFO))
   await loadBackboneDir(backboneDir)
@@ -191,14 +173,14 @@ describe('pretrained backbones', () => {
         SHAPE,
         CLASSES,
       )
-    await trainOnce(gene('frozen', 8), data)
-    await trainOnce(gene('frozen', 12), data)
+    await trainOnce(gene('frozen', 8), data, SETTINGS)
+    await trainOnce(gene('frozen', 12), data, SETTINGS)
     // train and validation splits: computed for the first head, taken from the cache for the second
     expect(featureCacheStats.misses - misses).toBe(2)
     expect(featureCacheStats.hits - hits).toBe(2)
 
     const arch = gene(1, 8)
-    const weights = await trainOnce(arch, data)
+    const weights = await trainOnce(arch, data, SETTINGS)
     const dir = path.join(tmp.dir, 'fine-tuned')
     await saveTrainedModel(arch, SHAPE, weights, dir)
     const saved = await loadTrainedModel(dir)
@@ -232,44 +214,14 @@ describe('pretrained backbones', () => {
   it('exports backbone and head as one network to TF.js and ONNX, reloading with the same predictions', async () => {
     const arch = sampleArchitecture(space({ fineTune: [1] }), new Rng(4), SHAPE, CLASSES)
     const data = tinyData(5)
-    const weights = await trainOnce(arch, data)
+    const weights = await trainOnce(arch, data, SETTINGS)
     const dir = path.join(tmp.dir, 'export-model')
     await saveTrainedModel(arch, SHAPE, weights, dir)
     const model = await loadTrainedModel(dir)
     try {
-      for (const format of ['tfjs', 'onnx'] as const) {
-        const r = await exportModel({
-          format,
-          model,
-          arch,
-          inputShape: SHAPE,
-          outDir: path.join(tmp.dir, `export-${format}`),
-          samples: { x: data.validation.x, count: data.validation.count },
-          preprocessing: pre,
-          appVersion: 'test',
-        })
-        expect(r.verified, format).toBe(true)
-        expect(r.maxAbsDiff, format).toBeLessThan(1e-4)
-      }
+      await expectBothExportsVerified(model, arch, data, tmp.dir)
     } finally {
       model.dispose()
     }
   })
 })
-
-const pre: Preprocessing = {
-  schema: 'nas-studio-preprocessing/2',
-  format: 'onnx',
-  inputName: 'input',
-  inputShape: SHAPE,
-  layout: 'NHWC',
-  dtype: 'float32',
-  normalisation: 'test data',
-  classNames: ['c0', 'c1', 'c2'],
-  output: 'probabilities',
-  model: { kind: 'search candidate', trial: 1, testAccuracy: null },
-  datasetName: 'tiny',
-  datasetHash: 'x',
-  trialId: 't',
-  appVersion: 'test',
-}

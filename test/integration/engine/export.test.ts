@@ -5,16 +5,14 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
 import type { LoadedData } from '../../../src/engine/data/loaded-data'
-import { observeBuiltModels } from '../../../src/engine/evaluate/build-model'
-import { trainArchitecture } from '../../../src/engine/evaluate/train'
-import { exportModel, type Preprocessing } from '../../../src/engine/export/export-model'
+import { exportModel } from '../../../src/engine/export/export-model'
 import { decodeModel } from '../../../src/engine/export/onnx-proto'
-import type { LayerWeights } from '../../../src/engine/export/onnx'
-import { loadTrainedModel, saveTrainedModel, snapshotWeights } from '../../../src/engine/export/trained-model'
+import { loadTrainedModel, saveTrainedModel } from '../../../src/engine/export/trained-model'
 import { predictSample } from '../../../src/engine/export'
 import { Rng } from '../../../src/engine/rng'
 import { sampleArchitecture } from '../../../src/engine/space'
 import type { Architecture, SearchSpaceDef } from '../../../src/shared'
+import { testPreprocessing, trainOnce } from '../../helpers/export-checks'
 
 /**
  * Export of every space family: one quick training step (as a trial worker does: weights copied after the
@@ -192,46 +190,6 @@ function tinyData(shape: number[], seed: number): LoadedData {
   }
 }
 
-/** Trains one epoch like a trial worker and returns the weights it would save. */
-async function trainOnce(arch: Architecture, data: LoadedData): Promise<LayerWeights> {
-  let model: tf.LayersModel | null = null
-  let weights: Promise<LayerWeights> | null = null
-  const stop = observeBuiltModels((m) => (model = m))
-  try {
-    await trainArchitecture(
-      arch,
-      data,
-      { epochs: 1, batchSize: 12, learningRate: 0.01, validationFraction: 0.1 },
-      {
-        seed: 1,
-        onEpoch: () => {
-          weights = snapshotWeights(model!)
-        },
-      },
-    )
-  } finally {
-    stop()
-  }
-  return await weights!
-}
-
-const pre = (shape: number[]): Preprocessing => ({
-  schema: 'nas-studio-preprocessing/2',
-  format: 'onnx',
-  inputName: 'input',
-  inputShape: shape,
-  layout: shape.length === 3 ? 'NHWC' : 'features',
-  dtype: 'float32',
-  normalisation: 'test data',
-  classNames: ['a', 'b', 'c'],
-  output: 'probabilities',
-  model: { kind: 'search candidate', trial: 1, testAccuracy: null },
-  datasetName: 'tiny',
-  datasetHash: 'x',
-  trialId: 't',
-  appVersion: 'test',
-})
-
 let tmp = ''
 const results: Record<string, { tfjs: number; onnx: number }> = {}
 const seenOps = new Set<string>()
@@ -250,7 +208,12 @@ async function exportBoth(name: string, arch: Architecture, shape: number[], see
   for (const n of arch.nodes)
     seenOps.add(n.op === 'depthwiseConv2d' && (n.dilation ?? 1) > 1 ? 'dilated' : n.op)
   const data = tinyData(shape, seed)
-  const weights = await trainOnce(arch, data)
+  const weights = await trainOnce(arch, data, {
+    epochs: 1,
+    batchSize: 12,
+    learningRate: 0.01,
+    validationFraction: 0.1,
+  })
   const modelDir = path.join(tmp, `${name}-trained`)
   await saveTrainedModel(arch, shape, weights, modelDir)
   const before = tf.memory().numTensors
@@ -264,7 +227,7 @@ async function exportBoth(name: string, arch: Architecture, shape: number[], see
         inputShape: shape,
         outDir: path.join(tmp, `${name}-${format}`),
         samples: { x: data.validation.x, count: data.validation.count },
-        preprocessing: pre(shape),
+        preprocessing: testPreprocessing(shape, data.classNames),
         appVersion: 'test',
       })
       expect(r.samples).toBe(100)
