@@ -5,7 +5,10 @@
  * settings (one worker, the planned time budget), and compares the plan's estimate with what happened: the
  * run's wall-clock duration, the candidates trained, seconds per candidate (the space's mean, and each trained
  * candidate's own estimate from its architecture against its measured time), final-training epochs, the final
- * model's test accuracy. Writes bench/results/plan.json (--out elsewhere). Options: --minutes M, --datasets sample,fmnist, --seed S, --path DIR (IDX files).
+ * model's test accuracy. The plan is made as the app makes it, at the machine's speed of the moment (a few
+ * training steps timed just before the run); the same probe runs again after the run, to show how the load
+ * moved meanwhile. Writes bench/results/plan.json (--out elsewhere). Options: --minutes M, --datasets
+ * sample,fmnist, --seed S, --path DIR (IDX files).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -18,10 +21,13 @@ import { loadPresetSpaces } from '../src/engine/space/presets'
 import {
   archWork,
   candidateMs,
+  DEFAULT_SPEED,
   planRunConfig,
-  planSearch,
   PLAN_VALIDATION_FRACTION,
+  scaleSpeed,
 } from '../src/engine/plan'
+import { planAtMachineSpeed, typicalCandidate } from '../src/engine/plan/machine-speed'
+import { probeSpeed } from '../src/engine/plan/speed-probe'
 import type { Dataset } from '../src/shared'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
 
@@ -78,7 +84,10 @@ for (const which of values.datasets.split(',')) {
         listDb.close()
       }
     }
-    const plan = planSearch({ data: dataset, minutes, spaces })
+    // as the app plans: at this machine's speed of the moment, timed just before the run starts
+    const loadAtPlan = os.loadavg()[0]!
+    const { plan, probe } = await planAtMachineSpeed({ data: dataset, minutes, spaces })
+    const speed = scaleSpeed(DEFAULT_SPEED, plan.speedFactor ?? 1)
     const config = planRunConfig(plan, dataset.inputShape, {
       name: `bench:plan ${which}`,
       datasetId: dataset.id,
@@ -98,6 +107,10 @@ for (const which of values.datasets.split(',')) {
       ...['--seed', values.seed, '--settings', settingsFile, '--name', config.name],
     ])
     const wallS = (performance.now() - t0) / 1000
+    const typical = typicalCandidate({ data: dataset, minutes, spaces }, plan)
+    const probeAfter = typical
+      ? await probeSpeed(typical, dataset.inputShape, dataset.classNames.length)
+      : null
     const db = openAppDb(dataDir)
     try {
       const run = db.runs.list().find((r) => r.config.name === config.name)!
@@ -117,12 +130,15 @@ for (const which of values.datasets.split(',')) {
         params: t.params,
         estimatedSeconds: Number(
           (
-            candidateMs({
-              work: archWork(t.architecture, dataset.inputShape),
-              trainSamples: train,
-              valSamples: val,
-              epochs: plan.epochs,
-            }) / 1000
+            candidateMs(
+              {
+                work: archWork(t.architecture, dataset.inputShape),
+                trainSamples: train,
+                valSamples: val,
+                epochs: plan.epochs,
+              },
+              speed,
+            ) / 1000
           ).toFixed(1),
         ),
         measuredSeconds: Number((ms(t.startedAt, t.finishedAt) / 1000).toFixed(1)),
@@ -139,6 +155,16 @@ for (const which of values.datasets.split(',')) {
           epochs: plan.epochs,
           dataFraction: plan.dataFraction,
           finalShare: plan.finalShare,
+          speedFactor: plan.speedFactor ?? null,
+          probe: probe && {
+            stepMs: Number(probe.stepMs.toFixed(2)),
+            expectedStepMs: Number(probe.expectedStepMs.toFixed(2)),
+            steps: probe.steps,
+            probeMs: Math.round(probe.probeMs),
+          },
+          loadAverageAtPlan: Number(loadAtPlan.toFixed(2)),
+          // the same probe after the run: how far the machine's speed moved while it ran
+          speedFactorAfterRun: probeAfter && Number(probeAfter.factor.toFixed(3)),
           estimate: plan.estimate,
         },
         measured: {
@@ -157,6 +183,7 @@ for (const which of values.datasets.split(',')) {
         durationErrorShare: Number(within(estimateS, runS).toFixed(3)),
         endedWithinTenPercentOfTime: Math.abs(runS - minutes * 60) <= minutes * 6,
         candidateSecondsErrorShare: Number(within(plan.estimate.candidateSeconds, candidateS).toFixed(3)),
+        // both count new candidates: the seed re-check's retrainings are not stored as trials
         candidatesErrorShare: Number(within(plan.estimate.candidates, Math.max(1, search.length)).toFixed(3)),
       })
     } finally {
@@ -180,12 +207,12 @@ const output = {
   results,
 }
 console.log(
-  '\n| data | space | data share | estimate | measured run | error | candidates est./run | s per candidate est./run | final test accuracy |',
+  '\n| data | space | data share | speed factor | estimate | measured run | error | candidates est./run | s per candidate est./run | final test accuracy |',
 )
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const r of results) {
   console.log(
-    `| ${r.dataset} | ${r.plan.space} | ${r.plan.dataFraction} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} | ${r.measured.finalTestAccuracy?.toFixed(3) ?? '-'} |`,
+    `| ${r.dataset} | ${r.plan.space} | ${r.plan.dataFraction} | ${r.plan.speedFactor?.toFixed(2) ?? '-'} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} | ${r.measured.finalTestAccuracy?.toFixed(3) ?? '-'} |`,
   )
 }
 mkdirSync(path.dirname(values.out), { recursive: true })

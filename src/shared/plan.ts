@@ -62,6 +62,12 @@ export const searchPlanSchema = z.object({
    * images; `spaceId` stays the from-scratch choice for when the person declines it.
    */
   backbone: z.object({ id: z.string(), name: z.string(), space: backboneSpaceSchema }).optional(),
+  /**
+   * How this machine trained when the plan was made, against the planner's reference speed: a few training
+   * steps of a typical candidate timed then (2 = half the reference speed). The estimate counts with it.
+   * Absent when nothing was timed (the estimate is then at the reference speed).
+   */
+  speedFactor: z.number().positive().optional(),
   /** Why these choices, in plain words, one sentence each. */
   reasons: z.array(z.string()),
 })

@@ -35,8 +35,11 @@ async function click(page: Page, selector: string): Promise<void> {
   await page.click(selector)
 }
 
-/** Checks the view as shown: no internal path in its text, axe-core clean; screenshots it at both sizes. */
-async function look(page: Page, view: string): Promise<void> {
+/**
+ * Checks the view as shown: no internal path in its text, axe-core clean; screenshots it at both sizes, with
+ * `focus` (what the step is about) scrolled into view: on a small screen the guide fills the first screen.
+ */
+async function look(page: Page, view: string, focus?: string): Promise<void> {
   const text = await page.locator('body').innerText()
   expect(text, `${view} shows an internal path`).not.toContain(tmp)
   expect(text, `${view} shows an internal path`).not.toMatch(
@@ -49,6 +52,7 @@ async function look(page: Page, view: string): Promise<void> {
     [1440, 900],
   ] as const) {
     await page.setViewportSize({ width, height })
+    if (focus) await page.locator(focus).scrollIntoViewIfNeeded()
     await page.screenshot({ path: join(shotsDir, `journey-${view}-${width}x${height}.png`) })
   }
 }
@@ -96,7 +100,7 @@ describe('a first-time user: folder in, five minutes, model out', () => {
       await page.waitForSelector('[data-testid="dataset-detail"]')
       expect(await page.textContent('[data-testid="dataset-detail"]')).toContain('my-drawings')
       expect(await page.locator('[data-testid="class-count"]').count()).toBe(10)
-      await look(page, 'data')
+      await look(page, 'data', '[data-testid="dataset-detail"]')
 
       // 3-5: "Search on this data", "5 minutes", Search
       await click(page, '[data-testid="search-on-data"]')
@@ -109,7 +113,7 @@ describe('a first-time user: folder in, five minutes, model out', () => {
       expect(await page.textContent('[data-testid="plan-summary"]')).toMatch(
         /^\s*About \d+ candidates?( on \d+% of the training data)?, then .+ to train the winner on all the data; done around \d\d:\d\d\.\s*$/,
       )
-      await look(page, 'search')
+      await look(page, 'search', '[data-testid="start-button"]')
       const searchAt = Date.now()
       await click(page, '[data-testid="start-button"]')
       await page.waitForSelector('[data-testid="run-view"]')

@@ -30,7 +30,10 @@ export interface MachineSpeed {
   stepOverheadMs: number
 }
 
-/** The planner's default speed (see MachineSpeed): measured with `npm run bench:plan`. */
+/**
+ * The planner's reference speed (see MachineSpeed), fitted with `npm run bench:plan`. A plan made in the app
+ * scales it by a few training steps timed on this machine when it plans (see machine-speed.ts).
+ */
 export const DEFAULT_SPEED: MachineSpeed = {
   macsPerSecond: 5e9,
   valuesPerSecond: 2.5e8,
@@ -40,6 +43,23 @@ export const DEFAULT_SPEED: MachineSpeed = {
   candidateOverheadMs: 1500,
   epochOverheadMs: 100,
   stepOverheadMs: 2,
+}
+
+/**
+ * `speed` with every rate divided and every fixed cost multiplied by `factor` (2 = this machine trains at half
+ * the speed): the time of any training then scales by `factor`.
+ */
+export function scaleSpeed(speed: MachineSpeed, factor: number): MachineSpeed {
+  return {
+    macsPerSecond: speed.macsPerSecond / factor,
+    valuesPerSecond: speed.valuesPerSecond / factor,
+    layerStepMs: speed.layerStepMs * factor,
+    paramsPerSecond: speed.paramsPerSecond / factor,
+    loadValuesPerSecond: speed.loadValuesPerSecond / factor,
+    candidateOverheadMs: speed.candidateOverheadMs * factor,
+    epochOverheadMs: speed.epochOverheadMs * factor,
+    stepOverheadMs: speed.stepOverheadMs * factor,
+  }
 }
 
 /** A training step (forward, backward for inputs and weights) costs about this many forward passes. */
@@ -96,15 +116,22 @@ export function sampledWork(
   inputShape: number[],
   numClasses: number,
 ): ArchWork[] | null {
+  return sampledArchitectures(def, inputShape, numClasses)?.map((a) => archWork(a, inputShape)) ?? null
+}
+
+/** The `COST_SAMPLES` seeded draws sampledWork prices; null when the space cannot take this data. */
+export function sampledArchitectures(
+  def: SearchSpaceDef,
+  inputShape: number[],
+  numClasses: number,
+): Architecture[] | null {
   try {
     validateSpace(def, inputShape)
   } catch {
     return null
   }
   const rng = createRng(7)
-  return Array.from({ length: COST_SAMPLES }, () =>
-    archWork(sampleArchitecture(def, rng, inputShape, numClasses), inputShape),
-  )
+  return Array.from({ length: COST_SAMPLES }, () => sampleArchitecture(def, rng, inputShape, numClasses))
 }
 
 /** The mean of `works`, field by field: the work of the space's average candidate. */
@@ -136,6 +163,17 @@ export interface CandidateWork {
 /** Estimated ms a worker takes to load `samples` samples of `sampleSize` values, once per run. */
 export function loadMs(samples: number, sampleSize: number, speed: MachineSpeed = DEFAULT_SPEED): number {
   return ((samples * sampleSize) / speed.loadValuesPerSecond) * 1000
+}
+
+/** Estimated ms of one training step (forward, backward, weight update) of `batch` samples of `work`. */
+export function stepMs(work: ArchWork, batch: number, speed: MachineSpeed = DEFAULT_SPEED): number {
+  const sampleMs = (work.macs / speed.macsPerSecond + work.values / speed.valuesPerSecond) * 1000
+  return (
+    sampleMs * TRAIN_PASSES * batch +
+    work.layers * speed.layerStepMs +
+    (work.params / speed.paramsPerSecond) * 1000 +
+    speed.stepOverheadMs
+  )
 }
 
 /** Estimated wall-clock ms of one candidate's training on a machine of `speed`. */

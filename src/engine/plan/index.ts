@@ -2,3 +2,4 @@ export { planSearch, planRunConfig, minCandidates, finalShare, PLAN_VALIDATION_F
 export type { PlanInput, PlanData } from './planner'
 export { candidateMs, loadMs, archWork, sampledWork, meanWork, DEFAULT_SPEED, COST_SAMPLES } from './cost'
 export type { MachineSpeed, CandidateWork, ArchWork } from './cost'
+export { scaleSpeed, stepMs, sampledArchitectures } from './cost'

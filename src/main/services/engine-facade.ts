@@ -66,6 +66,17 @@ export interface EngineApi {
     workers?: number
     backbones?: BackboneInfo[]
   }): SearchPlan
+  /**
+   * planSearch counted at this machine's speed of the moment (a few training steps timed on the compute
+   * backend); absent in fakes, which plan at the reference speed.
+   */
+  planAtMachineSpeed?(input: {
+    data: Dataset
+    minutes: number
+    spaces: SearchSpace[]
+    workers?: number
+    backbones?: BackboneInfo[]
+  }): Promise<{ plan: SearchPlan }>
   createWorkerPool(opts: { size: number; logger?: Logger }): TrialRunnerLike
   /** Imports a folder or file into <cacheRoot>/<hash>/ (see src/engine/data/import.ts). */
   importDataset(

@@ -146,6 +146,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     logger,
   })
 
+  /** The plan in progress: its speed probe must not overlap another's. */
+  let probing: Promise<unknown> = Promise.resolve()
   const handlers: ApiHandlers = {
     'app.info': async () => ({
       name: opts.appName ?? 'NAS Studio',
@@ -171,14 +173,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     }),
     'search.plan': async ({ datasetId, minutes, workers }) => {
       const dataset = db.datasets.require(datasetId)
+      const input = {
+        data: dataset,
+        minutes,
+        spaces: db.spaces.list(),
+        workers,
+        backbones: backbones.store.list(),
+      }
       try {
-        return engine.planSearch({
-          data: dataset,
-          minutes,
-          spaces: db.spaces.list(),
-          workers,
-          backbones: backbones.store.list(),
-        })
+        if (!engine.planAtMachineSpeed) return engine.planSearch(input)
+        // one timing at a time: two at once would each measure the other's load
+        const planned = probing.then(() => engine.planAtMachineSpeed!(input))
+        probing = planned.catch(() => {})
+        return (await planned).plan
       } catch (err) {
         throw new NasError('bad_request', (err as Error).message)
       }

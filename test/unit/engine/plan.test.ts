@@ -12,6 +12,7 @@ import {
   planRunConfig,
   planSearch,
   sampledWork,
+  scaleSpeed,
   type PlanData,
 } from '../../../src/engine/plan'
 import { createRng } from '../../../src/engine/rng'
@@ -216,7 +217,8 @@ describe('planSearch: large data gets a proxy, and a space is priced by the spre
 interface BenchResult {
   dataset: string
   samples: number
-  plan: { space: string; dataFraction: number; estimate: { totalMinutes: number } }
+  /** speedFactor: this machine's speed when the run was planned (a timed probe), against the reference. */
+  plan: { space: string; dataFraction: number; speedFactor: number; estimate: { totalMinutes: number } }
   measured: { runSeconds: number }
 }
 interface BenchFile {
@@ -243,8 +245,11 @@ describe('planSearch: its estimate matches measured runs (bench/results/plan*.js
       it(`${file}: estimates the duration of the ${r.dataset} run within 15%, which ended within 10% of its time`, () => {
         const data = r.dataset === 'sample' ? SAMPLE : FMNIST
         expect(r.samples).toBe(data.numTrain)
-        // today's planner, on the same data and time, must plan what was measured and estimate it within 15%
-        const plan = planSearch({ data, minutes: bench.minutes, spaces: SPACES })
+        // today's planner, on the same data and time at the speed measured then, must plan what was run and
+        // estimate its duration within 15%
+        expect(r.plan.speedFactor).toBeGreaterThan(0)
+        const speed = scaleSpeed(DEFAULT_SPEED, r.plan.speedFactor)
+        const plan = planSearch({ data, minutes: bench.minutes, spaces: SPACES, speed })
         expect(plan.spaceId).toBe(r.plan.space)
         expect(plan.dataFraction).toBe(r.plan.dataFraction)
         const estimate = plan.estimate.totalMinutes * 60

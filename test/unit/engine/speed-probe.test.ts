@@ -1,0 +1,134 @@
+import path from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Architecture } from '../../../src/shared'
+import { initCompute, tf } from '../../../src/engine/compute/backend'
+import { archWork, DEFAULT_SPEED, planSearch, scaleSpeed, stepMs } from '../../../src/engine/plan'
+import {
+  MEASURED_SPEED_REASON,
+  planAtMachineSpeed,
+  typicalCandidate,
+} from '../../../src/engine/plan/machine-speed'
+import { PROBE_STEP_SHARE, probeSpeed, type SpeedProbe } from '../../../src/engine/plan/speed-probe'
+import { loadPresetSpaces } from '../../../src/engine/space/presets'
+
+const ROOT = path.resolve(__dirname, '../../..')
+const SPACES = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p) => ({
+  id: p.key,
+  name: p.name,
+  preset: true,
+  def: p.def,
+}))
+const classes = Array.from({ length: 10 }, (_, i) => `c${i}`)
+const FMNIST = { inputShape: [28, 28, 1], classNames: classes, numTrain: 60000, numTest: 10000 }
+
+const TINY: Architecture = {
+  version: 1,
+  nodes: [
+    { id: 'in', op: 'input' },
+    { id: 'h', op: 'dense', units: 8, activation: 'relu' },
+    { id: 'out', op: 'dense', units: 3, activation: 'softmax' },
+  ],
+  edges: [
+    ['in', 'h'],
+    ['h', 'out'],
+  ],
+  output: 'out',
+}
+
+/** A clock that moves `ms` each time it is read: the probe's timing is then fixed by its own steps. */
+const ticking = (ms: number): (() => number) => {
+  let t = 0
+  return () => (t += ms)
+}
+
+describe('probeSpeed: a few real training steps, timed against the planner', () => {
+  beforeAll(() => initCompute())
+  const quick = { batchSize: 16, warmUpMs: 0 }
+
+  it("reports the measured step over the planner's, and a machine twice as slow twice the factor", async () => {
+    const before = tf.memory().numTensors
+    const fast = await probeSpeed(TINY, [5], 3, { ...quick, minMs: 0, now: ticking(1) })
+    const slow = await probeSpeed(TINY, [5], 3, { ...quick, minMs: 0, now: ticking(2) })
+    expect(tf.memory().numTensors).toBe(before)
+    const expected = stepMs(archWork(TINY, [5]), 16) * PROBE_STEP_SHARE
+    for (const p of [fast, slow]) {
+      expect(p.steps).toBeGreaterThanOrEqual(3)
+      expect(p.expectedStepMs).toBeCloseTo(expected, 9)
+      expect(p.factor).toBeCloseTo(p.stepMs / expected, 9)
+    }
+    expect(slow.factor).toBeCloseTo(2 * fast.factor, 9)
+    // compared with a speed twice as fast as the reference, the same steps are twice as slow
+    const vsFaster = await probeSpeed(TINY, [5], 3, {
+      ...quick,
+      minMs: 0,
+      now: ticking(1),
+      speed: scaleSpeed(DEFAULT_SPEED, 0.5),
+    })
+    expect(vsFaster.factor).toBeCloseTo(2 * fast.factor, 9)
+  })
+
+  it('times steps for about the time asked, at least three', async () => {
+    const p = await probeSpeed(TINY, [5], 3, { ...quick, minMs: 30, now: ticking(1) })
+    // each check of the clock after the third step moves it 1 ms: so 30 ms are 30 or so steps
+    expect(p.steps).toBeGreaterThanOrEqual(29)
+    expect(p.steps).toBeLessThanOrEqual(32)
+  })
+})
+
+describe('planAtMachineSpeed: the plan counts at the speed measured when it is made', () => {
+  const probeAt = (factors: number[], seen: Architecture[] = []): typeof probeSpeed => {
+    let i = 0
+    return async (arch) => {
+      seen.push(arch)
+      const factor = factors[i++ % factors.length]!
+      return { factor, stepMs: factor, expectedStepMs: 1, steps: 3, probeMs: 5 } satisfies SpeedProbe
+    }
+  }
+
+  it('on a machine three times slower it plans at a third of the speed: fewer candidates, and says why', async () => {
+    const input = { data: FMNIST, minutes: 15, spaces: SPACES }
+    const seen: Architecture[] = []
+    const { plan: slow } = await planAtMachineSpeed(input, probeAt([3], seen))
+    const { plan: usual } = await planAtMachineSpeed(input, probeAt([1]))
+    expect(slow).toEqual({
+      ...planSearch({ ...input, speed: scaleSpeed(DEFAULT_SPEED, 3) }),
+      speedFactor: 3,
+      reasons: [
+        ...planSearch({ ...input, speed: scaleSpeed(DEFAULT_SPEED, 3) }).reasons,
+        MEASURED_SPEED_REASON,
+      ],
+    })
+    expect(usual.speedFactor).toBe(1)
+    expect(usual.estimate.candidates).toBe(planSearch(input).estimate.candidates)
+    expect(slow.estimate.candidates).toBeLessThan(usual.estimate.candidates)
+    // what was timed is the typical candidate of the space the reference plan chose
+    expect(seen).toEqual([typicalCandidate(input, planSearch(input))])
+  })
+
+  it('measures again each time the plan is recomputed', async () => {
+    const input = { data: FMNIST, minutes: 60, spaces: SPACES }
+    const probe = probeAt([1, 4])
+    const first = await planAtMachineSpeed(input, probe)
+    const second = await planAtMachineSpeed(input, probe)
+    expect([first.plan.speedFactor, second.plan.speedFactor]).toEqual([1, 4])
+    expect(second.plan.estimate.candidates).toBeLessThan(first.plan.estimate.candidates)
+  })
+
+  it('keeps the reference speed when nothing sensible was timed', async () => {
+    const input = { data: FMNIST, minutes: 5, spaces: SPACES }
+    const { plan, probe } = await planAtMachineSpeed(input, probeAt([Number.NaN]))
+    expect(probe).toBeNull()
+    expect(plan).toEqual(planSearch(input))
+  })
+
+  it("takes the middle of the space's drawn candidates, by the planner's cost of a step", () => {
+    const input = { data: FMNIST, minutes: 5, spaces: SPACES }
+    const plan = planSearch(input)
+    const arch = typicalCandidate(input, plan)!
+    const space = SPACES.find((s) => s.id === plan.spaceId)!
+    expect(space).toBeDefined()
+    const mine = stepMs(archWork(arch, [28, 28, 1]), 64)
+    expect(mine).toBeGreaterThan(0)
+    expect(typicalCandidate(input, { spaceId: 'no-such-space' })).toBeNull()
+  })
+})
