@@ -52,7 +52,7 @@ let warmedUp = false
  * copying the batch, the callbacks) or what the speed constants fold into each step (scoring, epochs).
  * Fitted with `npm run bench:plan` (the probes and the runs' candidates, bench/results/plan*.json).
  */
-export const PROBE_STEP_SHARE = 0.38
+export const PROBE_STEP_SHARE = 0.36
 /** At least this many steps are timed, however slow each is. */
 const MIN_STEPS = 3
 /** At most this many, however fast. */
