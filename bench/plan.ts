@@ -26,7 +26,7 @@ import {
   PLAN_VALIDATION_FRACTION,
   scaleSpeed,
 } from '../src/engine/plan'
-import { planAtMachineSpeed, typicalCandidate } from '../src/engine/plan/machine-speed'
+import { planAtMachineSpeed, probeBatch, typicalCandidate } from '../src/engine/plan/machine-speed'
 import { probeSpeed } from '../src/engine/plan/speed-probe'
 import type { Dataset } from '../src/shared'
 import { describeBundledDataset } from '../src/engine/data/bundled-sample'
@@ -87,7 +87,9 @@ for (const which of values.datasets.split(',')) {
     // as the app plans: at this machine's speed of the moment, timed just before the run starts
     const loadAtPlan = os.loadavg()[0]!
     const { plan, probe } = await planAtMachineSpeed({ data: dataset, minutes, spaces })
-    const speed = scaleSpeed(DEFAULT_SPEED, plan.speedFactor ?? 1)
+    // the chosen space's candidates are costed at the speed timed on them
+    const speedFactor = plan.speed ? (plan.speed.spaceFactors[plan.spaceId] ?? plan.speed.factor) : 1
+    const speed = scaleSpeed(DEFAULT_SPEED, speedFactor)
     const config = planRunConfig(plan, dataset.inputShape, {
       name: `bench:plan ${which}`,
       datasetId: dataset.id,
@@ -155,7 +157,9 @@ for (const which of values.datasets.split(',')) {
           epochs: plan.epochs,
           dataFraction: plan.dataFraction,
           finalShare: plan.finalShare,
-          speedFactor: plan.speedFactor ?? null,
+          // the factor the chosen space's candidates were costed with, and every factor timed
+          speedFactor: Number(speedFactor.toFixed(3)),
+          speed: plan.speed ?? null,
           probe: probe && {
             stepMs: Number(probe.stepMs.toFixed(2)),
             expectedStepMs: Number(probe.expectedStepMs.toFixed(2)),
@@ -212,7 +216,7 @@ console.log(
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const r of results) {
   console.log(
-    `| ${r.dataset} | ${r.plan.space} | ${r.plan.dataFraction} | ${r.plan.speedFactor?.toFixed(2) ?? '-'} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} | ${r.measured.finalTestAccuracy?.toFixed(3) ?? '-'} |`,
+    `| ${r.dataset} | ${r.plan.space} | ${r.plan.dataFraction} | ${r.plan.speedFactor.toFixed(2)} | ${(r.plan.estimate.totalMinutes * 60).toFixed(0)} s | ${r.measured.runSeconds} s | ${(r.durationErrorShare * 100).toFixed(1)}% | ${r.plan.estimate.candidates} / ${r.measured.candidates} | ${r.plan.estimate.candidateSeconds.toFixed(1)} / ${r.measured.candidateSeconds} | ${r.measured.finalTestAccuracy?.toFixed(3) ?? '-'} |`,
   )
 }
 mkdirSync(path.dirname(values.out), { recursive: true })

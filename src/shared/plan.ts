@@ -63,11 +63,14 @@ export const searchPlanSchema = z.object({
    */
   backbone: z.object({ id: z.string(), name: z.string(), space: backboneSpaceSchema }).optional(),
   /**
-   * How this machine trained when the plan was made, against the planner's reference speed: a few training
-   * steps of a typical candidate timed then (2 = half the reference speed). The estimate counts with it.
-   * Absent when nothing was timed (the estimate is then at the reference speed).
+   * How this machine trained when the plan was made, against the planner's reference speed (2 = half as
+   * fast): a few training steps of a typical candidate of each space in `spaceFactors` (by space id) were timed
+   * then; `factor` is the last one timed, used for the other spaces. The estimate counts with them. Absent when
+   * nothing was timed (the estimate is then at the reference speed).
    */
-  speedFactor: z.number().positive().optional(),
+  speed: z
+    .object({ factor: z.number().positive(), spaceFactors: z.record(z.string(), z.number().positive()) })
+    .optional(),
   /** Why these choices, in plain words, one sentence each. */
   reasons: z.array(z.string()),
 })

@@ -14,6 +14,7 @@ import {
   loadMs,
   meanWork,
   sampledWork,
+  scaleSpeed,
   type ArchWork,
   type MachineSpeed,
 } from './cost'
@@ -30,7 +31,13 @@ export interface PlanInput {
   spaces: ReadonlyArray<Pick<SearchSpace, 'id' | 'name' | 'preset' | 'def'>>
   /** Candidates trained at once; default 1. */
   workers?: number
+  /** This machine's speed; default DEFAULT_SPEED. */
   speed?: MachineSpeed
+  /**
+   * Speeds measured on candidates of particular spaces (by space id), for those spaces: the speed model's error
+   * differs from space to space, so a speed timed on one space's candidates holds for that space.
+   */
+  spaceSpeeds?: Readonly<Record<string, MachineSpeed>>
   /** Backbones on this computer: for small image datasets the plan proposes searching heads on one. */
   backbones?: ReadonlyArray<
     Pick<BackboneInfo, 'id' | 'name' | 'inputShape' | 'cutPoints' | 'fineTunableBlocks'>
@@ -112,6 +119,8 @@ interface SpaceOption {
   /** Ms of the costliest drawn candidate. */
   costliestMs: number
   candidates: number
+  /** The speed its candidates are costed at. */
+  speed: MachineSpeed
 }
 
 /** Everything `planSearch` chooses for one space: the largest data share that fits, and what it costs. */
@@ -141,6 +150,7 @@ function optionFor(
       candidateMs: mean,
       costliestMs: costliest,
       candidates,
+      speed: ctx.speed,
     }
     if (candidates >= ctx.wanted && costliest * COSTLIEST_FITS <= ctx.searchMs * ctx.workers) break
   }
@@ -176,11 +186,10 @@ export function planSearch(input: PlanInput): SearchPlan {
   const wanted = minCandidates(minutes)
 
   const samples = samplesOf(data, 1)
-  const finalEpochMs = (work: ArchWork): number =>
-    candidateMs({ work, trainSamples: samples.all, valSamples: 0, epochs: 1 }, speed) -
-    speed.candidateOverheadMs
-  const reservedFinalMs = totalMs * share - SCORING_MARGIN_MS - speed.candidateOverheadMs
-  const finalEpochsThatFit = (work: ArchWork): number => Math.floor(reservedFinalMs / finalEpochMs(work))
+  const finalEpochMs = (work: ArchWork, at: MachineSpeed): number =>
+    candidateMs({ work, trainSamples: samples.all, valSamples: 0, epochs: 1 }, at) - at.candidateOverheadMs
+  const finalEpochsThatFit = (work: ArchWork, at: MachineSpeed): number =>
+    Math.floor((totalMs * share - SCORING_MARGIN_MS - at.candidateOverheadMs) / finalEpochMs(work, at))
 
   const options: SpaceOption[] = []
   for (const space of input.spaces) {
@@ -188,7 +197,13 @@ export function planSearch(input: PlanInput): SearchPlan {
     if (isDeepCellSpace(space.def)) continue
     const works = sampledWork(space.def, data.inputShape, numClasses)
     if (works === null) continue
-    const option = optionFor(space, works, data, { epochs, wanted, searchMs, workers, speed })
+    const option = optionFor(space, works, data, {
+      epochs,
+      wanted,
+      searchMs,
+      workers,
+      speed: input.spaceSpeeds?.[space.id] ?? speed,
+    })
     if (option) options.push(option)
   }
   // convolutions for images, dense networks for tables; any space that takes the data when none suits it
@@ -203,7 +218,7 @@ export function planSearch(input: PlanInput): SearchPlan {
   const fits = (o: SpaceOption): boolean =>
     o.candidates >= wanted &&
     o.costliestMs * COSTLIEST_FITS <= searchMs * workers &&
-    finalEpochsThatFit(o.work) >= MIN_FINAL_EPOCHS
+    finalEpochsThatFit(o.work, o.speed) >= MIN_FINAL_EPOCHS
   const enough = pool.filter(fits)
   const chosen =
     enough.length > 0
@@ -222,11 +237,11 @@ export function planSearch(input: PlanInput): SearchPlan {
   const estFinalMs = totalMs - estSearchMs - SCORING_MARGIN_MS
   const finalEpochsFit = Math.max(
     1,
-    Math.floor((estFinalMs - speed.candidateOverheadMs) / finalEpochMs(chosen.work)),
+    Math.floor((estFinalMs - chosen.speed.candidateOverheadMs) / finalEpochMs(chosen.work, chosen.speed)),
   )
   const scoringMs =
-    candidateMs({ work: chosen.work, trainSamples: 0, valSamples: numTest, epochs: 1 }, speed) -
-    speed.epochOverheadMs
+    candidateMs({ work: chosen.work, trainSamples: 0, valSamples: numTest, epochs: 1 }, chosen.speed) -
+    chosen.speed.epochOverheadMs
 
   const reasons = [
     suited.length === 0
@@ -312,4 +327,17 @@ export function planRunConfig(
       train: recipe(plan.finalEpochs),
     },
   }
+}
+
+/** What the plan was counted with: the factor of each timed space, and the last one for the others. */
+export interface MeasuredSpeed {
+  factor: number
+  spaceFactors: Record<string, number>
+}
+
+/** The planner's input at `measured` speeds, from the reference `base`. */
+export function atMeasuredSpeed(input: PlanInput, base: MachineSpeed, measured: MeasuredSpeed): PlanInput {
+  const spaceSpeeds: Record<string, MachineSpeed> = {}
+  for (const [id, f] of Object.entries(measured.spaceFactors)) spaceSpeeds[id] = scaleSpeed(base, f)
+  return { ...input, speed: scaleSpeed(base, measured.factor), spaceSpeeds }
 }

@@ -5,6 +5,7 @@ import { runConfigSchema } from '../../../src/shared'
 import { loadPresetSpaces } from '../../../src/engine/space/presets'
 import {
   archWork,
+  atMeasuredSpeed,
   candidateMs,
   COST_SAMPLES,
   DEFAULT_SPEED,
@@ -12,7 +13,7 @@ import {
   planRunConfig,
   planSearch,
   sampledWork,
-  scaleSpeed,
+  type MeasuredSpeed,
   type PlanData,
 } from '../../../src/engine/plan'
 import { createRng } from '../../../src/engine/rng'
@@ -217,8 +218,8 @@ describe('planSearch: large data gets a proxy, and a space is priced by the spre
 interface BenchResult {
   dataset: string
   samples: number
-  /** speedFactor: this machine's speed when the run was planned (a timed probe), against the reference. */
-  plan: { space: string; dataFraction: number; speedFactor: number; estimate: { totalMinutes: number } }
+  /** speed: this machine's speed when the run was planned (timed probes), against the reference. */
+  plan: { space: string; dataFraction: number; speed: MeasuredSpeed; estimate: { totalMinutes: number } }
   measured: { runSeconds: number }
 }
 interface BenchFile {
@@ -247,9 +248,9 @@ describe('planSearch: its estimate matches measured runs (bench/results/plan*.js
         expect(r.samples).toBe(data.numTrain)
         // today's planner, on the same data and time at the speed measured then, must plan what was run and
         // estimate its duration within 15%
-        expect(r.plan.speedFactor).toBeGreaterThan(0)
-        const speed = scaleSpeed(DEFAULT_SPEED, r.plan.speedFactor)
-        const plan = planSearch({ data, minutes: bench.minutes, spaces: SPACES, speed })
+        expect(r.plan.speed.factor).toBeGreaterThan(0)
+        const input = { data, minutes: bench.minutes, spaces: SPACES }
+        const plan = planSearch(atMeasuredSpeed(input, DEFAULT_SPEED, r.plan.speed))
         expect(plan.spaceId).toBe(r.plan.space)
         expect(plan.dataFraction).toBe(r.plan.dataFraction)
         const estimate = plan.estimate.totalMinutes * 60

@@ -2,10 +2,18 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture } from '../../../src/shared'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
-import { archWork, DEFAULT_SPEED, planSearch, scaleSpeed, stepMs } from '../../../src/engine/plan'
+import {
+  archWork,
+  atMeasuredSpeed,
+  DEFAULT_SPEED,
+  planSearch,
+  scaleSpeed,
+  stepMs,
+} from '../../../src/engine/plan'
 import {
   MEASURED_SPEED_REASON,
   planAtMachineSpeed,
+  probeBatch,
   typicalCandidate,
 } from '../../../src/engine/plan/machine-speed'
 import { PROBE_STEP_SHARE, probeSpeed, type SpeedProbe } from '../../../src/engine/plan/speed-probe'
@@ -20,6 +28,7 @@ const SPACES = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p)
 }))
 const classes = Array.from({ length: 10 }, (_, i) => `c${i}`)
 const FMNIST = { inputShape: [28, 28, 1], classNames: classes, numTrain: 60000, numTest: 10000 }
+const SAMPLE = { inputShape: [28, 28, 1], classNames: classes, numTrain: 2500, numTest: 500 }
 
 const TINY: Architecture = {
   version: 1,
@@ -76,11 +85,16 @@ describe('probeSpeed: a few real training steps, timed against the planner', () 
 })
 
 describe('planAtMachineSpeed: the plan counts at the speed measured when it is made', () => {
-  const probeAt = (factors: number[], seen: Architecture[] = []): typeof probeSpeed => {
+  /** A probe that reports `factors` in turn, or the factor of the probed space's id in `bySpace`. */
+  const probeAt = (
+    factors: number[],
+    seen: Architecture[] = [],
+    bySpace?: (arch: Architecture) => number,
+  ): typeof probeSpeed => {
     let i = 0
     return async (arch) => {
       seen.push(arch)
-      const factor = factors[i++ % factors.length]!
+      const factor = bySpace ? bySpace(arch) : factors[i++ % factors.length]!
       return { factor, stepMs: factor, expectedStepMs: 1, steps: 3, probeMs: 5 } satisfies SpeedProbe
     }
   }
@@ -90,19 +104,47 @@ describe('planAtMachineSpeed: the plan counts at the speed measured when it is m
     const seen: Architecture[] = []
     const { plan: slow } = await planAtMachineSpeed(input, probeAt([3], seen))
     const { plan: usual } = await planAtMachineSpeed(input, probeAt([1]))
+    const measured = { factor: 3, spaceFactors: { [slow.spaceId]: 3 } }
+    const expected = planSearch(atMeasuredSpeed(input, DEFAULT_SPEED, measured))
     expect(slow).toEqual({
-      ...planSearch({ ...input, speed: scaleSpeed(DEFAULT_SPEED, 3) }),
-      speedFactor: 3,
-      reasons: [
-        ...planSearch({ ...input, speed: scaleSpeed(DEFAULT_SPEED, 3) }).reasons,
-        MEASURED_SPEED_REASON,
-      ],
+      ...expected,
+      speed: measured,
+      reasons: [...expected.reasons, MEASURED_SPEED_REASON],
     })
-    expect(usual.speedFactor).toBe(1)
+    expect(usual.speed?.factor).toBe(1)
     expect(usual.estimate.candidates).toBe(planSearch(input).estimate.candidates)
     expect(slow.estimate.candidates).toBeLessThan(usual.estimate.candidates)
-    // what was timed is the typical candidate of the space the reference plan chose
-    expect(seen).toEqual([typicalCandidate(input, planSearch(input))])
+    // what was timed first is the typical candidate of the space the reference plan chose
+    expect(seen[0]).toEqual(typicalCandidate(input, planSearch(input)))
+  })
+
+  it('times the space it then chooses, when another than the one first timed', async () => {
+    // the sample in 10 minutes: at the reference speed the plan takes Tiny CNN; timed 6x slower, Small CNN
+    const input = { data: SAMPLE, minutes: 10, spaces: SPACES }
+    expect(planSearch(input).spaceId).toBe('tiny-cnn')
+    const tinyJson = JSON.stringify(typicalCandidate(input, { spaceId: 'tiny-cnn' }))
+    const isTiny = (arch: Architecture): boolean => JSON.stringify(arch) === tinyJson
+    const seen: Architecture[] = []
+    const { plan } = await planAtMachineSpeed(
+      input,
+      probeAt([], seen, (arch) => (isTiny(arch) ? 6 : 0.7)),
+    )
+    // Tiny CNN first, then what the plan took instead (and so on, until the chosen space was timed)
+    expect(seen.map((a) => (isTiny(a) ? 'tiny' : 'other'))).toEqual([
+      'tiny',
+      ...Array<string>(seen.length - 1).fill('other'),
+    ])
+    expect(seen.length).toBeGreaterThanOrEqual(2)
+    expect(plan.speed?.factor).toBe(0.7)
+    expect(plan.speed?.spaceFactors['tiny-cnn']).toBe(6)
+    expect(plan.speed?.spaceFactors[plan.spaceId]).toBe(0.7)
+    expect(plan.spaceId).not.toBe('tiny-cnn')
+    // the chosen space is counted at its own speed
+    expect(plan).toEqual({
+      ...planSearch(atMeasuredSpeed(input, DEFAULT_SPEED, plan.speed!)),
+      speed: plan.speed,
+      reasons: expect.any(Array),
+    })
   })
 
   it('measures again each time the plan is recomputed', async () => {
@@ -110,7 +152,7 @@ describe('planAtMachineSpeed: the plan counts at the speed measured when it is m
     const probe = probeAt([1, 4])
     const first = await planAtMachineSpeed(input, probe)
     const second = await planAtMachineSpeed(input, probe)
-    expect([first.plan.speedFactor, second.plan.speedFactor]).toEqual([1, 4])
+    expect([first.plan.speed?.factor, second.plan.speed?.factor]).toEqual([1, 4])
     expect(second.plan.estimate.candidates).toBeLessThan(first.plan.estimate.candidates)
   })
 
@@ -121,14 +163,17 @@ describe('planAtMachineSpeed: the plan counts at the speed measured when it is m
     expect(plan).toEqual(planSearch(input))
   })
 
-  it("takes the middle of the space's drawn candidates, by the planner's cost of a step", () => {
-    const input = { data: FMNIST, minutes: 5, spaces: SPACES }
-    const plan = planSearch(input)
-    const arch = typicalCandidate(input, plan)!
-    const space = SPACES.find((s) => s.id === plan.spaceId)!
-    expect(space).toBeDefined()
-    const mine = stepMs(archWork(arch, [28, 28, 1]), 64)
-    expect(mine).toBeGreaterThan(0)
+  it("times the middle of the space's drawn candidates, on a batch cut so that a costly one stays quick", () => {
+    const input = { data: SAMPLE, minutes: 5, spaces: SPACES }
+    const small = typicalCandidate(input, { spaceId: 'small-cnn' })!
+    const tiny = typicalCandidate(input, { spaceId: 'tiny-cnn' })!
+    expect(probeBatch(small, [28, 28, 1])).toBe(64)
+    const batch = probeBatch(tiny, [28, 28, 1])
+    expect(batch).toBeLessThan(64)
+    expect(batch).toBeGreaterThanOrEqual(8)
+    expect(stepMs(archWork(tiny, [28, 28, 1]), batch)).toBeLessThanOrEqual(
+      Math.max(20, stepMs(archWork(tiny, [28, 28, 1]), 8)),
+    )
     expect(typicalCandidate(input, { spaceId: 'no-such-space' })).toBeNull()
   })
 })

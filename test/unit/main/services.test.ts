@@ -84,3 +84,42 @@ describe('services', () => {
     await local.close()
   })
 })
+
+describe('search.plan', () => {
+  it("plans at the engine's measured speed, one timing at a time", async () => {
+    const fake = createFakeEngine()
+    const events: string[] = []
+    let calls = 0
+    const engine = {
+      ...fake,
+      planAtMachineSpeed: async (input: Parameters<typeof fake.planSearch>[0]) => {
+        const n = ++calls
+        events.push(`start ${n}`)
+        // a timing takes a while: the next request must wait for it, not run beside it
+        await new Promise((r) => setTimeout(r, 20))
+        events.push(`end ${n}`)
+        return { plan: { ...fake.planSearch(input), speed: { factor: n + 1, spaceFactors: {} } } }
+      },
+    }
+    const local = await createServices({
+      db: ctx.db,
+      engine,
+      dataDir: ctx.dataDir,
+      resourcesDir: '/r',
+      mode: 'web',
+      modeReason: 't',
+    })
+    try {
+      const datasetId = ctx.db.datasets.list()[0]!.id
+      const [a, b] = await Promise.all([
+        local.handlers['search.plan']({ datasetId, minutes: 5 }),
+        local.handlers['search.plan']({ datasetId, minutes: 15 }),
+      ])
+      expect([a.speed?.factor, b.speed?.factor]).toEqual([2, 3])
+      expect([a.minutes, b.minutes]).toEqual([5, 15])
+      expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2'])
+    } finally {
+      await local.close()
+    }
+  })
+})
