@@ -111,7 +111,9 @@ for (const which of values.datasets.split(',')) {
     const wallS = (performance.now() - t0) / 1000
     const typical = typicalCandidate({ data: dataset, minutes, spaces }, plan)
     const probeAfter = typical
-      ? await probeSpeed(typical, dataset.inputShape, dataset.classNames.length)
+      ? await probeSpeed(typical, dataset.inputShape, dataset.classNames.length, {
+          batchSize: probeBatch(typical, dataset.inputShape),
+        })
       : null
     const db = openAppDb(dataDir)
     try {
