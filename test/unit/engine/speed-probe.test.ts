@@ -61,7 +61,7 @@ describe('probeSpeed: a few real training steps, timed against the planner', () 
     expect(tf.memory().numTensors).toBe(before)
     const expected = stepMs(archWork(TINY, [5]), 16) * PROBE_STEP_SHARE
     for (const p of [fast, slow]) {
-      expect(p.steps).toBeGreaterThanOrEqual(3)
+      expect(p.steps).toBe(8)
       expect(p.expectedStepMs).toBeCloseTo(expected, 9)
       expect(p.factor).toBeCloseTo(p.stepMs / expected, 9)
     }
@@ -76,11 +76,12 @@ describe('probeSpeed: a few real training steps, timed against the planner', () 
     expect(vsFaster.factor).toBeCloseTo(2 * fast.factor, 9)
   })
 
-  it('times steps for about the time asked, at least three', async () => {
-    const p = await probeSpeed(TINY, [5], 3, { ...quick, minMs: 30, now: ticking(1) })
-    // each check of the clock after the third step moves it 1 ms: so 30 ms are 30 or so steps
-    expect(p.steps).toBeGreaterThanOrEqual(29)
-    expect(p.steps).toBeLessThanOrEqual(32)
+  it('times whole fits of eight steps for about the time asked, at least one', async () => {
+    const one = await probeSpeed(TINY, [5], 3, { ...quick, minMs: 0, now: ticking(1) })
+    expect(one.steps).toBe(8)
+    // each check of the clock after a fit moves it 1 ms: so 5 ms are 5 fits
+    const five = await probeSpeed(TINY, [5], 3, { ...quick, minMs: 5, now: ticking(1) })
+    expect(five.steps).toBe(40)
   })
 })
 
