@@ -100,7 +100,7 @@ describe('planAtMachineSpeed: the plan counts at the speed measured when it is m
     }
   }
 
-  it('on a machine three times slower it plans at a third of the speed: fewer candidates, and says why', async () => {
+  it('on a machine three times slower it plans at a third of the speed, and says why', async () => {
     const input = { data: FMNIST, minutes: 15, spaces: SPACES }
     const seen: Architecture[] = []
     const { plan: slow } = await planAtMachineSpeed(input, probeAt([3], seen))
@@ -114,7 +114,10 @@ describe('planAtMachineSpeed: the plan counts at the speed measured when it is m
     })
     expect(usual.speed?.factor).toBe(1)
     expect(usual.estimate.candidates).toBe(planSearch(input).estimate.candidates)
-    expect(slow.estimate.candidates).toBeLessThan(usual.estimate.candidates)
+    // the same time holds less training: fewer candidates, or candidates on a smaller share of the data
+    expect(
+      slow.estimate.candidates < usual.estimate.candidates || slow.dataFraction < usual.dataFraction,
+    ).toBe(true)
     // what was timed first is the typical candidate of the space the reference plan chose
     expect(seen[0]).toEqual(typicalCandidate(input, planSearch(input)))
   })
