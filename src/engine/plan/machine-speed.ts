@@ -66,11 +66,13 @@ export async function planAtMachineSpeed(
   for (let i = 0; i < MAX_PROBES && !(plan.spaceId in measured.spaceFactors); i++) {
     const arch = typicalCandidate(input, plan)
     if (!arch) break
+    // a probe that fails (a backend that cannot train here) leaves the plan at the speeds timed so far:
+    // planning must not fail for want of a timing
     const timed = await probe(arch, inputShape, classNames.length, {
       batchSize: probeBatch(arch, inputShape),
       speed: base,
-    })
-    if (!Number.isFinite(timed.factor) || timed.factor <= 0) break
+    }).catch(() => null)
+    if (timed === null || !Number.isFinite(timed.factor) || timed.factor <= 0) break
     last = timed
     measured.factor = Math.min(FACTOR_RANGE[1], Math.max(FACTOR_RANGE[0], timed.factor))
     measured.spaceFactors[plan.spaceId] = measured.factor

@@ -160,11 +160,13 @@ describe('planAtMachineSpeed: the plan counts at the speed measured when it is m
     expect(second.plan.estimate.candidates).toBeLessThan(first.plan.estimate.candidates)
   })
 
-  it('keeps the reference speed when nothing sensible was timed', async () => {
+  it('keeps the reference speed when nothing sensible was timed, or the timing failed', async () => {
     const input = { data: FMNIST, minutes: 5, spaces: SPACES }
     const { plan, probe } = await planAtMachineSpeed(input, probeAt([Number.NaN]))
     expect(probe).toBeNull()
     expect(plan).toEqual(planSearch(input))
+    const failing: typeof probeSpeed = () => Promise.reject(new Error('no backend'))
+    expect(await planAtMachineSpeed(input, failing)).toEqual({ plan: planSearch(input), probe: null })
   })
 
   it("times the middle of the space's drawn candidates, on a batch cut so that a costly one stays quick", () => {
