@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs'
-import { layerPrototype, reluMask } from './fused-dense'
-import { simdKernels } from './simd'
+import { layerPrototype, reluMask, singleWasmInput, splitActivation } from './fused-layers'
 import type { WasmBackend } from './wasm-ops'
 import { callWasm } from './wasm-ops'
 
@@ -55,9 +54,8 @@ const convKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** The input tensor when this call takes the fused path, else null. */
 function fusableInput(layer: Conv2DLike, inputs: Tensor | Tensor[]): Tensor | null {
-  const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0]! : null) : inputs
-  if (x === null || layer.kernel === null || layer.bias === null || tf.getBackend() !== 'wasm') return null
-  if (simdKernels(tf.backend() as unknown as WasmBackend) === null) return null
+  const x = singleWasmInput(layer, inputs)
+  if (x === null) return null
   const dilations = typeof layer.dilationRate === 'number' ? [layer.dilationRate] : layer.dilationRate
   const plain =
     layer.rank === 2 &&
@@ -107,17 +105,17 @@ export function registerFusedConv(): void {
     const x = fusableInput(this, inputs)
     if (x === null) return original.call(this, inputs, kwargs)
     return tf.tidy(() => {
-      const name = this.activation?.getClassName() ?? 'linear'
-      const relu = name === 'relu'
+      const { relu, after } = splitActivation(this.activation)
       const attrs = { strides: [this.strides[0]!, this.strides[1]!], pad: this.padding, relu }
-      const out = tf
-        .engine()
-        .runKernel(
-          CONV,
-          { x, filter: this.kernel!.read(), bias: this.bias!.read() },
-          attrs as unknown as tf.NamedAttrMap,
-        ) as Tensor
-      return relu || name === 'linear' ? out : this.activation!.apply(out)
+      return after(
+        tf
+          .engine()
+          .runKernel(
+            CONV,
+            { x, filter: this.kernel!.read(), bias: this.bias!.read() },
+            attrs as unknown as tf.NamedAttrMap,
+          ) as Tensor,
+      )
     })
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs'
 import { batchMatMul, fusedMatMul } from './array-kernels'
-import { simdKernels } from './simd'
+import { layerPrototype, reluMask, singleWasmInput, splitActivation } from './fused-layers'
 import type { KernelArgs, WasmBackend } from './wasm-ops'
 import { callWasm, view } from './wasm-ops'
 
@@ -72,27 +72,10 @@ const gradWeightKernel: KernelFunc = ({ inputs, backend }) => {
   return product(backend, x, dy, true, false)
 }
 
-/** dy where a ReLU's output y is positive, else 0 (y > 0 exactly where its input is): one SIMD pass on wasm. */
-export function reluMask(dy: Tensor, y: Tensor): Tensor {
-  const wasm = tf.backend() as unknown as WasmBackend
-  const out = wasm.makeOutput(y.shape, 'float32')
-  simdKernels(wasm)!.reluGrad(dy, y, out)
-  return tf.engine().makeTensorFromTensorInfo(out)
-}
-
 /** The input tensor when this call takes the fused path, else null. */
 function fusableInput(layer: DenseLike, inputs: Tensor | Tensor[]): Tensor | null {
-  const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0]! : null) : inputs
-  if (x === null || layer.kernel === null || layer.bias === null || tf.getBackend() !== 'wasm') return null
-  if (simdKernels(tf.backend() as unknown as WasmBackend) === null) return null
-  return x.rank === 2 && x.dtype === 'float32' ? x : null
-}
-
-/** The prototype of tfjs-layers' registered class `name` (found without creating a layer, whose name would take a number). */
-export function layerPrototype<T>(name: string): T {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[name]
-  if (entry === undefined) throw new Error(`tfjs-layers has no layer class ${name}`)
-  return entry[0].prototype as T
+  const x = singleWasmInput(layer, inputs)
+  return x !== null && x.rank === 2 && x.dtype === 'float32' ? x : null
 }
 
 let registered = false
@@ -128,12 +111,12 @@ export function registerFusedDense(): void {
     if (x === null) return original.call(this, inputs, kwargs)
     return tf.tidy(() => {
       this.invokeCallHook(inputs, kwargs)
-      const name = this.activation?.getClassName() ?? 'linear'
-      const relu = name === 'relu'
-      const out = tf
-        .engine()
-        .runKernel(DENSE, { x, w: this.kernel!.read(), bias: this.bias!.read() }, { relu }) as Tensor
-      return relu || name === 'linear' ? out : this.activation!.apply(out)
+      const { relu, after } = splitActivation(this.activation)
+      return after(
+        tf
+          .engine()
+          .runKernel(DENSE, { x, w: this.kernel!.read(), bias: this.bias!.read() }, { relu }) as Tensor,
+      )
     })
   }
 }
