@@ -78,7 +78,8 @@ export async function planAtMachineSpeed(
     measured.spaceFactors[plan.spaceId] = measured.factor
     plan = planSearch(atMeasuredSpeed(input, base, measured))
   }
-  if (last === null) return { plan: planSearch({ ...input, speed: base }), probe: null }
+  // nothing timed: the loop did not re-plan, so `plan` is the plan at the reference speed
+  if (last === null) return { plan, probe: null }
   return {
     plan: { ...plan, speed: measured, reasons: [...plan.reasons, MEASURED_SPEED_REASON] },
     probe: last,

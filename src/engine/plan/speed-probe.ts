@@ -1,5 +1,6 @@
 import type { Architecture } from '../../shared'
 import { adam } from '../compute/adam'
+import { categoricalCrossentropy } from '../compute/cross-entropy'
 import { initCompute, tf } from '../compute/backend'
 import { buildModel } from '../evaluate/build-model'
 import { Rng } from '../rng'
@@ -97,7 +98,7 @@ export async function probeSpeed(
     await model.fit(x, y, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, yieldEvery: 'never' })
   }
   try {
-    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
+    model.compile({ optimizer, loss: categoricalCrossentropy, metrics: ['accuracy'] })
     const warming = now()
     const warmUpMs = opts.warmUpMs ?? (warmedUp ? WARM_UP_MS : FIRST_WARM_UP_MS)
     do await chunk()
