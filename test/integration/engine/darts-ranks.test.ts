@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Dataset, SearchSpaceDef } from '../../../src/shared'
+import type { Dataset } from '../../../src/shared'
 import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { createParallelBuffer } from '../../../src/engine/evaluate/data-parallel'
 import { searchOneShotRanks } from '../../../src/engine/execution/data-parallel-job'
@@ -8,6 +8,7 @@ import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { OneShotJob, OneShotSnapshot, TrialRunner } from '../../../src/engine/execution/types'
 import { findOneShotArchitecture } from '../../../src/engine/execution/search/one-shot'
 import { makeRun, recordingStore } from '../../helpers/scheduler-fixtures'
+import { SMALL_NB201 } from '../../helpers/nb201-space'
 
 /**
  * A DARTS / PC-DARTS supernet trained data-parallel by two worker threads (a lone one-shot search takes both
@@ -17,13 +18,7 @@ import { makeRun, recordingStore } from '../../helpers/scheduler-fixtures'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
 
-const nb201: SearchSpaceDef = {
-  family: 'nb201',
-  version: 1,
-  ops: ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'],
-  channels: [8],
-  cellsPerStage: [1],
-}
+const nb201 = SMALL_NB201
 
 describe('a one-shot search on two ranks', () => {
   let dataset: Dataset

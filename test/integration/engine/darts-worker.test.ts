@@ -7,6 +7,7 @@ import { loadDataset } from '../../../src/engine/data/load'
 import { createWorkerPool } from '../../../src/engine/execution/worker-pool'
 import type { OneShotSnapshot, TrialRunner } from '../../../src/engine/execution/types'
 import { searchOneShot } from '../../../src/engine/strategy/darts'
+import { SMALL_NB201 } from '../../helpers/nb201-space'
 
 /**
  * DARTS / PC-DARTS searches run in a trial worker (so the app's process stays responsive): the same search
@@ -15,13 +16,7 @@ import { searchOneShot } from '../../../src/engine/strategy/darts'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
 
-const nb201: SearchSpaceDef = {
-  family: 'nb201',
-  version: 1,
-  ops: ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'],
-  channels: [8],
-  cellsPerStage: [1],
-}
+const nb201 = SMALL_NB201
 const settings = { images: 128, epochs: 2, batchSize: 32, channels: 4 }
 
 describe('one-shot search in a worker thread', () => {

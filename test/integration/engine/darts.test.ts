@@ -7,17 +7,12 @@ import { describeBundledDataset } from '../../../src/engine/data/bundled-sample'
 import { loadDataset } from '../../../src/engine/data/load'
 import { Nb201Table } from '../../../src/engine/evaluate/nb201-table'
 import { searchOneShot } from '../../../src/engine/strategy/darts'
+import { SMALL_NB201 } from '../../helpers/nb201-space'
 
 const RESOURCES = path.resolve(__dirname, '../../../resources')
 const NB201_FILE = path.join(RESOURCES, 'benchmarks', 'nasbench201.json')
 
-const nb201: SearchSpaceDef = {
-  family: 'nb201',
-  version: 1,
-  ops: ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'],
-  channels: [8],
-  cellsPerStage: [1],
-}
+const nb201 = SMALL_NB201
 /** The DARTS cell space cut to 2 nodes and 4 ops so a wasm supernet step stays fast in a test. */
 const dartsSmall: SearchSpaceDef = {
   family: 'cell',

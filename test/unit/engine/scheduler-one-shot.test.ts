@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { AlphaSnapshot, SearchSpaceDef } from '../../../src/shared'
+import type { AlphaSnapshot } from '../../../src/shared'
 import { runSearch } from '../../../src/engine/execution/scheduler'
 import type { OneShotJob, TrialJob, TrialRunner } from '../../../src/engine/execution/types'
 import { archHash, buildNb201 } from '../../../src/engine/space'
 import { makeRun, recordingStore, stubRunner, toyDataset } from '../../helpers/scheduler-fixtures'
+import { SMALL_NB201 } from '../../helpers/nb201-space'
 
 /**
  * The scheduler hands a DARTS search to a runner that can run it off its thread (searchOneShot), storing its
@@ -11,13 +12,7 @@ import { makeRun, recordingStore, stubRunner, toyDataset } from '../../helpers/s
  * (finalRunner) takes it when trials go elsewhere.
  */
 
-const space: SearchSpaceDef = {
-  family: 'nb201',
-  version: 1,
-  ops: ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'],
-  channels: [8],
-  cellsPerStage: [1],
-}
+const space = SMALL_NB201
 const dataset = toyDataset({ inputShape: [8, 8, 1] })
 const cell = [
   'nor_conv_3x3',
