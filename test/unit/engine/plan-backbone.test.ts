@@ -1,16 +1,10 @@
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { searchPlanSchema } from '../../../src/shared/plan'
-import { loadPresetSpaces } from '../../../src/engine/space/presets'
 import { planSearch, type PlanData } from '../../../src/engine/plan'
+import { PRESET_PLAN_SPACES } from '../../helpers/plan-spaces'
 
 /** The time-first planner proposes a search over heads on a pretrained backbone for small image datasets. */
-const SPACES = loadPresetSpaces(path.resolve(__dirname, '../../../resources/presets')).map((p) => ({
-  id: p.key,
-  name: p.name,
-  preset: true,
-  def: p.def,
-}))
+const SPACES = PRESET_PLAN_SPACES
 const classes = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`)
 const SMALL: PlanData = { inputShape: [28, 28, 1], classNames: classes(5), numTrain: 500, numTest: 5000 }
 const LARGE: PlanData = { inputShape: [28, 28, 1], classNames: classes(10), numTrain: 60000, numTest: 10000 }

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runConfigSchema } from '../../../src/shared'
-import { loadPresetSpaces } from '../../../src/engine/space/presets'
 import {
   archWork,
   atMeasuredSpeed,
@@ -19,14 +18,10 @@ import {
 import { createRng } from '../../../src/engine/rng'
 import { sampleArchitecture } from '../../../src/engine/space'
 import { countFlops } from '../../../src/engine/space/shapes'
+import { PRESET_PLAN_SPACES } from '../../helpers/plan-spaces'
 
 const ROOT = path.resolve(__dirname, '../../..')
-const SPACES = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p) => ({
-  id: p.key,
-  name: p.name,
-  preset: true,
-  def: p.def,
-}))
+const SPACES = PRESET_PLAN_SPACES
 const classes = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`)
 const SAMPLE: PlanData = { inputShape: [28, 28, 1], classNames: classes(10), numTrain: 2500, numTest: 500 }
 const FMNIST: PlanData = { inputShape: [28, 28, 1], classNames: classes(10), numTrain: 60000, numTest: 10000 }

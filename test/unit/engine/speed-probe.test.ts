@@ -1,4 +1,3 @@
-import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Architecture } from '../../../src/shared'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
@@ -17,15 +16,9 @@ import {
   typicalCandidate,
 } from '../../../src/engine/plan/machine-speed'
 import { PROBE_STEP_SHARE, probeSpeed, type SpeedProbe } from '../../../src/engine/plan/speed-probe'
-import { loadPresetSpaces } from '../../../src/engine/space/presets'
+import { PRESET_PLAN_SPACES } from '../../helpers/plan-spaces'
 
-const ROOT = path.resolve(__dirname, '../../..')
-const SPACES = loadPresetSpaces(path.join(ROOT, 'resources', 'presets')).map((p) => ({
-  id: p.key,
-  name: p.name,
-  preset: true,
-  def: p.def,
-}))
+const SPACES = PRESET_PLAN_SPACES
 const classes = Array.from({ length: 10 }, (_, i) => `c${i}`)
 const FMNIST = { inputShape: [28, 28, 1], classNames: classes, numTrain: 60000, numTest: 10000 }
 const SAMPLE = { inputShape: [28, 28, 1], classNames: classes, numTrain: 2500, numTest: 500 }
