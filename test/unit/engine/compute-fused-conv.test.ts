@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
 import { on, relError, values } from './compute-kernel-helpers'
+import { layerOutputAndGrads } from '../../helpers/layer-grads'
 
 /**
  * Conv2D layers on wasm run as one fused kernel with one gradient node: their outputs and the gradients of
@@ -89,12 +90,7 @@ function convOutputs(c: ConvCase): tf.Tensor[] {
     ),
     yShape,
   )
-  const objective = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, u))
-  const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable)
-  const { grads } = tf.variableGrads(() => objective(x), weights)
-  const out = [layer.apply(x) as tf.Tensor, tf.grad(objective)(x), ...weights.map((w) => grads[w.name]!)]
-  for (const w of layer.weights) w.dispose()
-  return out
+  return layerOutputAndGrads(layer, x, u)
 }
 
 describe('fused Conv2D on wasm matches tfjs-layers on the cpu backend', () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
 import { on, relError, values } from './compute-kernel-helpers'
+import { layerOutputAndGrads } from '../../helpers/layer-grads'
 
 /**
  * Dense layers on wasm run as one fused kernel with one gradient node: their outputs and the gradients of
@@ -42,12 +43,7 @@ function denseOutputs(c: DenseCase): tf.Tensor[] {
   ])
   const x = tf.tensor(values(c.rows * c.inDim, 3), xShape)
   const u = tf.tensor(values(c.rows * c.units, 4), [...xShape.slice(0, -1), c.units])
-  const objective = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, u))
-  const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable)
-  const { grads } = tf.variableGrads(() => objective(x), weights)
-  const out = [layer.apply(x) as tf.Tensor, tf.grad(objective)(x), ...weights.map((w) => grads[w.name]!)]
-  for (const w of layer.weights) w.dispose()
-  return out
+  return layerOutputAndGrads(layer, x, u)
 }
 
 describe('fused Dense on wasm matches tfjs-layers on the cpu backend', () => {
