@@ -6,7 +6,9 @@
  * hard limit of 100k weights, one trial per core. Reports the winner's test accuracy (its only test score),
  * weights, search and final-training time, trials and the proxy of each; writes bench/results/fmnist.json.
  * Options: --budget-minutes M (default 30), --strategy S (default evolution), --seed S (default 0),
- * --settings FILE, --space KEY|FILE (default tiny-cnn), --concurrency C (default 2), --path DIR.
+ * --settings FILE, --space KEY|FILE (default tiny-cnn), --concurrency C (default 2), --path DIR,
+ * --max-params P (default 100000; the settings file's objectives win where they name a limit),
+ * --target-accuracy A (default 0.925: the test accuracy the run is checked against), --out FILE.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     path: { type: 'string' },
     out: { type: 'string' },
+    'max-params': { type: 'string' },
+    'target-accuracy': { type: 'string' },
   },
 })
 const budgetMinutes = Number(values['budget-minutes'] ?? 30)
@@ -35,6 +39,11 @@ const settingsFile = values.settings ?? path.join('bench', 'fmnist-settings.json
 const space = values.space ?? 'tiny-cnn'
 const concurrency = values.concurrency ?? String(os.availableParallelism())
 const source = values.path ?? '/usr/share/datasets/fashion-mnist'
+const maxParams = Number(values['max-params'] ?? 100000)
+const targetAccuracy = Number(values['target-accuracy'] ?? 0.925)
+if (!Number.isInteger(maxParams) || maxParams < 1)
+  throw new Error('--max-params must be a whole number above 0')
+if (!(targetAccuracy > 0 && targetAccuracy <= 1)) throw new Error('--target-accuracy must be between 0 and 1')
 const outFile = values.out ?? path.join('bench', 'results', 'fmnist.json')
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nas-bench-fmnist-'))
 const controller = new AbortController()
@@ -61,7 +70,7 @@ try {
     '--budget-minutes',
     String(budgetMinutes),
     '--max-params',
-    '100000',
+    String(maxParams),
     '--concurrency',
     concurrency,
     '--seed',
@@ -88,7 +97,7 @@ try {
       a && b ? new Date(b).getTime() - new Date(a).getTime() : 0
     const finalSeconds = final ? ms(final.startedAt, final.finishedAt) / 1000 : 0
     const result = {
-      command: `npm run bench:fmnist -- --budget-minutes ${budgetMinutes} --strategy ${strategy} --seed ${seed}`,
+      command: `npm run bench:fmnist -- ${process.argv.slice(2).join(' ')}`,
       machine: `${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, load average at end ${os
         .loadavg()
         .map((l) => l.toFixed(2))
@@ -122,8 +131,11 @@ try {
         params: final.params,
         error: final.error,
       },
-      target: { testAccuracy: 0.925, maxParams: 100000 },
-      met: final?.testAccuracy !== undefined && final.testAccuracy >= 0.925 && final.params <= 100000,
+      target: { testAccuracy: targetAccuracy, maxParams },
+      met:
+        final?.testAccuracy !== undefined &&
+        final.testAccuracy >= targetAccuracy &&
+        final.params <= maxParams,
       perTrial: searchTrials.map((t) => ({
         trial: t.index + 1,
         status: t.status,
@@ -146,7 +158,10 @@ try {
         'trials',
         `${result.trials.total} (${result.trials.completed} completed, ${result.trials.stoppedEarly} stopped early, ${result.trials.failed} failed, ${result.trials.cancelled} cancelled)`,
       ],
-      ['target met (>= 0.925, <= 100k)', result.met ? 'yes' : 'no'],
+      [
+        `target met (>= ${targetAccuracy}, <= ${maxParams.toLocaleString('en-US')} weights)`,
+        result.met ? 'yes' : 'no',
+      ],
     ]
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`)
     console.log(JSON.stringify(result, null, 2))
