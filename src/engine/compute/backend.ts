@@ -8,6 +8,7 @@ import { NasError } from '../../shared'
 import type { Logger } from '../ports'
 import { silentLogger } from '../ports'
 import { registerCrossEntropyKernels } from './cross-entropy'
+import { registerFusedBatchNorm } from './fused-batch-norm'
 import { registerFusedConv } from './fused-conv'
 import { registerFusedDense } from './fused-dense'
 import { registerGradientOverrides } from './gradient-overrides'
@@ -181,6 +182,7 @@ export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendIn
         registerCrossEntropyKernels()
         registerFusedDense()
         registerFusedConv()
+        registerFusedBatchNorm()
         fast = kernels.fast
         bridged = kernels.bridged
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'XNNPACK SIMD' : 'XNNPACK, no SIMD'

@@ -85,6 +85,45 @@ describe('trainArchitecture (real tf.js training)', () => {
     expect(kernelNames).not.toContain('Log')
   })
 
+  it('trains batch normalisation through its fused kernels on wasm, above chance and without leaks', async () => {
+    const cnn: Architecture = {
+      version: 1,
+      nodes: [
+        { id: 'n0', op: 'input' },
+        { id: 'n1', op: 'conv2d', filters: 8, kernelSize: 3, activation: 'linear' },
+        { id: 'n2', op: 'batchNorm' },
+        { id: 'n3', op: 'activation', activation: 'relu' },
+        { id: 'n4', op: 'maxPool2d', poolSize: 2 },
+        { id: 'n5', op: 'flatten' },
+        { id: 'n6', op: 'dense', units: 10, activation: 'softmax' },
+      ],
+      edges: [
+        ['n0', 'n1'],
+        ['n1', 'n2'],
+        ['n2', 'n3'],
+        ['n3', 'n4'],
+        ['n4', 'n5'],
+        ['n5', 'n6'],
+      ],
+      output: 'n6',
+    }
+    const before = tf.memory().numTensors
+    let valAccuracy = 0
+    const { kernelNames } = await tf.profile(async () => {
+      const result = await trainArchitecture(
+        cnn,
+        data,
+        { epochs: 1, batchSize: 32, learningRate: 0.003, validationFraction: 0.2 },
+        { seed: 2 },
+      )
+      valAccuracy = result.valAccuracy
+    })
+    expect(kernelNames).toContain('NasBatchNormTrain')
+    expect(kernelNames).toContain('NasBatchNormTrainGrad')
+    expect(valAccuracy).toBeGreaterThan(0.3)
+    expect(tf.memory().numTensors).toBe(before)
+  })
+
   it('trains a small CNN (conv gradients through the compute bridge) above chance without leaks', async () => {
     const cnn: Architecture = {
       version: 1,

@@ -20,6 +20,17 @@ interface KernelExports {
   reluGrad(dy: number, x: number, dx: number, n: number): void
   sumColumns(x: number, out: number, acc: number, rows: number, cols: number, scale: number): void
   affineColumns(x: number, a: number, b: number, y: number, rows: number, cols: number): void
+  pairSumsColumns(a: number, b: number, sa: number, sb: number, acc: number, rows: number, cols: number): void
+  affinePairColumns(
+    dy: number,
+    x: number,
+    a: number,
+    k: number,
+    b: number,
+    dx: number,
+    rows: number,
+    cols: number,
+  ): void
   addColumns(x: number, b: number, y: number, rows: number, cols: number): void
   scaledProduct(dy: number, x: number, dx: number, n: number, k: number): void
   filterGradTap(x: number, dy: number, dw: number, count: number, xStep: number, ci: number, co: number): void
@@ -60,6 +71,27 @@ export interface SimdKernels {
   sumColumns(x: TensorInfo, out: TensorInfo, rows: number, cols: number, scale: number): void
   /** y[r, c] = x[r, c] * a[c] + b[c] for x [rows, cols] (cols a multiple of 4). */
   affineColumns(x: TensorInfo, a: TensorInfo, b: TensorInfo, y: TensorInfo, rows: number, cols: number): void
+  /**
+   * s1[c] = sum over rows of (a[r, c] - sa[c]) and s2[c] = sum of (a[r, c] - sa[c]) * (b[r, c] - sb[c]), for
+   * a and b [rows, cols] and sa, sb [cols] (cols a multiple of 4, rows > 0), accumulated in float64.
+   */
+  pairSums(
+    a: TensorInfo,
+    b: TensorInfo,
+    sa: TensorInfo,
+    sb: TensorInfo,
+    rows: number,
+    cols: number,
+  ): [Float64Array, Float64Array]
+  /** dx[r, c] = dy[r, c] * a[c] + x[r, c] * k[c] + b[c] for dy, x [rows, cols] (cols a multiple of 4). */
+  affinePairColumns(
+    dy: TensorInfo,
+    x: TensorInfo,
+    coefficients: { a: TensorInfo; k: TensorInfo; b: TensorInfo },
+    dx: TensorInfo,
+    rows: number,
+    cols: number,
+  ): void
   /** y[r, c] = x[r, c] + b[c] for x [rows, cols] (cols a multiple of 4). */
   addColumns(x: TensorInfo, b: TensorInfo, y: TensorInfo, rows: number, cols: number): void
   /** dx = k * x * dy, element by element. */
@@ -175,6 +207,21 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
     },
     affineColumns(x, a, b, y, rows, cols) {
       ex.affineColumns(at(x), at(a), at(b), at(y), rows, cols)
+    },
+    pairSums(a, b, sa, sb, rows, cols) {
+      const acc = backend.makeOutput([4 * cols], 'float32')
+      try {
+        ex.pairSumsColumns(at(a), at(b), at(sa), at(sb), at(acc), rows, cols)
+        const sums = Float64Array.from(
+          new Float64Array(backend.typedArrayFromHeap(acc).buffer, at(acc), 2 * cols),
+        )
+        return [sums.subarray(0, cols), sums.subarray(cols)]
+      } finally {
+        backend.disposeData(acc.dataId)
+      }
+    },
+    affinePairColumns(dy, x, { a, k, b }, dx, rows, cols) {
+      ex.affinePairColumns(at(dy), at(x), at(a), at(k), at(b), at(dx), rows, cols)
     },
     addColumns(x, b, y, rows, cols) {
       ex.addColumns(at(x), at(b), at(y), rows, cols)

@@ -223,6 +223,100 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $o))))
 
+  ;; Two per-column sums of [rows, cols] float32 matrices a and b (cols a multiple of 4) in ONE pass:
+  ;; s1[c] = sum of (a - sa[c]) and s2[c] = sum of (a - sa[c]) * (b - sb[c]) over rows, written as float64 to
+  ;; acc[0 .. cols) and acc[cols .. 2*cols). Batch norm's statistics (a = b = x and sa = sb = a shift near the
+  ;; mean, which keeps the squares free of cancellation) and its gradient's sums (a = dy, sa = 0, b = x,
+  ;; sb = mean). Blocks of 16 rows are summed in float32 registers, each block's sums added in float64.
+  (func (export "pairSumsColumns")
+    (param $a i32) (param $b i32) (param $sa i32) (param $sb i32) (param $acc i32) (param $rows i32)
+    (param $cols i32)
+    (local $stride i32) (local $r i32) (local $blockEnd i32) (local $c i32) (local $p i32) (local $q i32)
+    (local $off i32) (local $v1 v128) (local $v2 v128) (local $d v128) (local $e v128) (local $ca v128)
+    (local $cb v128) (local $t i32) (local $acc2 i32)
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $off (i32.sub (local.get $b) (local.get $a)))
+    (local.set $acc2 (i32.add (local.get $acc) (i32.shl (local.get $cols) (i32.const 3))))
+    ;; acc = 0 (both halves)
+    (local.set $c (i32.const 0))
+    (block $zdone
+      (loop $z
+        (br_if $zdone (i32.ge_u (local.get $c) (i32.shl (local.get $cols) (i32.const 1))))
+        (v128.store (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))) (f64x2.splat (f64.const 0)))
+        (local.set $c (i32.add (local.get $c) (i32.const 2)))
+        (br $z)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $blockEnd (i32.add (local.get $r) (i32.const 16)))
+        (if (i32.gt_u (local.get $blockEnd) (local.get $rows)) (then (local.set $blockEnd (local.get $rows))))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $stride)))
+            (local.set $ca (v128.load (i32.add (local.get $sa) (local.get $c))))
+            (local.set $cb (v128.load (i32.add (local.get $sb) (local.get $c))))
+            (local.set $v1 (f32x4.splat (f32.const 0)))
+            (local.set $v2 (f32x4.splat (f32.const 0)))
+            (local.set $p (i32.add (i32.add (local.get $a) (i32.mul (local.get $r) (local.get $stride))) (local.get $c)))
+            (local.set $q (i32.add (i32.add (local.get $a) (i32.mul (local.get $blockEnd) (local.get $stride))) (local.get $c)))
+            (loop $inner
+              (local.set $d (f32x4.sub (v128.load (local.get $p)) (local.get $ca)))
+              (local.set $e (f32x4.sub (v128.load (i32.add (local.get $p) (local.get $off))) (local.get $cb)))
+              (local.set $v1 (f32x4.add (local.get $v1) (local.get $d)))
+              (local.set $v2 (f32x4.add (f32x4.mul (local.get $d) (local.get $e)) (local.get $v2)))
+              (local.set $p (i32.add (local.get $p) (local.get $stride)))
+              (br_if $inner (i32.lt_u (local.get $p) (local.get $q))))
+            ;; acc[c/4 ..] += promote(v1), acc2[c/4 ..] += promote(v2): float64 slots at 2*c bytes
+            (local.set $t (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 1))))
+            (v128.store (local.get $t)
+              (f64x2.add (v128.load (local.get $t)) (f64x2.promote_low_f32x4 (local.get $v1))))
+            (v128.store offset=16 (local.get $t)
+              (f64x2.add (v128.load offset=16 (local.get $t))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v1) (local.get $v1)))))
+            (local.set $t (i32.add (local.get $acc2) (i32.shl (local.get $c) (i32.const 1))))
+            (v128.store (local.get $t)
+              (f64x2.add (v128.load (local.get $t)) (f64x2.promote_low_f32x4 (local.get $v2))))
+            (v128.store offset=16 (local.get $t)
+              (f64x2.add (v128.load offset=16 (local.get $t))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v2) (local.get $v2)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop)))
+        (local.set $r (local.get $blockEnd))
+        (br $rloop))))
+
+  ;; dx[r, c] = dy[r, c] * a[c] + x[r, c] * k[c] + b[c] for [rows, cols] matrices (cols a multiple of 4): batch
+  ;; norm's input gradient in one pass once its per-channel coefficients are folded.
+  (func (export "affinePairColumns")
+    (param $dy i32) (param $x i32) (param $a i32) (param $k i32) (param $b i32) (param $dx i32) (param $rows i32)
+    (param $cols i32)
+    (local $p i32) (local $end i32) (local $c i32) (local $cb i32) (local $offx i32) (local $offd i32)
+    (local $t i32)
+    (local.set $cb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $end (i32.add (local.get $dy) (i32.mul (local.get $rows) (local.get $cb))))
+    (local.set $offx (i32.sub (local.get $x) (local.get $dy)))
+    (local.set $offd (i32.sub (local.get $dx) (local.get $dy)))
+    (local.set $p (local.get $dy))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (loop $col
+          (local.set $t (i32.add (local.get $p) (local.get $c)))
+          (v128.store (i32.add (local.get $t) (local.get $offd))
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul (v128.load (local.get $t)) (v128.load (i32.add (local.get $a) (local.get $c))))
+                (f32x4.mul (v128.load (i32.add (local.get $t) (local.get $offx)))
+                  (v128.load (i32.add (local.get $k) (local.get $c)))))
+              (v128.load (i32.add (local.get $b) (local.get $c)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (br_if $col (i32.lt_u (local.get $c) (local.get $cb))))
+        (local.set $p (i32.add (local.get $p) (local.get $cb)))
+        (br $row))))
+
   ;; Per-channel affine map y = x * a[c] + b[c] of a [rows, cols] matrix (cols a multiple of 4): batch norm's
   ;; forward in one pass once its scale and shift are folded per channel.
   (func (export "affineColumns")
