@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Architecture } from '../../../src/shared'
+import type { ArchNode, Architecture } from '../../../src/shared'
 import { NasError } from '../../../src/shared'
 import { initCompute, tf } from '../../../src/engine/compute/backend'
 import type { LoadedData } from '../../../src/engine/data/loaded-data'
@@ -31,6 +31,19 @@ const mlp: Architecture = {
 }
 
 /** Keeps the first `n` samples of a part (the split is stratified, so classes stay mixed). */
+/** An input followed by `layers` in a chain (ids n0, n1, ...), the last one the output. */
+function chain(layers: DistributiveOmit<ArchNode, 'id'>[]): Architecture {
+  const nodes = [{ op: 'input' as const }, ...layers].map((n, i) => ({ ...n, id: `n${i}` }) as ArchNode)
+  return {
+    version: 1,
+    nodes,
+    edges: nodes.slice(1).map((n, i): [string, string] => [nodes[i]!.id, n.id]),
+    output: nodes.at(-1)!.id,
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
 function head(data: LoadedData, nTrain: number, nVal: number): LoadedData {
   const cut = (p: LoadedData['train'], n: number) => ({
     x: p.x.slice(0, n * 784),
@@ -86,27 +99,14 @@ describe('trainArchitecture (real tf.js training)', () => {
   })
 
   it('trains batch normalisation through its fused kernels on wasm, above chance and without leaks', async () => {
-    const cnn: Architecture = {
-      version: 1,
-      nodes: [
-        { id: 'n0', op: 'input' },
-        { id: 'n1', op: 'conv2d', filters: 8, kernelSize: 3, activation: 'linear' },
-        { id: 'n2', op: 'batchNorm' },
-        { id: 'n3', op: 'activation', activation: 'relu' },
-        { id: 'n4', op: 'maxPool2d', poolSize: 2 },
-        { id: 'n5', op: 'flatten' },
-        { id: 'n6', op: 'dense', units: 10, activation: 'softmax' },
-      ],
-      edges: [
-        ['n0', 'n1'],
-        ['n1', 'n2'],
-        ['n2', 'n3'],
-        ['n3', 'n4'],
-        ['n4', 'n5'],
-        ['n5', 'n6'],
-      ],
-      output: 'n6',
-    }
+    const cnn = chain([
+      { op: 'conv2d', filters: 8, kernelSize: 3, activation: 'linear' },
+      { op: 'batchNorm' },
+      { op: 'activation', activation: 'relu' },
+      { op: 'maxPool2d', poolSize: 2 },
+      { op: 'flatten' },
+      { op: 'dense', units: 10, activation: 'softmax' },
+    ])
     const before = tf.memory().numTensors
     let valAccuracy = 0
     const { kernelNames } = await tf.profile(async () => {
@@ -125,23 +125,12 @@ describe('trainArchitecture (real tf.js training)', () => {
   })
 
   it('trains a small CNN (conv gradients through the compute bridge) above chance without leaks', async () => {
-    const cnn: Architecture = {
-      version: 1,
-      nodes: [
-        { id: 'n0', op: 'input' },
-        { id: 'n1', op: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu' },
-        { id: 'n2', op: 'maxPool2d', poolSize: 2 },
-        { id: 'n3', op: 'flatten' },
-        { id: 'n4', op: 'dense', units: 10, activation: 'softmax' },
-      ],
-      edges: [
-        ['n0', 'n1'],
-        ['n1', 'n2'],
-        ['n2', 'n3'],
-        ['n3', 'n4'],
-      ],
-      output: 'n4',
-    }
+    const cnn = chain([
+      { op: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu' },
+      { op: 'maxPool2d', poolSize: 2 },
+      { op: 'flatten' },
+      { op: 'dense', units: 10, activation: 'softmax' },
+    ])
     const before = tf.memory().numTensors
     const t0 = performance.now()
     const result = await trainArchitecture(
