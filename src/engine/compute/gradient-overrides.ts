@@ -87,6 +87,14 @@ function bnGradSums(dy: Tensor, x: Tensor, mean: Tensor): [Tensor, Tensor] | nul
   const c = x.shape.at(-1)!
   if (mean.dtype !== 'float32' || mean.size !== c || dy.size !== x.size) return null
   const wasm = tf.backend() as unknown as WasmBackend
+  const simd = simdKernels(wasm)
+  if (simd !== null && c % 4 === 0 && dy.size > 0) {
+    // the SIMD pass batch norm's training kernel uses (a zero shift for dy, the mean for x)
+    const zero = tf.zeros([c])
+    const [s1, s2] = simd.pairSums(dy, x, zero, mean, dy.size / c, c)
+    zero.dispose()
+    return [tf.tensor1d(Float32Array.from(s1)), tf.tensor1d(Float32Array.from(s2))]
+  }
   const out1 = wasm.makeOutput([c], 'float32')
   const out2 = wasm.makeOutput([c], 'float32')
   const g = wasm.typedArrayFromHeap(dy) as Float32Array
